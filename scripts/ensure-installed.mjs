@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Runs before every `npm start` and `npm test` (prestart/pretest), possibly before node_modules
+// exists, so it is plain JavaScript for the machine's Node 20 and uses nothing but Node built-ins.
+//
+// Installs the locked dependencies with `npm ci` when node_modules is missing or stale, then checks
+// that the Node from the npm package `node` (node_modules/.bin/node, first on PATH in npm scripts)
+// is recent enough. A fast no-op when everything is in place.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MIN_NODE_MAJOR = 22;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const nodeModules = path.join(root, 'node_modules');
+const lockFile = path.join(root, 'package-lock.json');
+const hiddenLockFile = path.join(nodeModules, '.package-lock.json');
+const localNode = path.join(nodeModules, '.bin', 'node');
+
+function log(message) {
+  console.error(`[ensure-installed] ${message}`);
+}
+
+function fail(message) {
+  console.error(`\n[ensure-installed] ERROR: ${message}\n`);
+  process.exit(1);
+}
+
+/** The packages recorded in a lockfile: install path -> "version resolved" (root entry excluded). */
+function lockedPackages(file) {
+  const packages = JSON.parse(readFileSync(file, 'utf8')).packages ?? {};
+  const result = new Map();
+  for (const [key, p] of Object.entries(packages)) {
+    if (key === '') continue;
+    result.set(key, { id: `${p.version ?? ''} ${p.resolved ?? ''} ${p.link ? 'link' : ''}`, optional: !!p.optional });
+  }
+  return result;
+}
+
+/** Why `npm ci` must run, or null when node_modules is up to date. */
+function reasonToInstall() {
+  if (!existsSync(lockFile)) fail(`${lockFile} is missing; it must be committed.`);
+  if (!existsSync(nodeModules)) return 'node_modules is missing';
+  if (!existsSync(hiddenLockFile)) return 'node_modules/.package-lock.json is missing (incomplete install)';
+  if (!existsSync(localNode)) return 'node_modules/.bin/node is missing';
+  if (statSync(lockFile).mtimeMs > statSync(hiddenLockFile).mtimeMs) {
+    // A newer lockfile whose package set matches what is installed (e.g. a fresh checkout, a
+    // touched file, or a change to the root entry only) needs no reinstall.
+    try {
+      const installed = lockedPackages(hiddenLockFile);
+      const differing = [...lockedPackages(lockFile)]
+        // Optional packages for other platforms (esbuild's, for example) are never installed.
+        .filter(([key, p]) => !(p.optional && !installed.has(key)) && installed.get(key)?.id !== p.id)
+        .map(([key]) => key);
+      if (differing.length === 0) return null;
+      return `package-lock.json is newer than node_modules (${differing.length} package(s) differ, e.g. ${differing[0]})`;
+    } catch {
+      return 'package-lock.json is newer than node_modules/.package-lock.json';
+    }
+  }
+  return null;
+}
+
+/** PATH without any node_modules/.bin entries, so `npm ci` runs with the machine's own npm and node
+ * (the local node binary is deleted and reinstalled by `npm ci`). */
+function pathWithoutLocalBins() {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir && !dir.split(path.sep).includes('node_modules'))
+    .join(path.delimiter);
+}
+
+const reason = reasonToInstall();
+if (reason) {
+  log(`running \`npm ci\` because ${reason}`);
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PATH: pathWithoutLocalBins() },
+  });
+  if (result.error) fail(`could not run \`npm ci\`: ${result.error.message}`);
+  if (result.status !== 0) {
+    fail(`\`npm ci\` failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.status}`}); see the output above.`);
+  }
+  if (!existsSync(localNode)) {
+    fail('`npm ci` succeeded but node_modules/.bin/node is missing: the devDependency `node` must be in package.json.');
+  }
+}
+
+const version = spawnSync(localNode, ['--version'], { encoding: 'utf8' });
+if (version.error || version.status !== 0) {
+  fail(`cannot run ${localNode} --version: ${version.error?.message ?? version.stderr}`);
+}
+const text = version.stdout.trim();
+const major = Number(/^v(\d+)\./.exec(text)?.[1]);
+if (!(major >= MIN_NODE_MAJOR)) {
+  fail(
+    `node_modules/.bin/node is ${text || 'of unknown version'}, but this project needs Node >= ${MIN_NODE_MAJOR} ` +
+      '(vitest 5, MikroORM 7). Pin a recent `node` devDependency (e.g. node@24) and run `npm ci`.',
+  );
+}
+if (reason) log(`dependencies installed; using Node ${text} from node_modules/.bin`);

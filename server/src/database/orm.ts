@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, defineConfig } from '@mikro-orm/postgresql';
+import { Feedback } from '../feedback/feedback.entity.js';
+import { ModelActivation, ModelVersion } from '../models/model-version.entity.js';
+import { Prediction } from '../predictions/prediction.entity.js';
+import { DatasetVersion } from '../training/dataset-version.entity.js';
+import { TrainingRun } from '../training/training-run.entity.js';
+
+export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback];
+
+export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+export function ormConfig(clientUrl: string, options: { poolMax?: number; debug?: boolean } = {}) {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: { path: migrationsPath, pathTs: migrationsPath, glob: '!(*.d).{js,ts}', emit: 'ts', silent: true },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: options.debug ?? false,
+    // Relearn never relies on implicit lazy loading across requests.
+    allowGlobalContext: false,
+  });
+}
+
+export type Orm = MikroORM;
+
+/** Connects and brings the schema up to date. */
+export async function initORM(clientUrl: string, options: { poolMax?: number; migrate?: boolean } = {}): Promise<Orm> {
+  const orm = await MikroORM.init(ormConfig(clientUrl, options));
+  if (options.migrate ?? true) await orm.migrator.up();
+  return orm;
+}

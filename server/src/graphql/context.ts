@@ -1,0 +1,22 @@
+import type { EventBus } from '../events/event-bus.js';
+import type { FeedbackService } from '../feedback/feedback-service.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
+import type { ModelService } from '../models/model-service.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+
+/** What resolvers may call: the domain services, handed down from the composition root. */
+export interface Services {
+  tasks: TaskRegistry;
+  models: ModelService;
+  predictions: PredictionService;
+  feedback: FeedbackService;
+  metrics: MetricsService;
+  events: EventBus;
+}
+
+export interface Context {
+  services: Services;
+  /** True when the request carries the admin bearer token. */
+  admin: boolean;
+}

@@ -1,0 +1,63 @@
+import { timingSafeEqual } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { maskError as yogaMaskError } from 'graphql-yoga';
+import { ConflictError } from '../feedback/feedback-service.js';
+import { NotFoundError } from '../models/model-service.js';
+import { ModelNotReadyError, UnknownModelError } from '../predictions/prediction-service.js';
+import { InvalidInputError } from '../tasks/task.js';
+import type { Logger } from '../logger.js';
+
+export class UnauthenticatedError extends Error {
+  override name = 'UnauthenticatedError';
+}
+
+/** The one place domain errors become GraphQL error codes; anything else is masked. */
+export function toClientError(error: Error): GraphQLError | null {
+  if (error instanceof InvalidInputError) {
+    const first = error.problems[0]!;
+    return new GraphQLError(`Invalid input: ${error.message}`, {
+      extensions: { code: 'BAD_USER_INPUT', field: first.field, reason: first.reason, problems: error.problems },
+    });
+  }
+  if (error instanceof UnknownModelError) {
+    return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: 'model', reason: error.message } });
+  }
+  if (error instanceof NotFoundError) return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+  if (error instanceof ConflictError) return new GraphQLError(error.message, { extensions: { code: 'CONFLICT' } });
+  if (error instanceof UnauthenticatedError) {
+    return new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+  if (error instanceof ModelNotReadyError) {
+    return new GraphQLError(error.message, { extensions: { code: 'MODEL_NOT_READY', http: { status: 503 } } });
+  }
+  return null;
+}
+
+export function createMaskError(logger: Logger) {
+  return (error: unknown, message: string, isDev?: boolean): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof Error && !(original instanceof GraphQLError)) {
+      const mapped = toClientError(original);
+      if (mapped) {
+        return new GraphQLError(mapped.message, {
+          ...(error instanceof GraphQLError ? { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path } : {}),
+          extensions: mapped.extensions,
+        });
+      }
+      logger.error({ err: original }, 'unexpected error in a resolver');
+    }
+    return yogaMaskError(error, message, isDev);
+  };
+}
+
+export function requireAdmin(admin: boolean): void {
+  if (!admin) throw new UnauthenticatedError('this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
+}
+
+export function isAdminToken(header: string | null | undefined, adminToken: string): boolean {
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  if (!match) return false;
+  const given = Buffer.from(match[1]!.trim());
+  const expected = Buffer.from(adminToken);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

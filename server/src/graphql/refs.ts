@@ -1,0 +1,15 @@
+import type { LiveMetrics } from '../metrics/metrics-service.js';
+import type { IModelVersion } from '../models/model-version.entity.js';
+import type { PredictionRecord } from '../predictions/prediction-service.js';
+import type { Builder } from './builder.js';
+
+/** Types that several domains return, declared first so each domain file can implement its own. */
+export function createSharedRefs(builder: Builder) {
+  return {
+    ModelMetrics: builder.objectRef<LiveMetrics>('ModelMetrics'),
+    ModelVersion: builder.objectRef<IModelVersion>('ModelVersion'),
+    Prediction: builder.objectRef<PredictionRecord>('Prediction'),
+  };
+}
+
+export type SharedRefs = ReturnType<typeof createSharedRefs>;

@@ -1,0 +1,23 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
+import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
+import { registerModelSchema } from '../models/model-version.graphql.js';
+import { registerPredictionSchema } from '../predictions/prediction.graphql.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import { createBuilder } from './builder.js';
+import { createSharedRefs } from './refs.js';
+
+/** The schema for the tasks this deployment serves. */
+export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
+  const builder = createBuilder();
+  const refs = createSharedRefs(builder);
+  registerMetricsSchema(builder, refs);
+  registerModelSchema(builder, refs);
+  registerPredictionSchema(builder, tasks, refs);
+  registerFeedbackSchema(builder, refs);
+  return builder.toSchema();
+}
+
+export function printSchemaSDL(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

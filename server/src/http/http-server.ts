@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../logger.js';
+import type { ServingMetrics } from '../metrics/prometheus.js';
+import type { RelearnYoga } from './graphql-server.js';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean | string>;
+}
+
+export interface HttpServer {
+  server: Server;
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes websockets. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function createHttpServer(options: {
+  yoga: RelearnYoga;
+  serving: ServingMetrics;
+  readiness: () => Promise<Readiness>;
+  maxBodyBytes: number;
+  logger: Logger;
+}): HttpServer {
+  const { yoga, serving, readiness, maxBodyBytes, logger } = options;
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const r = await readiness();
+      return json(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+    }
+    if (path === '/metrics') {
+      const text = await serving.text();
+      res.writeHead(200, { 'content-type': serving.contentType() }).end(text);
+      return;
+    }
+    if (path === '/graphql') {
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > maxBodyBytes) return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      return yoga(req, res);
+    }
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('Relearn is running. GraphQL (and GraphiQL) at /graphql, metrics at /metrics.\n');
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
+  // graphql-ws through yoga's envelop, so the same plugins (limits, masking) and context apply.
+  const ws = useServer(
+    {
+      // Yoga's enveloped execute/subscribe travel with the args prepared in onSubscribe.
+      execute: (args: any) => args.execute(args),
+      subscribe: (args: any) => args.subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          request: new Request('http://localhost/graphql', {
+            headers: Object.entries(ctx.extra.request.headers).flatMap(([k, v]) =>
+              typeof v === 'string' ? [[k, v] as [string, string]] : [],
+            ),
+          }),
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          execute,
+          subscribe,
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      }),
+    close: async (timeoutMs) => {
+      await ws.dispose();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
+        for (const s of sockets) s.destroy();
+      }, timeoutMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { sql } from 'kysely';
+import type { Orm } from '../database/orm.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Confusion } from '../ml/metrics.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import { reportFromConfusion, type ClassificationReport } from './classification-report.js';
+
+/** Which feedback the live metrics count. Lifetime when empty. */
+export interface MetricsWindow {
+  /** The most recent N feedback. */
+  lastFeedback?: number | null;
+  /** Feedback of the last N seconds. */
+  lastSeconds?: number | null;
+}
+
+export interface LiveMetrics extends ClassificationReport {
+  model: string;
+  predictionCount: number;
+  feedbackCount: number;
+  /** Internal id of the version these figures are restricted to, if any. */
+  modelVersionId: number | null;
+}
+
+/**
+ * Live accuracy from the feedback table. Computed in PostgreSQL so every process agrees;
+ * pushes to subscribers are coalesced so a burst of feedback costs one query per interval.
+ */
+export class MetricsService {
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  /** One computation per model per push, shared by every subscriber. */
+  private readonly shared = new Map<string, Promise<LiveMetrics>>();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly tasks: TaskRegistry,
+    private readonly events: EventBus,
+    private readonly pushIntervalMs: number,
+  ) {}
+
+  async compute(model: string, window: MetricsWindow = {}, modelVersionId: number | null = null): Promise<LiveMetrics> {
+    const task = this.tasks.get(model);
+    if (!task) throw new Error(`unknown model ${model}`);
+    const pos = task.positiveLabel;
+    const db = this.orm.em.getKysely();
+    const version = modelVersionId === null ? sql`` : sql`and model_version_id = ${modelVersionId}`;
+    const since = window.lastSeconds ? sql`and created_at > now() - make_interval(secs => ${window.lastSeconds})` : sql``;
+    const limit = window.lastFeedback ? sql`order by id desc limit ${window.lastFeedback}` : sql``;
+    const { rows } = await sql<{ tp: string; tn: string; fp: string; fn: string }>`
+      select count(*) filter (where predicted = ${pos} and actual = ${pos}) as tp,
+             count(*) filter (where predicted <> ${pos} and actual <> ${pos}) as tn,
+             count(*) filter (where predicted = ${pos} and actual <> ${pos}) as fp,
+             count(*) filter (where predicted <> ${pos} and actual = ${pos}) as fn
+      from (select predicted, actual from feedback where model = ${model} ${version} ${since} ${limit}) f`.execute(db);
+    const predictionVersion = modelVersionId === null ? sql`` : sql`and model_version_id = ${modelVersionId}`;
+    const { rows: p } = await sql<{ n: string }>`
+      select count(*) as n from prediction where model = ${model} ${predictionVersion} ${since}`.execute(db);
+    const r = rows[0]!;
+    const confusion: Confusion = { tp: Number(r.tp), tn: Number(r.tn), fp: Number(r.fp), fn: Number(r.fn) };
+    const report = reportFromConfusion(confusion);
+    return { ...report, model, predictionCount: Number(p[0]!.n), feedbackCount: report.count, modelVersionId };
+  }
+
+  /** Lifetime metrics of a model, shared between all subscribers of one push. */
+  current(model: string): Promise<LiveMetrics> {
+    let pending = this.shared.get(model);
+    if (!pending) {
+      pending = this.compute(model);
+      this.shared.set(model, pending);
+      pending.catch(() => this.shared.delete(model));
+    }
+    return pending;
+  }
+
+  /** Called after feedback commits: schedules one push for the burst. */
+  changed(model: string): void {
+    this.dirty.add(model);
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      for (const m of this.dirty) {
+        this.shared.delete(m);
+        this.events.publish('metricsChanged', m);
+      }
+      this.dirty.clear();
+    }, this.pushIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,99 @@
+import { Repeater } from 'graphql-yoga';
+import type { Builder } from '../graphql/builder.js';
+import type { SharedRefs } from '../graphql/refs.js';
+import { InvalidInputError } from '../tasks/task.js';
+import type { Services } from '../graphql/context.js';
+
+export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
+  const Confusion = builder.objectRef<{ tp: number; tn: number; fp: number; fn: number }>('Confusion').implement({
+    description: 'Confusion counts against the task\'s positive label.',
+    fields: (t) => ({ tp: t.exposeInt('tp'), tn: t.exposeInt('tn'), fp: t.exposeInt('fp'), fn: t.exposeInt('fn') }),
+  });
+
+  refs.ModelMetrics.implement({
+    description: 'Classification quality. A figure whose denominator is zero is null, never NaN.',
+    fields: (t) => ({
+      model: t.exposeString('model'),
+      accuracy: t.exposeFloat('accuracy', { nullable: true }),
+      precision: t.exposeFloat('precision', { nullable: true }),
+      recall: t.exposeFloat('recall', { nullable: true }),
+      f1: t.exposeFloat('f1', { nullable: true }),
+      confusion: t.field({ type: Confusion, resolve: (m) => m.confusion }),
+      predictionCount: t.exposeInt('predictionCount'),
+      feedbackCount: t.exposeInt('feedbackCount'),
+      feedbackShare: t.float({
+        nullable: true,
+        description: 'Share of predictions that received feedback.',
+        resolve: (m) => (m.predictionCount > 0 ? Math.min(1, m.feedbackCount / m.predictionCount) : null),
+      }),
+      logLoss: t.float({ nullable: true, description: 'Holdout log loss (training metrics only).', resolve: (m) => m.logLoss ?? null }),
+      liveVersion: t.field({
+        type: refs.ModelVersion,
+        nullable: true,
+        resolve: async (m, _, { services }) => {
+          const live = services.models.getLive(m.model);
+          return live ? services.models.versionById(live.versionId) : null;
+        },
+      }),
+    }),
+  });
+
+  const MetricsWindow = builder.inputType('MetricsWindow', {
+    description: 'Which feedback to count: the last N, or that of the last N seconds.',
+    isOneOf: true,
+    fields: (t) => ({ lastFeedback: t.int(), lastSeconds: t.int() }),
+  });
+
+  builder.queryField('metrics', (t) =>
+    t.field({
+      type: refs.ModelMetrics,
+      description: 'Live metrics from feedback: lifetime by default, or over a window, optionally of one version.',
+      args: {
+        model: t.arg.string({ required: true }),
+        window: t.arg({ type: MetricsWindow }),
+        version: t.arg.int({ description: 'Only predictions served by this version.' }),
+      },
+      resolve: async (_, args, { services }) => {
+        checkModel(services, args.model);
+        const w = args.window ?? {};
+        for (const [field, value] of Object.entries(w)) {
+          if (typeof value === 'number' && (value < 1 || value > 100_000_000)) {
+            throw new InvalidInputError([{ field: `window.${field}`, reason: 'must be between 1 and 100000000' }]);
+          }
+        }
+        let versionId: number | null = null;
+        if (args.version !== null && args.version !== undefined) {
+          const v = await services.models.version(args.model, args.version);
+          if (!v) throw new InvalidInputError([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          versionId = v.id;
+        }
+        return services.metrics.compute(args.model, w, versionId);
+      },
+    }),
+  );
+
+  builder.subscriptionField('metricsUpdated', (t) =>
+    t.field({
+      type: refs.ModelMetrics,
+      description: 'Lifetime metrics now, then again after feedback (bursts are coalesced).',
+      args: { model: t.arg.string({ required: true }) },
+      subscribe: (_, { model }, { services }) => {
+        checkModel(services, model);
+        // The current figures first, so a new subscriber need not also query.
+        return new Repeater<string>(async (push, stop) => {
+          await push(model);
+          const changes = services.events.subscribe('metricsChanged');
+          void stop.then(() => changes.return?.());
+          for await (const changed of changes) if (changed === model) await push(model);
+        });
+      },
+      resolve: (model, _, { services }) => services.metrics.current(model),
+    }),
+  );
+}
+
+export function checkModel(services: Services, model: string): void {
+  if (!services.tasks.get(model)) {
+    throw new InvalidInputError([{ field: 'model', reason: `unknown model "${model}"; known: ${services.tasks.names().join(', ')}` }]);
+  }
+}

@@ -1,0 +1,202 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../logger.js';
+import { NaiveBayesModel } from '../ml/naive-bayes.js';
+import type { Orm } from '../database/orm.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { Task, TaskInput } from '../tasks/task.js';
+import { DatasetVersion } from '../training/dataset-version.entity.js';
+import { trainBootstrapInWorker } from '../training/train-in-worker.js';
+import { TrainingRun } from '../training/training-run.entity.js';
+import { CODE_VERSION } from '../version.js';
+import { ModelActivation, ModelVersion, type IModelVersion } from './model-version.entity.js';
+
+/** The model a task serves right now, with the online updates applied since it was trained. */
+export interface LiveModel {
+  readonly task: Task;
+  readonly versionId: number;
+  readonly version: number;
+  readonly model: NaiveBayesModel;
+  /** Highest feedback id already learned, so no feedback is learned twice. */
+  appliedThroughFeedbackId: number;
+}
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export class ModelService {
+  private readonly live = new Map<string, LiveModel>();
+  private readonly starting = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly tasks: TaskRegistry,
+    private readonly blobs: BlobStore,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Trains version 1 of every task that has none, then loads each live model. Runs in the background. */
+  start(): Promise<void> {
+    const all = this.tasks.all().map((task) => {
+      const p = this.bootstrap(task)
+        .then(async () => {
+          await this.load(task.name);
+        })
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, model: task.name }, 'could not bring the model up');
+          throw error;
+        });
+      this.starting.set(task.name, p);
+      return p;
+    });
+    return Promise.all(all).then(() => undefined);
+  }
+
+  /** True when every task has a live model in memory. */
+  get ready(): boolean {
+    return this.tasks.all().every((t) => this.live.has(t.name));
+  }
+
+  getLive(model: string): LiveModel | undefined {
+    return this.live.get(model);
+  }
+
+  /** Online learning: applies one committed feedback to the live model, once. */
+  learn(model: string, feedbackId: number, input: TaskInput, label: string): void {
+    const live = this.live.get(model);
+    if (!live || !live.task.definition.onlineLearning || feedbackId <= live.appliedThroughFeedbackId) return;
+    live.model.learn(live.task.encode(input), label);
+    live.appliedThroughFeedbackId = feedbackId;
+  }
+
+  async versions(model: string): Promise<IModelVersion[]> {
+    return this.orm.em.fork().find(ModelVersion, { model }, { orderBy: { version: 'desc' } });
+  }
+
+  async version(model: string, version: number): Promise<IModelVersion | null> {
+    return this.orm.em.fork().findOne(ModelVersion, { model, version });
+  }
+
+  async versionById(id: number): Promise<IModelVersion | null> {
+    return this.orm.em.fork().findOne(ModelVersion, { id });
+  }
+
+  /** Makes `version` the live one (promotion or rollback) and records who did it and why. */
+  async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
+    const em = this.orm.em.fork();
+    const activated = await em.transactional(async (tx) => {
+      await lockModel(tx, model);
+      const target = await tx.findOne(ModelVersion, { model, version });
+      if (!target) throw new NotFoundError(`model ${model} has no version ${version}`);
+      const current = await tx.findOne(ModelVersion, { model, status: 'LIVE' });
+      if (current && current.id !== target.id) current.status = 'RETIRED';
+      target.status = 'LIVE';
+      target.activatedAt = new Date();
+      tx.create(ModelActivation, {
+        model,
+        modelVersion: target,
+        previousVersion: current?.version ?? null,
+        actor,
+        reason,
+      });
+      return target;
+    });
+    this.logger.info({ model, version, actor, reason }, 'model version activated');
+    await this.load(model);
+    await this.events.publish('modelActivated', model, version);
+    return activated;
+  }
+
+  /** Loads the LIVE version's artifact and replays the feedback it has not seen. */
+  async load(model: string): Promise<LiveModel> {
+    const task = this.tasks.get(model);
+    if (!task) throw new NotFoundError(`unknown model ${model}`);
+    const em = this.orm.em.fork();
+    const row = await em.findOne(ModelVersion, { model, status: 'LIVE' }, { populate: ['artifact'] });
+    if (!row) throw new Error(`model ${model} has no LIVE version`);
+    const nb = NaiveBayesModel.fromJSON(row.artifact);
+    const live: LiveModel = { task, versionId: row.id, version: row.version, model: nb, appliedThroughFeedbackId: row.trainedThroughFeedbackId };
+    if (task.definition.onlineLearning) {
+      const rows = await sql<{ id: string; actual: string; input: TaskInput }>`
+        select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
+        where f.model = ${model} and f.id > ${row.trainedThroughFeedbackId} order by f.id`.execute(em.getKysely());
+      for (const r of rows.rows) {
+        nb.learn(task.encode(r.input), r.actual);
+        live.appliedThroughFeedbackId = Number(r.id);
+      }
+      if (rows.rows.length > 0) this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
+    }
+    this.live.set(model, live);
+    return live;
+  }
+
+  private async bootstrap(task: Task): Promise<void> {
+    const em = this.orm.em.fork();
+    if ((await em.count(ModelVersion, { model: task.name })) > 0) return;
+    const started = Date.now();
+    this.logger.info({ model: task.name, source: task.definition.dataset.source }, 'training version 1 from bootstrap data');
+    const run = em.create(TrainingRun, { model: task.name, reason: 'bootstrap: no model version yet' });
+    await em.flush();
+    try {
+      const trained = await trainBootstrapInWorker(task.definition);
+      const location = `datasets/${task.name}/${trained.dataset.contentHash}.jsonl`;
+      // The blob first: a version row never points at data that is not there.
+      await this.blobs.put(location, trained.dataset.jsonl, 'application/x-ndjson');
+      const created = await em.transactional(async (tx) => {
+        await lockModel(tx, task.name);
+        // Another process may have bootstrapped while this one trained.
+        if ((await tx.count(ModelVersion, { model: task.name })) > 0) return false;
+        const { jsonl: _rows, contentHash, ...counts } = trained.dataset;
+        const dataset = tx.create(DatasetVersion, {
+          model: task.name,
+          version: 1,
+          contentHash,
+          location,
+          manifest: {
+            parent: null,
+            ...counts,
+            feedbackIdRange: null,
+            codeVersion: CODE_VERSION,
+            createdAt: new Date().toISOString(),
+          },
+        });
+        const version = tx.create(ModelVersion, {
+          model: task.name,
+          version: 1,
+          status: 'LIVE',
+          artifact: trained.artifact,
+          trainingMetrics: trained.report,
+          datasetVersion: dataset,
+          trainedThroughFeedbackId: 0,
+          activatedAt: new Date(),
+        });
+        tx.create(ModelActivation, { model: task.name, modelVersion: version, previousVersion: null, actor: 'system', reason: 'bootstrap' });
+        await tx.flush();
+        await tx.nativeUpdate(TrainingRun, { id: run.id }, {
+          state: 'SUCCEEDED',
+          datasetVersionId: dataset.id,
+          modelVersionId: version.id,
+          durationMs: Date.now() - started,
+          finishedAt: new Date(),
+        });
+        return true;
+      });
+      this.logger.info(
+        { model: task.name, ms: Date.now() - started, rows: trained.dataset.rowCount, holdoutAccuracy: trained.report.accuracy, created },
+        'bootstrap training finished',
+      );
+    } catch (error) {
+      await em.nativeUpdate(TrainingRun, { id: run.id }, { state: 'FAILED', message: (error as Error).message, finishedAt: new Date() });
+      throw error;
+    }
+  }
+}
+
+/** Serialises version changes of one model across processes (a transaction-scoped advisory lock). */
+async function lockModel(em: EntityManager, model: string): Promise<void> {
+  await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:model:${model}`]);
+}

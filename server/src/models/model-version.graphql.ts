@@ -1,0 +1,112 @@
+import type { Builder } from '../graphql/builder.js';
+import { requireAdmin } from '../graphql/errors.js';
+import type { SharedRefs } from '../graphql/refs.js';
+import { reportFromConfusion } from '../metrics/classification-report.js';
+import { checkModel } from '../metrics/metrics.graphql.js';
+import type { FeatureDefinition } from '../tasks/task-definition.js';
+import type { Task } from '../tasks/task.js';
+import { MODEL_VERSION_STATUSES } from './model-version.entity.js';
+
+export function registerModelSchema(builder: Builder, refs: SharedRefs) {
+  const Status = builder.enumType('ModelVersionStatus', {
+    values: {
+      CANDIDATE: { description: 'Trained, never made live.' },
+      LIVE: { description: 'Serving predictions now.' },
+      RETIRED: { description: 'Was live; replaced by another version.' },
+      REJECTED: { description: 'Failed the promotion gate.' },
+    } satisfies Record<(typeof MODEL_VERSION_STATUSES)[number], unknown>,
+  });
+
+  refs.ModelVersion.implement({
+    description: 'One trained model of a task.',
+    fields: (t) => ({
+      version: t.exposeInt('version'),
+      model: t.exposeString('model'),
+      status: t.field({ type: Status, resolve: (v) => v.status }),
+      createdAt: t.field({ type: 'DateTime', resolve: (v) => v.createdAt }),
+      activatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.activatedAt ?? null }),
+      trainingMetrics: t.field({
+        type: refs.ModelMetrics,
+        nullable: true,
+        description: 'Measured on the holdout when the version was trained: compare with liveMetrics.',
+        resolve: (v) => {
+          if (!v.trainingMetrics) return null;
+          const r = reportFromConfusion(v.trainingMetrics.confusion, v.trainingMetrics.logLoss ?? null);
+          return { ...r, model: v.model, predictionCount: r.count, feedbackCount: r.count, modelVersionId: v.id };
+        },
+      }),
+      liveMetrics: t.field({
+        type: refs.ModelMetrics,
+        description: 'Measured on feedback to the predictions this version served.',
+        resolve: (v, _, { services }) => services.metrics.compute(v.model, {}, v.id),
+      }),
+    }),
+  });
+
+  const Feature = builder.objectRef<FeatureDefinition>('Feature').implement({
+    description: 'One input of a task, with its valid range.',
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      type: t.string({ resolve: (f) => f.type, description: 'float, int, category or text' }),
+      description: t.string({ nullable: true, resolve: (f) => f.description ?? null }),
+      min: t.float({ nullable: true, resolve: (f) => ('min' in f ? f.min : null) }),
+      max: t.float({ nullable: true, resolve: (f) => ('max' in f ? f.max : null) }),
+      exclusiveMin: t.boolean({ resolve: (f) => ('exclusiveMin' in f ? f.exclusiveMin : false) }),
+      maxLength: t.int({ nullable: true, resolve: (f) => ('maxLength' in f ? f.maxLength : null) }),
+    }),
+  });
+
+  const Model = builder.objectRef<Task>('Model').implement({
+    description: 'A task Relearn serves: its inputs, labels and live version.',
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      description: t.string({ resolve: (task) => task.definition.description }),
+      inputType: t.string({ resolve: (task) => task.definition.inputType }),
+      labels: t.stringList({ resolve: (task) => [...task.labels] }),
+      positiveLabel: t.exposeString('positiveLabel'),
+      onlineLearning: t.boolean({ resolve: (task) => task.definition.onlineLearning }),
+      features: t.field({ type: [Feature], resolve: (task) => task.definition.features }),
+      liveVersion: t.field({
+        type: refs.ModelVersion,
+        nullable: true,
+        resolve: async (task, _, { services }) => {
+          const live = services.models.getLive(task.name);
+          return live ? services.models.versionById(live.versionId) : null;
+        },
+      }),
+    }),
+  });
+
+  builder.queryField('models', (t) =>
+    t.field({ type: [Model], description: 'Every task this deployment serves.', resolve: (_, __, { services }) => services.tasks.all() }),
+  );
+
+  builder.queryField('modelVersions', (t) =>
+    t.field({
+      type: [refs.ModelVersion],
+      description: 'All versions of a model, newest first.',
+      args: { model: t.arg.string({ required: true }) },
+      resolve: (_, { model }, { services }) => {
+        checkModel(services, model);
+        return services.models.versions(model);
+      },
+    }),
+  );
+
+  builder.mutationField('activateModelVersion', (t) =>
+    t.field({
+      type: refs.ModelVersion,
+      description: 'Makes a version live (rollback or manual promotion). Needs the admin token.',
+      args: {
+        model: t.arg.string({ required: true }),
+        version: t.arg.int({ required: true }),
+        reason: t.arg.string({ description: 'Recorded in the activation history.' }),
+      },
+      resolve: (_, args, { services, admin }) => {
+        requireAdmin(admin);
+        checkModel(services, args.model);
+        return services.models.activate(args.model, args.version, 'admin', args.reason ?? 'manual activation');
+      },
+    }),
+  );
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Orm } from '../database/orm.js';
+import type { ModelService } from '../models/model-service.js';
+import { GroupCommit } from '../shared/group-commit.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { TaskInput } from '../tasks/task.js';
+import type { ClassScore } from './prediction.entity.js';
+import type { ServingMetrics } from '../metrics/prometheus.js';
+
+/** A served prediction as the API returns it. */
+export interface PredictionRecord {
+  id: string;
+  model: string;
+  modelVersionId: number;
+  version: number;
+  input: TaskInput;
+  label: string;
+  probability: number;
+  scores: ClassScore[];
+  latencyMs: number;
+  createdAt: Date;
+}
+
+export class ModelNotReadyError extends Error {
+  override name = 'ModelNotReadyError';
+}
+
+export class UnknownModelError extends Error {
+  override name = 'UnknownModelError';
+}
+
+/** Bounded map of recent predictions: feedback usually follows its prediction within seconds. */
+class RecentPredictions {
+  private readonly map = new Map<string, PredictionRecord>();
+  constructor(private readonly capacity: number) {}
+  get(id: string) {
+    return this.map.get(id);
+  }
+  set(record: PredictionRecord) {
+    this.map.set(record.id, record);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+  }
+}
+
+export class PredictionService {
+  private readonly writer: GroupCommit<PredictionRecord, void>;
+  private readonly recent = new RecentPredictions(50_000);
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly tasks: TaskRegistry,
+    private readonly models: ModelService,
+    private readonly metrics: ServingMetrics,
+  ) {
+    this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
+  }
+
+  /** Validates, predicts with the live model, stores the prediction, and only then returns it. */
+  async predict(model: string, rawInput: unknown): Promise<PredictionRecord> {
+    const started = performance.now();
+    const record = this.score(model, rawInput);
+    await this.writer.submit(record);
+    this.recent.set(record);
+    this.metrics.predictionServed(record, (performance.now() - started) / 1000);
+    return record;
+  }
+
+  async predictBatch(inputs: { model: string; input: unknown }[]): Promise<PredictionRecord[]> {
+    const started = performance.now();
+    const records = inputs.map((i) => this.score(i.model, i.input));
+    await Promise.all(records.map((r) => this.writer.submit(r)));
+    const seconds = (performance.now() - started) / 1000;
+    for (const r of records) {
+      this.recent.set(r);
+      this.metrics.predictionServed(r, seconds);
+    }
+    return records;
+  }
+
+  async get(id: string): Promise<PredictionRecord | null> {
+    const cached = this.recent.get(id);
+    if (cached) return cached;
+    const { rows } = await sql<{
+      id: string; model: string; model_version_id: number; version: number; input: TaskInput; label: string;
+      probability: number; scores: ClassScore[]; latency_ms: number; created_at: Date;
+    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at
+       from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.orm.em.getKysely());
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id, model: r.model, modelVersionId: r.model_version_id, version: r.version, input: r.input, label: r.label,
+      probability: r.probability, scores: r.scores, latencyMs: r.latency_ms, createdAt: new Date(r.created_at),
+    };
+  }
+
+  /** Waits until every prediction accepted so far is committed (graceful shutdown). */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  private score(model: string, rawInput: unknown): PredictionRecord {
+    const started = performance.now();
+    const task = this.tasks.get(model);
+    if (!task) throw new UnknownModelError(`unknown model "${model}"; known: ${this.tasks.names().join(', ')}`);
+    const input = task.validate(rawInput);
+    const live = this.models.getLive(model);
+    if (!live) throw new ModelNotReadyError(`model ${model} has no live version yet; it is still training`);
+    const p = live.model.predict(task.encode(input));
+    return {
+      id: randomUUID(),
+      model,
+      modelVersionId: live.versionId,
+      version: live.version,
+      input,
+      label: p.label,
+      probability: p.probability,
+      scores: p.scores,
+      latencyMs: performance.now() - started,
+      createdAt: new Date(),
+    };
+  }
+
+  /** One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch size. */
+  private async insert(rows: PredictionRecord[]): Promise<void[]> {
+    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at)
+      select * from unnest(
+        ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
+        ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
+        ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
+        ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[])`.execute(
+      this.orm.em.getKysely(),
+    );
+    return rows.map(() => undefined);
+  }
+}

@@ -1,0 +1,26 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { ModelVersion } from '../models/model-version.entity.js';
+
+export interface ClassScore {
+  label: string;
+  probability: number;
+}
+
+/** A served prediction, stored before it is returned so feedback can always find it. */
+export const Prediction = defineEntity({
+  name: 'Prediction',
+  tableName: 'prediction',
+  properties: {
+    id: p.uuid().primary(),
+    model: p.string().length(64),
+    modelVersion: () => p.manyToOne(ModelVersion),
+    input: p.json<Record<string, unknown>>(),
+    label: p.string().length(128),
+    probability: p.double(),
+    scores: p.json<ClassScore[]>(),
+    latencyMs: p.double(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ properties: ['model', 'createdAt'] }],
+});
+export type IPrediction = InferEntity<typeof Prediction>;

@@ -1,0 +1,101 @@
+import type { Builder } from '../graphql/builder.js';
+import type { SharedRefs } from '../graphql/refs.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import { InvalidInputError } from '../tasks/task.js';
+
+const MAX_BATCH = 1000;
+
+export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, refs: SharedRefs) {
+  const ClassScore = builder.objectRef<{ label: string; probability: number }>('ClassScore').implement({
+    description: 'The probability the model gives one label.',
+    fields: (t) => ({ label: t.exposeString('label'), probability: t.exposeFloat('probability') }),
+  });
+
+  refs.Prediction.implement({
+    description: 'A served prediction. It is stored before it is returned, so feedback can always refer to it.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      model: t.exposeString('model'),
+      label: t.exposeString('label', { description: 'The most probable label.' }),
+      probability: t.exposeFloat('probability', { description: 'Probability of `label`.' }),
+      scores: t.field({ type: [ClassScore], resolve: (p) => p.scores, description: 'Every label with its probability.' }),
+      modelVersion: t.field({
+        type: refs.ModelVersion,
+        description: 'The version that served this prediction.',
+        resolve: async (p, _, { services }) => (await services.models.versionById(p.modelVersionId))!,
+      }),
+      input: t.field({ type: 'JSON', resolve: (p) => p.input }),
+      latencyMs: t.exposeFloat('latencyMs', { description: 'Time the model took to score the input.' }),
+      createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
+    }),
+  });
+
+  // One input object per task, generated from its declared features.
+  const taskInputs = tasks.all().map((task) => {
+    const ref = builder.inputType(task.definition.inputType, {
+      description: task.definition.description,
+      fields: (t) =>
+        Object.fromEntries(
+          task.definition.features.map((f) => {
+            const description =
+              'maxLength' in f
+                ? `${f.description ?? f.name} (at most ${f.maxLength} characters)`
+                : `${f.description ?? f.name} (${f.exclusiveMin ? '>' : '>='} ${f.min}, <= ${f.max})`;
+            const options = { required: true, description } as const;
+            if (f.type === 'float') return [f.name, t.float(options)];
+            if (f.type === 'int') return [f.name, t.int(options)];
+            return [f.name, t.string(options)];
+          }),
+        ),
+    });
+    return [task.name, ref] as const;
+  });
+
+  const PredictInput = builder.inputType('PredictInput', {
+    description: 'Exactly one member: the task to ask and its input.',
+    isOneOf: true,
+    fields: (t) => Object.fromEntries(taskInputs.map(([name, ref]) => [name, t.field({ type: ref })])),
+  });
+
+  /** `@oneOf` guarantees exactly one member; this picks it. */
+  const taskOf = (input: Record<string, unknown>) => {
+    const [model, value] = Object.entries(input).find(([, v]) => v !== undefined && v !== null)!;
+    return { model, input: value };
+  };
+
+  builder.mutationField('predict', (t) =>
+    t.field({
+      type: refs.Prediction,
+      description: 'Scores one input with the live model of its task and stores the prediction.',
+      args: { input: t.arg({ type: PredictInput, required: true }) },
+      resolve: (_, { input }, { services }) => {
+        const { model, input: value } = taskOf(input as Record<string, unknown>);
+        return services.predictions.predict(model, value);
+      },
+    }),
+  );
+
+  builder.mutationField('predictBatch', (t) =>
+    t.field({
+      type: [refs.Prediction],
+      description: `Scores up to ${MAX_BATCH} inputs (of any tasks) in one call; all are stored before the answer.`,
+      args: { inputs: t.arg({ type: [PredictInput], required: true }) },
+      resolve: (_, { inputs }, { services }) => {
+        if (inputs.length === 0 || inputs.length > MAX_BATCH) {
+          throw new InvalidInputError([{ field: 'inputs', reason: `must hold 1 to ${MAX_BATCH} inputs` }]);
+        }
+        return services.predictions.predictBatch(inputs.map((i) => taskOf(i as Record<string, unknown>)));
+      },
+    }),
+  );
+
+  builder.queryField('prediction', (t) =>
+    t.field({
+      type: refs.Prediction,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_, { id }, { services }) =>
+        /^[0-9a-f-]{36}$/i.test(String(id)) ? services.predictions.get(String(id)) : null,
+    }),
+  );
+}

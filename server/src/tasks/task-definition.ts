@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+/**
+ * A task is declared in one JSON file: its inputs, labels, classifier, data and retrain policy.
+ * Adding a task is a new file plus a dataset; the GraphQL input type, validation, encoding and
+ * metrics all follow from the declaration.
+ */
+const name = z.string().regex(/^[a-z][a-zA-Z0-9]{0,30}$/, 'must be a lower-camel-case GraphQL name');
+
+const numericFeature = z.object({
+  name,
+  type: z.enum(['float', 'int']),
+  description: z.string().optional(),
+  min: z.number(),
+  max: z.number(),
+  /** When true the value must be strictly greater than `min` (e.g. an amount of 0 is not a transaction). */
+  exclusiveMin: z.boolean().default(false),
+});
+
+const categoryFeature = z.object({
+  name,
+  type: z.literal('category'),
+  description: z.string().optional(),
+  maxLength: z.number().int().positive().default(64),
+});
+
+const textFeature = z.object({
+  name,
+  type: z.literal('text'),
+  description: z.string().optional(),
+  maxLength: z.number().int().positive().default(100_000),
+});
+
+export const featureSchema = z.discriminatedUnion('type', [numericFeature, categoryFeature, textFeature]);
+export type FeatureDefinition = z.infer<typeof featureSchema>;
+
+const datasetSchema = z.discriminatedUnion('source', [
+  z.object({
+    source: z.literal('synthetic-fraud'),
+    rows: z.number().int().positive(),
+    seed: z.number().int(),
+    fraudRate: z.number().min(0).max(1).optional(),
+  }),
+  z.object({ source: z.literal('spam-assassin'), groups: z.array(z.string()).min(1) }),
+  z.object({
+    source: z.literal('file'),
+    /** Relative to the task file. CSV or JSONL with a text and a label column. */
+    path: z.string(),
+    textField: z.string().optional(),
+    labelField: z.string().optional(),
+  }),
+]);
+
+export const taskDefinitionSchema = z
+  .object({
+    name,
+    description: z.string().default(''),
+    /** Name of the GraphQL input object, e.g. `FraudInput`. */
+    inputType: z.string().regex(/^[A-Z][A-Za-z0-9]*Input$/, 'must be PascalCase ending in Input'),
+    features: z.array(featureSchema).min(1),
+    labels: z.array(z.string().min(1).max(128)).min(2),
+    positiveLabel: z.string(),
+    classifier: z.literal('naive-bayes'),
+    /** Learn from each labelled feedback at once, between batch retrains. */
+    onlineLearning: z.boolean(),
+    dataset: datasetSchema.and(z.object({ holdoutFraction: z.number().gt(0).lt(1).default(0.2) })),
+    retrain: z.object({
+      afterFeedback: z.number().int().positive(),
+      minAccuracy: z.number().min(0).max(1),
+      window: z.number().int().positive(),
+      minSamples: z.number().int().positive(),
+      cooldownSeconds: z.number().int().min(0),
+      promotionMargin: z.number().min(0).max(1),
+    }),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.labels.includes(t.positiveLabel)) {
+      ctx.addIssue({ code: 'custom', path: ['positiveLabel'], message: `must be one of ${t.labels.join(', ')}` });
+    }
+    if (new Set(t.labels).size !== t.labels.length) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'must be distinct' });
+    const names = t.features.map((f) => f.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['features'], message: 'names must be distinct' });
+    if (t.features.filter((f) => f.type === 'text').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: 'at most one text feature' });
+    }
+    t.features.forEach((f, i) => {
+      if ((f.type === 'float' || f.type === 'int') && !(f.min <= f.max)) {
+        ctx.addIssue({ code: 'custom', path: ['features', i, 'max'], message: 'must be >= min' });
+      }
+    });
+  });
+
+export type TaskDefinition = z.infer<typeof taskDefinitionSchema> & { file: string };
+
+export async function readTaskDefinition(file: string): Promise<TaskDefinition> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`task file ${file}: ${(error as Error).message}`);
+  }
+  const parsed = taskDefinitionSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`task file ${file} is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  return { ...parsed.data, file };
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { EncodedExample, NaiveBayesSpec } from '../ml/naive-bayes.js';
+import { tokenize } from '../ml/text.js';
+import type { FeatureDefinition, TaskDefinition } from './task-definition.js';
+
+export type TaskInput = Record<string, number | string>;
+
+/** One reason an input was refused, named by its field path (e.g. `fraud.hour`). */
+export interface InputProblem {
+  field: string;
+  reason: string;
+}
+
+export class InvalidInputError extends Error {
+  constructor(readonly problems: InputProblem[]) {
+    super(problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
+    this.name = 'InvalidInputError';
+  }
+}
+
+function featureValidator(f: FeatureDefinition): z.ZodType<number | string> {
+  switch (f.type) {
+    case 'float':
+    case 'int': {
+      let n = z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number');
+      if (f.type === 'int') n = n.refine(Number.isInteger, 'must be a whole number');
+      return n
+        .refine((v) => (f.exclusiveMin ? v > f.min : v >= f.min), f.exclusiveMin ? `must be greater than ${f.min}` : `must be at least ${f.min}`)
+        .refine((v) => v <= f.max, `must be at most ${f.max}`);
+    }
+    case 'category':
+      return z
+        .string({ error: 'must be a string' })
+        .trim()
+        .min(1, 'must not be empty')
+        .max(f.maxLength, `must be at most ${f.maxLength} characters`);
+    case 'text':
+      return z
+        .string({ error: 'must be a string' })
+        .refine((s) => s.trim().length > 0, 'must not be empty')
+        .refine((s) => s.length <= f.maxLength, `must be at most ${f.maxLength} characters`);
+  }
+}
+
+/** A task at run time: validates and encodes inputs for its classifier. */
+export class Task {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly positiveLabel: string;
+  readonly modelSpec: NaiveBayesSpec;
+  private readonly inputSchema: z.ZodType<TaskInput>;
+  private readonly gaussian: string[];
+  private readonly categorical: string[];
+  private readonly textFeature: string | undefined;
+
+  constructor(readonly definition: TaskDefinition) {
+    this.name = definition.name;
+    this.labels = definition.labels;
+    this.positiveLabel = definition.positiveLabel;
+    this.gaussian = definition.features.filter((f) => f.type === 'float' || f.type === 'int').map((f) => f.name);
+    this.categorical = definition.features.filter((f) => f.type === 'category').map((f) => f.name);
+    this.textFeature = definition.features.find((f) => f.type === 'text')?.name;
+    this.modelSpec = {
+      labels: [...definition.labels],
+      gaussian: this.gaussian,
+      categorical: this.categorical,
+      multinomial: this.textFeature !== undefined,
+    };
+    this.inputSchema = z.strictObject(
+      Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)])),
+    ) as unknown as z.ZodType<TaskInput>;
+  }
+
+  /** Returns the normalised input, or throws InvalidInputError naming every bad field. */
+  validate(input: unknown, fieldPrefix = this.name): TaskInput {
+    const parsed = this.inputSchema.safeParse(input);
+    if (parsed.success) return parsed.data;
+    throw new InvalidInputError(
+      parsed.error.issues.map((i) => ({
+        field: [fieldPrefix, ...i.path.map(String)].filter(Boolean).join('.'),
+        reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+      })),
+    );
+  }
+
+  isLabel(label: string): boolean {
+    return this.labels.includes(label);
+  }
+
+  encode(input: TaskInput): EncodedExample {
+    return {
+      gaussian: this.gaussian.map((f) => input[f] as number),
+      categorical: this.categorical.map((f) => input[f] as string),
+      ...(this.textFeature ? { tokens: tokenize(input[this.textFeature] as string) } : {}),
+    };
+  }
+}
