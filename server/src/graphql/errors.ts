@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { maskError as yogaMaskError } from 'graphql-yoga';
+import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import { ConflictError } from '../feedback/feedback-service.js';
 import { NotFoundError } from '../models/model-service.js';
 import { ModelNotReadyError, UnknownModelError } from '../predictions/prediction-service.js';
@@ -33,10 +33,17 @@ export function toClientError(error: Error): GraphQLError | null {
   return null;
 }
 
+/** The error a resolver threw, under the GraphQLError wrappers of graphql-js and the executor. */
+function thrownBy(error: unknown): unknown {
+  let e = error;
+  while (e instanceof Error && e.name === 'GraphQLError' && (e as GraphQLError).originalError) e = (e as GraphQLError).originalError;
+  return e;
+}
+
 export function createMaskError(logger: Logger) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof Error && !(original instanceof GraphQLError)) {
+    const original = thrownBy(error);
+    if (original instanceof Error && original.name !== 'GraphQLError') {
       const mapped = toClientError(original);
       if (mapped) {
         return new GraphQLError(mapped.message, {
@@ -60,4 +67,25 @@ export function isAdminToken(header: string | null | undefined, adminToken: stri
   const given = Buffer.from(match[1]!.trim());
   const expected = Buffer.from(adminToken);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * graphql-js reports bad variable values (wrong scalar, @oneOf with two members, a missing
+ * required field) without a code; they are the client's input errors like any other.
+ */
+export function useInputErrorCodes(): Plugin {
+  return {
+    onExecutionResult({ result, setResult }) {
+      if (!result || !('errors' in result) || !result.errors?.length) return;
+      const errors = result.errors.map((e) => {
+        const m = /^Variable "\$[^"]+" got invalid value .*?(?: at "([^"]+)")?; (.*)$/s.exec(e.message);
+        if (!m || e.extensions?.code) return e;
+        return new GraphQLError(e.message, {
+          nodes: e.nodes,
+          extensions: { ...e.extensions, code: 'BAD_USER_INPUT', ...(m[1] ? { field: m[1] } : {}), reason: m[2] },
+        });
+      });
+      setResult({ ...result, errors });
+    },
+  };
 }

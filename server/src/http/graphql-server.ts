@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Context, Services } from '../graphql/context.js';
-import { createMaskError, isAdminToken } from '../graphql/errors.js';
+import { createMaskError, isAdminToken, useInputErrorCodes } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 
 export type RelearnYoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -32,6 +32,7 @@ export function createGraphQLServer(options: {
       error: (...args) => yogaLogger.error(args.map(String).join(' ')),
     },
     plugins: [
+      useInputErrorCodes(),
       // Abuse limits: deep, aliased, costly or huge documents are refused before execution.
       EnvelopArmorPlugin({
         maxDepth: { n: 8 },

@@ -5,7 +5,11 @@ import type { TrainedModel } from './train.js';
 /** Trains a task's bootstrap model off the main thread. */
 export function trainBootstrapInWorker(definition: TaskDefinition): Promise<TrainedModel> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./training-worker.ts', import.meta.url), { workerData: definition });
+    const worker = new Worker(new URL('./training-worker.ts', import.meta.url), {
+      workerData: definition,
+      // The worker is TypeScript: load it through tsx whatever started this process (tsx, vitest).
+      execArgv: [...process.execArgv.filter((a) => a !== '--import' && a !== 'tsx'), '--import', 'tsx'],
+    });
     let settled = false;
     worker.once('message', (message: { ok: true; result: TrainedModel } | { ok: false; message: string }) => {
       settled = true;
