@@ -29,7 +29,8 @@ export function createGraphQLServer(options: {
       debug: (...args) => yogaLogger.debug(args.map(String).join(' ')),
       info: (...args) => yogaLogger.info(args.map(String).join(' ')),
       warn: (...args) => yogaLogger.warn(args.map(String).join(' ')),
-      error: (...args) => yogaLogger.error(args.map(String).join(' ')),
+      // Yoga reports every client error here; unexpected ones are logged by maskError instead.
+      error: (...args) => yogaLogger.debug(args.map(String).join(' ')),
     },
     plugins: [
       useInputErrorCodes(),
