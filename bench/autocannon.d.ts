@@ -1,6 +1,6 @@
 // The few parts of autocannon 8 the benchmark uses (the package ships no types, @types/autocannon is not installed).
 declare module 'autocannon' {
-  interface Request {
+  export interface Request {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
@@ -8,7 +8,7 @@ declare module 'autocannon' {
     setupRequest?: (req: Request, context: Record<string, unknown>) => Request | null | undefined;
     onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
   }
-  interface Options {
+  export interface Options {
     url: string;
     connections?: number;
     duration?: number;
@@ -34,7 +34,7 @@ declare module 'autocannon' {
     p99_9: number;
     totalCount: number;
   }
-  interface Result {
+  export interface Result {
     duration: number;
     errors: number;
     timeouts: number;

@@ -11,7 +11,7 @@ import { DatasetVersion } from '../training/dataset-version.entity.js';
 import { trainBootstrapInWorker } from '../training/train-in-worker.js';
 import { TrainingRun } from '../training/training-run.entity.js';
 import { CODE_VERSION } from '../version.js';
-import { ModelActivation, ModelVersion, type IModelVersion } from './model-version.entity.js';
+import { ModelActivation, ModelVersion, type IModelActivation, type IModelVersion } from './model-version.entity.js';
 
 /** The model a task serves right now, with the online updates applied since it was trained. */
 export interface LiveModel {
@@ -83,6 +83,34 @@ export class ModelService {
 
   async versionById(id: number): Promise<IModelVersion | null> {
     return this.orm.em.fork().findOne(ModelVersion, { id });
+  }
+
+  /** Stores a newly trained model as the task's next version, not yet live. */
+  async registerVersion(
+    model: string,
+    trained: { artifact: unknown; trainingMetrics: IModelVersion['trainingMetrics']; datasetVersionId?: number | null; trainedThroughFeedbackId: number },
+  ): Promise<IModelVersion> {
+    const em = this.orm.em.fork();
+    return em.transactional(async (tx) => {
+      await lockModel(tx, model);
+      const latest = await tx.findOne(ModelVersion, { model }, { orderBy: { version: 'desc' } });
+      const created = tx.create(ModelVersion, {
+        model,
+        version: (latest?.version ?? 0) + 1,
+        status: 'CANDIDATE',
+        artifact: trained.artifact,
+        trainingMetrics: trained.trainingMetrics,
+        datasetVersion: trained.datasetVersionId ?? null,
+        trainedThroughFeedbackId: trained.trainedThroughFeedbackId,
+      });
+      await tx.flush();
+      return created;
+    });
+  }
+
+  /** Which version was live when, and who or what made it so, newest first. */
+  async activations(model: string): Promise<IModelActivation[]> {
+    return this.orm.em.fork().find(ModelActivation, { model }, { orderBy: { id: 'desc' }, populate: ['modelVersion'] });
   }
 
   /** Makes `version` the live one (promotion or rollback) and records who did it and why. */

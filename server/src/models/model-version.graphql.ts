@@ -5,7 +5,7 @@ import { reportFromConfusion } from '../metrics/classification-report.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
 import type { FeatureDefinition } from '../tasks/task-definition.js';
 import type { Task } from '../tasks/task.js';
-import { MODEL_VERSION_STATUSES } from './model-version.entity.js';
+import { MODEL_VERSION_STATUSES, type IModelActivation } from './model-version.entity.js';
 
 export function registerModelSchema(builder: Builder, refs: SharedRefs) {
   const Status = builder.enumType('ModelVersionStatus', {
@@ -89,6 +89,30 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       resolve: (_, { model }, { services }) => {
         checkModel(services, model);
         return services.models.versions(model);
+      },
+    }),
+  );
+
+  const Activation = builder.objectRef<IModelActivation>('ModelActivation').implement({
+    description: 'A version made live: when, by whom or what, and why.',
+    fields: (t) => ({
+      model: t.exposeString('model'),
+      version: t.int({ resolve: (a) => a.modelVersion.version }),
+      previousVersion: t.exposeInt('previousVersion', { nullable: true }),
+      actor: t.exposeString('actor'),
+      reason: t.exposeString('reason'),
+      createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
+    }),
+  });
+
+  builder.queryField('modelActivations', (t) =>
+    t.field({
+      type: [Activation],
+      description: 'The history of which version was live when, newest first.',
+      args: { model: t.arg.string({ required: true }) },
+      resolve: (_, { model }, { services }) => {
+        checkModel(services, model);
+        return services.models.activations(model);
       },
     }),
   );
