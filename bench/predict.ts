@@ -7,7 +7,7 @@
 // The load generator shares the machine's cores with the servers (and PostgreSQL), equally for all.
 // See /work/shared/reference/performance.md for the protocol followed here.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -162,7 +162,9 @@ interface Server {
 let nextCommandId = 1;
 function startChild(role: Role, env: Record<string, string>, timeoutMs = 600_000): Promise<Server> {
   const proc = fork(SCRIPT, [], {
-    execArgv: process.execArgv, // tsx's loader
+    // `--import tsx`, not the tsx CLI's own loader flags: Relearn's training worker
+    // (server/src/training/train-in-worker.ts) only finds tsx when it is given this way.
+    execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env, BENCH_ROLE: role },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -474,6 +476,9 @@ async function main(): Promise<number> {
   const { startPostgres, createDatabase, connectPg } = await import('../scripts/services/postgres.js');
   const pgDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-pg-'));
   const dataDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-data-'));
+  // MikroORM's migrator writes a schema snapshot named after the database into migrations/: remove ours.
+  const snapshot = join(BENCH_DIR, '..', 'migrations', '.snapshot-relearn_bench.json');
+  const snapshotExisted = existsSync(snapshot);
   const servers: Server[] = [];
   let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
   let db: Awaited<ReturnType<typeof connectPg>> | undefined;
@@ -711,6 +716,8 @@ async function main(): Promise<number> {
     }
 
     log('');
+    log(`machine load average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (other work on this shared machine shows here)`);
+    log('');
     log('Summary');
     log(table([
       ['', 'value', 'target', ''],
@@ -731,7 +738,7 @@ async function main(): Promise<number> {
     writeFileSync(out, JSON.stringify({
       date: new Date().toISOString(),
       ok,
-      machine,
+      machine: { ...machine, loadAtEnd: os.loadavg() },
       postgres,
       settings: { quick, duration, rounds, warmup, rate, openSeconds, feedbackPerRound, connections, bodies: PREDICT_BODIES.length, document: PREDICT },
       answerBytes: Buffer.byteLength(sample.text),
@@ -759,6 +766,7 @@ async function main(): Promise<number> {
     await pg?.stop().catch((e: Error) => console.error(e.message));
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(pgDir, { recursive: true, force: true });
+    if (!snapshotExisted) rmSync(snapshot, { force: true });
   }
 }
 

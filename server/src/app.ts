@@ -45,6 +45,10 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   const predictions = new PredictionService(orm, tasks, models, serving);
   const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving);
   serving.attachQualityGauges(tasks, models, metrics);
+  const activations = events.subscribe('modelActivated');
+  void (async () => {
+    for await (const { model, version } of activations) serving.modelLive(model, version);
+  })();
   const services: Services = { tasks, models, predictions, feedback, metrics, events };
 
   const yoga = createGraphQLServer({ schema: buildSchema(tasks), services, adminToken: config.adminToken, logger });
@@ -87,6 +91,7 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       logger.info('stopping: committing pending writes');
       await Promise.all([predictions.drain(), feedback.drain()]);
       metrics.stop();
+      await activations.return?.();
       await modelsStarted?.catch(() => {});
       logger.info('stopping: closing the database');
       await orm.close();

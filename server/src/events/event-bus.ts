@@ -1,11 +1,11 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
 
-/** What happened, for subscribers and for other parts of this process. */
+/** What happened, for subscribers and for other parts of this process (one payload per topic). */
 export type RelearnEvents = {
   /** Live metrics of a model changed (published at most once per push interval). */
   metricsChanged: [model: string];
-  /** A model version became live (promotion, rollback or bootstrap). */
-  modelActivated: [model: string, version: number];
+  /** A version became the live model of this process (start-up, promotion, rollback). */
+  modelActivated: [{ model: string; version: number }];
 };
 
 export type EventBus = PubSub<RelearnEvents>;

@@ -31,7 +31,10 @@ export function createHttpServer(options: {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
 
+  let closing = false;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // While shutting down, each answer closes its connection so keep-alive clients let go.
+    if (closing) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -118,8 +121,11 @@ export function createHttpServer(options: {
         });
       }),
     close: async (timeoutMs) => {
+      closing = true;
       await ws.dispose();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections that finish their last request become idle later: keep closing those.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       const timer = setTimeout(() => {
         logger.warn({ open: sockets.size }, 'shutdown timeout: closing remaining connections');
@@ -127,6 +133,7 @@ export function createHttpServer(options: {
       }, timeoutMs);
       await closed;
       clearTimeout(timer);
+      clearInterval(idle);
     },
   };
 }

@@ -88,6 +88,11 @@ export class ServingMetrics {
     ) as Record<keyof typeof names, Gauge<'model' | 'version'>>;
   }
 
+  /** The confusion counters of a live version exist from the start (at 0), so sums and rates work at once. */
+  modelLive(model: string, version: number): void {
+    for (const c of Object.values(this.confusion)) c.inc({ model, version: String(version) }, 0);
+  }
+
   predictionServed(p: PredictionRecord, seconds: number): void {
     this.predictions.inc({ model: p.model, version: String(p.version), label: p.label });
     this.latency.observe({ model: p.model }, seconds);

@@ -135,7 +135,6 @@ export class ModelService {
     });
     this.logger.info({ model, version, actor, reason }, 'model version activated');
     await this.load(model);
-    await this.events.publish('modelActivated', model, version);
     return activated;
   }
 
@@ -159,6 +158,7 @@ export class ModelService {
       if (rows.rows.length > 0) this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
     }
     this.live.set(model, live);
+    this.events.publish('modelActivated', { model, version: row.version });
     return live;
   }
 

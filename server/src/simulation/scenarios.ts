@@ -180,7 +180,7 @@ export async function createScenario(
       let i = 0;
       return source(
         () => (i++ < half ? p() : g()),
-        (from, to) => (to <= half ? 'poor' : from >= half ? 'good' : `poor ${to - from > 0 ? pct((half - from) / (to - from)) : ''} / good`),
+        (from, to) => (to <= half ? 'poor' : from >= half ? 'good' : 'poor, then good'),
       );
     }
     case 'drift': {

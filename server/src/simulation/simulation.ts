@@ -257,8 +257,12 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
 
   const feedbackRng = createRng(deriveSeed(seed, 100));
   const runId = randomUUID().slice(0, 8);
-  const quarterOf = (i: number) => Math.min(3, Math.floor((i * 4) / count));
   const bounds = [0, 1, 2, 3].map((q) => [Math.floor((q * count) / 4), Math.floor(((q + 1) * count) / 4)] as const);
+  const quarterOf = (i: number) => {
+    let q = 3;
+    while (q > 0 && i < bounds[q]![0]) q--;
+    return q;
+  };
   const quarterConfusion: Confusion[] = bounds.map(() => ({ tp: 0, fp: 0, tn: 0, fn: 0 }));
   const runConfusion: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
 

@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startTestApp } from '../../test/test-app.js';
+import { TaskRegistry } from './task-registry.js';
+
+const threatTask = fileURLToPath(new URL('../../../examples/tasks/threat.json', import.meta.url));
+
+describe(TaskRegistry.name, () => {
+  it('loads the built-in fraud and spam tasks', async () => {
+    const sut = await TaskRegistry.load();
+    expect(sut.names().sort()).toEqual(['fraud', 'spam']);
+    expect(sut.get('fraud')!.modelSpec).toEqual({
+      labels: ['legit', 'fraud'],
+      gaussian: ['amount', 'hour', 'dayOfWeek', 'previousAmount', 'timeSinceLast'],
+      categorical: ['merchantCategory'],
+      multinomial: false,
+    });
+  });
+
+  it('refuses an invalid task file, listing every problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'relearn-task-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ name: 'Bad Name', inputType: 'bad', features: [], labels: ['a'], positiveLabel: 'b' }));
+    await expect(TaskRegistry.load([file])).rejects.toThrow(/name[\s\S]*inputType[\s\S]*features[\s\S]*labels/);
+    await rm(dir, { recursive: true });
+  });
+
+  it('serves a third task from a definition file and a labelled text file, with no new code', async () => {
+    const sut = await startTestApp({ env: { TASKS: threatTask } });
+    try {
+      const res = await sut.gql(
+        `mutation($i: PredictInput!) { predict(input: $i) { model label scores { label } modelVersion { version trainingMetrics { feedbackCount } } } }`,
+        { i: { threat: { message: 'I know where you live and I will hurt you' } } },
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data.predict.model).toBe('threat');
+      expect(res.data.predict.scores.map((s: any) => s.label)).toEqual(['benign', 'threat']);
+      expect(res.data.predict.modelVersion.trainingMetrics.feedbackCount).toBeGreaterThan(0);
+      const bad = await sut.gql(`mutation { predict(input: { threat: { message: "" } }) { id } }`);
+      expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'threat.message' });
+    } finally {
+      await sut.stop();
+    }
+  });
+});
