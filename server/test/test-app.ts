@@ -36,6 +36,8 @@ export async function startTestApp(
     databaseUrl?: string;
     /** Reuse a data directory (it is then left in place at stop). */
     dataDir?: string;
+    /** Wait until every task has a live model (default true). */
+    waitForModels?: boolean;
     env?: Record<string, string>;
   } = {},
 ): Promise<TestApp> {
@@ -55,7 +57,7 @@ export async function startTestApp(
   });
   const app = await buildApp(config, createLogger(config));
   const port = await app.start();
-  await app.modelsReady;
+  if (options.waitForModels ?? true) await app.modelsReady;
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
   return {

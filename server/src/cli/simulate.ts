@@ -184,7 +184,7 @@ const int = (x: number) => x.toLocaleString('en-US');
 
 function table(head: string[] = []) {
   const color = process.stdout.isTTY === true;
-  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true } });
 }
 
 function render(s: SimulationSummary): string {
@@ -194,7 +194,7 @@ function render(s: SimulationSummary): string {
   run.push(
     ['Server', s.url],
     ['Seed', String(s.seed)],
-    ['Rows done', `${int(s.rowsDone)} of ${int(s.count)}${s.interrupted ? ` (${s.interruptReason})` : ''}`],
+    ['Rows done', `${int(s.rowsDone)} of ${int(s.count)}${s.interrupted ? ' (stopped early)' : ''}`],
     ['Predictions sent', `${int(s.predictionsSent)}${s.predictionsFailed ? ` (${int(s.predictionsFailed)} failed)` : ''}`],
     ['Feedback sent', `${int(s.feedbackSent)}${s.feedbackFailed ? ` (${int(s.feedbackFailed)} failed)` : ''}${s.feedbackRetries ? `, ${int(s.feedbackRetries)} retries` : ''}`],
     ['Errors', errorCount === 0 ? 'none' : Object.entries(s.errors).map(([code, n]) => `${code} ${int(n)}`).join(', ')],
@@ -238,7 +238,13 @@ function render(s: SimulationSummary): string {
   row('Predictions', (m) => int(m.predictionCount));
   row('Live version', (m) => String(m.liveVersion?.version ?? DASH));
   out.push(live.toString());
-  out.push(s.failed ? `FAILED: ${s.interrupted ? `${s.interruptReason}; ` : ''}${int(errorCount)} request(s) failed` : 'OK: every request succeeded');
+  out.push(
+    s.interrupted
+      ? `STOPPED EARLY: ${s.interruptReason}; ${int(errorCount)} request(s) failed`
+      : s.failed
+        ? `FAILED: ${int(errorCount)} request(s) failed`
+        : 'OK: every request succeeded',
+  );
   return out.join('\n') + '\n';
 }
 

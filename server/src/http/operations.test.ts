@@ -48,6 +48,39 @@ describe('operations', () => {
   });
 });
 
+describe('first start', () => {
+  it('trains version 1 of each task off the event loop: alive and not ready while training, then ready', async () => {
+    const sut = await startTestApp({ waitForModels: false });
+    try {
+      // Bootstrap training (corpus load + fit) runs in a worker thread: the server answers meanwhile.
+      const [health, ready] = await Promise.all([fetch(`${sut.url}/healthz`), fetch(`${sut.url}/readyz`)]);
+      expect(health.status).toBe(200);
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).checks['model:spam']).toBe(false);
+      const early = await sut.gql(PREDICT_FRAUD, { input: { spam: { text: 'hello there' } } });
+      expect(early.errors?.[0]?.extensions?.code).toBe('MODEL_NOT_READY');
+      await sut.app.modelsReady;
+      expect((await fetch(`${sut.url}/readyz`)).status).toBe(200);
+      const runs = await sut.app.orm.em.getConnection().execute<{ model: string; state: string; reason: string }[]>(
+        'select model, state, reason from training_run order by model',
+      );
+      expect(runs).toEqual([
+        { model: 'fraud', state: 'SUCCEEDED', reason: 'bootstrap: no model version yet' },
+        { model: 'spam', state: 'SUCCEEDED', reason: 'bootstrap: no model version yet' },
+      ]);
+      const datasets = await sut.app.orm.em.getConnection().execute<{ model: string; content_hash: string; manifest: any }[]>(
+        'select model, content_hash, manifest from dataset_version order by model',
+      );
+      expect(datasets.map((d) => d.model)).toEqual(['fraud', 'spam']);
+      expect(datasets[1]!.manifest).toMatchObject({ rowCount: 3250, sources: ['easy-ham-1', 'hard-ham-1', 'spam-1'] });
+      expect(datasets[0]!.content_hash).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await sut.app.modelsReady.catch(() => {});
+      await sut.stop();
+    }
+  });
+});
+
 describe('durability', () => {
   it('commits every acknowledged prediction when stopped under load (graceful shutdown)', async () => {
     const sut = await startTestApp();

@@ -120,6 +120,23 @@ describe('runSimulation', () => {
     expect(delta.confusion).toEqual(s.runConfusion);
   });
 
+  it('stops early when aborted and still returns a summary', async () => {
+    const controller = new AbortController();
+    const s = await runSimulation(options({ model: 'fraud', scenario: 'recovery', count: 5000, concurrency: 4 }), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 40) controller.abort();
+      },
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.failed).toBe(true);
+    expect(s.rowsDone).toBeGreaterThanOrEqual(40);
+    expect(s.rowsDone).toBeLessThanOrEqual(44);
+    expect(s.errors).toEqual({});
+    expect(s.quarters[0]!.phase).toBe('poor');
+    expect(s.quarters[3]!.phase).toBe('good');
+  });
+
   it('a server that cannot be reached is an error, not an empty summary', async () => {
     await expect(runSimulation(options({ model: 'fraud', scenario: 'good', count: 5, url: 'http://127.0.0.1:9/graphql' }))).rejects.toThrow(
       /cannot reach Relearn/,

@@ -288,7 +288,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
     errors[code] = (errors[code] ?? 0) + 1;
     if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push({ operation, code, message });
     if (++consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && interruptReason === null) {
-      interruptReason = `stopped after ${MAX_CONSECUTIVE_FAILURES} failed requests in a row (last: ${code}: ${message})`;
+      interruptReason = `${MAX_CONSECUTIVE_FAILURES} requests in a row failed (last: ${code}: ${message})`;
     }
   };
 
@@ -366,7 +366,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
   const durationMs = performance.now() - started;
-  if (interruptReason === null && hooks.signal?.aborted) interruptReason = 'interrupted';
+  if (interruptReason === null && hooks.signal?.aborted) interruptReason = 'interrupted by the caller';
 
   let after: SimulationSummary['server']['after'] = null;
   try {
