@@ -16,7 +16,16 @@ export function ormConfig(clientUrl: string, options: { poolMax?: number; debug?
     clientUrl,
     entities,
     extensions: [Migrator],
-    migrations: { path: migrationsPath, pathTs: migrationsPath, glob: '!(*.d).{js,ts}', emit: 'ts', silent: true },
+    migrations: {
+      path: migrationsPath,
+      pathTs: migrationsPath,
+      glob: '!(*.d).{js,ts}',
+      emit: 'ts',
+      silent: true,
+      // One committed snapshot, written by `npm run migration:create` only, whatever the database is called.
+      snapshotName: '.snapshot-relearn',
+      snapshotOnMigrate: false,
+    },
     pool: { min: 0, max: options.poolMax ?? 10 },
     debug: options.debug ?? false,
     // Relearn never relies on implicit lazy loading across requests.

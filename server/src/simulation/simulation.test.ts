@@ -87,7 +87,6 @@ describe('runSimulation', () => {
     // seeds 1-8 Q4 accuracy was below Q1's every time and Q4 fraud recall 0.26-0.86 lower.
     const s = await runSimulation(options({ model: 'fraud', scenario: 'drift', count: 600, feedbackRate: 0 }));
     expectNoErrors(s);
-    console.log('DRIFT', s.quarters.map((q) => `${q.phase} acc ${q.accuracy?.toFixed(3)} rec ${q.recall?.toFixed(2)}`).join(' | '));
     expect(s.feedbackSent).toBe(0);
     expect(serverDelta(s).feedback).toBe(0);
     const [q1, , , q4] = s.quarters as [SimulationSummary['quarters'][number], unknown, unknown, SimulationSummary['quarters'][number]];
@@ -105,7 +104,6 @@ describe('runSimulation', () => {
     const s = await runSimulation(options({ model: 'fraud', scenario: 'drift', count: 300, seed: 9 }));
     expectNoErrors(s);
     const delta = serverDelta(s);
-    console.log('DRIFTFB', s.quarters.map((q) => `acc ${q.accuracy?.toFixed(3)} rec ${q.recall?.toFixed(2)}`).join(' | '), 'good?');
     expect(delta.feedback).toBe(300);
     expect(delta.confusion).toEqual(s.runConfusion);
   });

@@ -8,7 +8,7 @@ export function trainBootstrapInWorker(definition: TaskDefinition): Promise<Trai
     const worker = new Worker(new URL('./training-worker.ts', import.meta.url), {
       workerData: definition,
       // The worker is TypeScript: load it through tsx whatever started this process (tsx, vitest).
-      execArgv: [...process.execArgv.filter((a) => a !== '--import' && a !== 'tsx'), '--import', 'tsx'],
+      execArgv: process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
     });
     let settled = false;
     worker.once('message', (message: { ok: true; result: TrainedModel } | { ok: false; message: string }) => {
