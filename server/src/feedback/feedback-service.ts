@@ -108,7 +108,7 @@ export class FeedbackService {
       checkIdempotencyKey(o.idempotencyKey, `outcomes.${i}.idempotencyKey`);
       return { model, predictionId: null, modelVersionId, predicted, actual, correct: predicted === actual, idempotencyKey: o.idempotencyKey ?? null, source: 'outcome' };
     });
-    const results = await Promise.all(rows.map((r) => this.writer.submit(r)));
+    const results = await this.writer.submitMany(rows);
     const out: FeedbackRecord[] = [];
     for (const [i, r] of results.entries()) {
       if (r) {

@@ -69,7 +69,7 @@ export class PredictionService {
   async predictBatch(inputs: { model: string; input: unknown }[]): Promise<PredictionRecord[]> {
     const started = performance.now();
     const records = inputs.map((i) => this.score(i.model, i.input));
-    await Promise.all(records.map((r) => this.writer.submit(r)));
+    await this.writer.submitMany(records);
     const seconds = (performance.now() - started) / 1000;
     for (const r of records) {
       this.recent.set(r);

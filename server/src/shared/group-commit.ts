@@ -21,6 +21,15 @@ export class GroupCommit<T, R> {
     });
   }
 
+  /** Submits several items to be committed in one batch, in order (unless they exceed maxBatch). */
+  submitMany(items: T[]): Promise<R[]> {
+    const promises = items.map(
+      (item) => new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject })),
+    );
+    this.pump();
+    return Promise.all(promises);
+  }
+
   /** Resolves once everything submitted so far is committed (or failed). */
   async drain(): Promise<void> {
     if (this.inFlight === 0 && this.queue.length === 0) return;
