@@ -352,6 +352,43 @@ export async function createDatabase(adminUrl: string, name: string): Promise<st
   return url.toString();
 }
 
+/** Creates database `name` unless it exists (keeping its data, unlike createDatabase) and returns its URL. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(`invalid database name ${JSON.stringify(name)}: use 1-63 of [a-z0-9_], not starting with a digit`);
+  }
+  const client = await connectPg(adminUrl);
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Whether a PostgreSQL server is running on the cluster in `dataDir` (`pg_ctl status`). */
+export async function postgresRunning(dataDir: string): Promise<boolean> {
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) return false;
+  const binDir = await findBinDir();
+  if (!binDir) return false;
+  const status = await run(path.join(binDir, 'pg_ctl'), ['-D', path.resolve(dataDir), 'status'], { asPostgres: isRoot(), cwd: dataDir });
+  return status.code === 0;
+}
+
+/**
+ * Stops the server running on the cluster in `dataDir` (`pg_ctl stop -m fast`), whichever process
+ * started it; does nothing when none runs.
+ */
+export async function stopPostgresCluster(dataDir: string): Promise<void> {
+  if (!(await postgresRunning(dataDir))) return;
+  const binDir = (await findBinDir())!;
+  const result = await run(path.join(binDir, 'pg_ctl'), ['-D', path.resolve(dataDir), '-m', 'fast', '-w', 'stop'], { asPostgres: isRoot(), cwd: dataDir });
+  if (result.code !== 0) throw new Error(`pg_ctl stop failed for ${dataDir}: ${result.output.trim()}`);
+}
+
 /** A random lower-case suffix for unique names (databases, schemas). */
 export function randomSuffix(bytes = 5): string {
   return randomBytes(bytes).toString('hex');

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
 import { initORM, type Orm } from './database/orm.js';
 import { createEventBus } from './events/event-bus.js';
+import { PostgresEventTarget } from './events/postgres-event-target.js';
 import { FeedbackService } from './feedback/feedback-service.js';
 import type { Services } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
@@ -14,17 +14,37 @@ import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
 import { PredictionService } from './predictions/prediction-service.js';
-import { LocalBlobStore } from './storage/local-blob-store.js';
+import { PgBossRetrainQueue } from './queue/retrain-queue.js';
+import { createModelRegistry } from './registry/create-model-registry.js';
+import type { ModelRegistry } from './registry/model-registry.js';
+import { RetrainService } from './retraining/retrain-service.js';
+import { RetrainTriggers } from './retraining/retrain-triggers.js';
+import { createBlobStore } from './storage/create-blob-store.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { TaskRegistry } from './tasks/task-registry.js';
+import { DatasetStore } from './training/dataset-store.js';
+import { TrainingPipeline } from './training/training-pipeline.js';
+
+export interface AppRoles {
+  /** Serve the GraphQL API (predict, feedback, …). */
+  api: boolean;
+  /** Run retrain jobs from the queue. */
+  trainer: boolean;
+}
 
 export interface App {
   config: Config;
   logger: Logger;
+  roles: AppRoles;
   services: Services;
-  yoga: RelearnYoga;
+  yoga: RelearnYoga | null;
   http: HttpServer;
   orm: Orm;
   database: DatabaseServer;
+  blobs: BlobStore;
+  registry: ModelRegistry;
+  pipeline: TrainingPipeline;
+  triggers: RetrainTriggers;
   /** Resolves when every task has a live model (bootstrap training may take a while on first start). */
   modelsReady: Promise<void>;
   /** Starts listening; returns the bound port. */
@@ -32,26 +52,50 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The composition root: builds every part once and hands dependencies down. */
-export async function buildApp(config: Config, logger: Logger = createLogger(config)): Promise<App> {
+/**
+ * The composition root: builds every part once and hands dependencies down. One process can
+ * serve the API, run the trainer, or both (the embedded default).
+ */
+export async function buildApp(
+  config: Config,
+  logger: Logger = createLogger(config),
+  roles: AppRoles = { api: true, trainer: config.trainer === 'in-process' },
+): Promise<App> {
   const tasks = await TaskRegistry.load(config.taskPaths);
   const database = await openDatabaseServer(config, logger);
   const orm = await initORM(database.url, { poolMax: database.kind === 'embedded' ? 8 : 20 });
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const events = createEventBus();
+  const blobs = await createBlobStore(config, config.dataDir);
+  const registry = createModelRegistry(config, { orm, blobs });
+  // Processes share events through PostgreSQL; the embedded database has one process only.
+  const eventTarget = database.kind === 'postgres' ? await PostgresEventTarget.connect(database.url, logger) : null;
+  const events = createEventBus(eventTarget);
+  const queue = new PgBossRetrainQueue(database.url, logger.child({ component: 'queue' }));
+  await queue.start();
+
   const serving = new ServingMetrics();
-  const models = new ModelService(orm, tasks, blobs, events, logger.child({ component: 'models' }));
+  const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }));
+  const datasets = new DatasetStore(orm, blobs);
+  const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
+  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }));
+  const triggers = new RetrainTriggers(orm, tasks, models, retrains, logger.child({ component: 'triggers' }));
   const metrics = new MetricsService(orm, tasks, events, config.metricsPushIntervalMs);
   const predictions = new PredictionService(orm, tasks, models, serving);
-  const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving);
+  const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers);
   serving.attachQualityGauges(tasks, models, metrics);
-  const activations = events.subscribe('modelActivated');
-  void (async () => {
-    for await (const { model, version } of activations) serving.modelLive(model, version);
-  })();
-  const services: Services = { tasks, models, predictions, feedback, metrics, events };
+  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets };
 
-  const yoga = createGraphQLServer({ schema: buildSchema(tasks), services, adminToken: config.adminToken, logger });
+  // Every process follows activations made anywhere: a promotion or rollback swaps its live model.
+  const activations = events.subscribe('modelActivated');
+  const following = (async () => {
+    for await (const { model, version } of activations) {
+      serving.modelLive(model, version);
+      if (models.getLive(model) && models.getLive(model)!.version !== version) {
+        await models.load(model).catch((error: unknown) => logger.error({ err: error, model }, 'could not load the activated version'));
+      }
+    }
+  })();
+
+  const yoga = roles.api ? createGraphQLServer({ schema: buildSchema(tasks), services, adminToken: config.adminToken, logger }) : null;
   const readiness = async () => {
     let databaseOk: boolean | string = true;
     try {
@@ -68,20 +112,27 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
   let modelsStarted: Promise<void> | null = null;
   const modelsReady = new Promise<void>((resolve, reject) => {
     queueMicrotask(() => {
-      modelsStarted = models.start();
+      modelsStarted = models.start((task) => pipeline.train({ task, reason: 'bootstrap: the task had no model version' }));
       modelsStarted.then(resolve, reject);
     });
   });
   modelsReady.catch(() => {});
+  const workerStarted = roles.trainer ? modelsReady.then(() => retrains.startWorker(pipeline)) : Promise.resolve();
+  workerStarted.catch((error: unknown) => logger.error({ err: error }, 'the trainer could not start'));
 
   return {
     config,
     logger,
+    roles,
     services,
     yoga,
     http,
     orm,
     database,
+    blobs,
+    registry,
+    pipeline,
+    triggers,
     modelsReady,
     start: () => http.listen(config.port, config.host),
     // Reverse start order; each step logged so a hung shutdown says where.
@@ -90,9 +141,16 @@ export async function buildApp(config: Config, logger: Logger = createLogger(con
       await http.close(config.shutdownTimeoutMs);
       logger.info('stopping: committing pending writes');
       await Promise.all([predictions.drain(), feedback.drain()]);
+      triggers.stop();
+      await triggers.drain();
       metrics.stop();
-      await activations.return?.();
       await modelsStarted?.catch(() => {});
+      await workerStarted.catch(() => {});
+      logger.info('stopping: the retrain queue (a running retrain may finish first)');
+      await queue.stop();
+      await activations.return?.();
+      await following;
+      await eventTarget?.close();
       logger.info('stopping: closing the database');
       await orm.close();
       await database.stop();

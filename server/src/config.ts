@@ -2,6 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** An S3 API (MinIO, AWS S3) holding Relearn's blobs. */
+export interface S3Config {
+  /** http(s)://host:port of the S3 API. */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
 /** Every setting Relearn reads from the environment, parsed once at start-up. */
 export interface Config {
   port: number;
@@ -9,6 +19,15 @@ export interface Config {
   /** A real PostgreSQL server; `null` means the embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
+  /** Object storage for blobs; `null` means the local directory `<dataDir>/blobs`. */
+  s3: S3Config | null;
+  /** MLflow tracking server for runs and model versions; `null` means the embedded registry. */
+  mlflowTrackingUri: string | null;
+  /**
+   * Whether this process also runs retrain jobs: `in-process` (default; one process does all),
+   * or `off` (an API process; run `npm run trainer` beside it).
+   */
+  trainer: 'in-process' | 'off';
   adminToken: string;
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
@@ -35,6 +54,17 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  // S3 bucket naming rules: 3-63 of [a-z0-9.-], starting and ending with a letter or digit.
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 of a-z 0-9 . -)')
+    .default('relearn'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  TRAINER: z.enum(['in-process', 'off']).default('in-process'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TASKS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,15 +86,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (e.g. `DATABASE_URL=` in an .env file) mean "unset".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Checked on the raw values so that these are listed together with every other problem.
+  if (cleaned.S3_ENDPOINT) {
+    for (const key of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
+      if (!cleaned[key]) problems.push(`${key}: required when S3_ENDPOINT is set`);
+    }
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: resolve(e.DATA_DIR),
+    s3: e.S3_ENDPOINT
+      ? {
+          endpoint: new URL(e.S3_ENDPOINT).origin,
+          accessKey: e.S3_ACCESS_KEY!,
+          secretKey: e.S3_SECRET_KEY!,
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION,
+        }
+      : null,
+    mlflowTrackingUri: e.MLFLOW_TRACKING_URI ? e.MLFLOW_TRACKING_URI.replace(/\/+$/, '') : null,
+    trainer: e.TRAINER,
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],

@@ -4,10 +4,12 @@ import { MikroORM, defineConfig } from '@mikro-orm/postgresql';
 import { Feedback } from '../feedback/feedback.entity.js';
 import { ModelActivation, ModelVersion } from '../models/model-version.entity.js';
 import { Prediction } from '../predictions/prediction.entity.js';
+import { RegistryAlias, RegistryModelVersion, RegistryRun } from '../registry/registry.entity.js';
+import { RetrainJob } from '../retraining/retrain-job.entity.js';
 import { DatasetVersion } from '../training/dataset-version.entity.js';
 import { TrainingRun } from '../training/training-run.entity.js';
 
-export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback];
+export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback, RegistryRun, RegistryModelVersion, RegistryAlias, RetrainJob];
 
 export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
 

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { RetrainJobRecord } from '../retraining/retrain-service.js';
 
 /** What happened, for subscribers and for other parts of this process (one payload per topic). */
 export type RelearnEvents = {
@@ -6,11 +7,13 @@ export type RelearnEvents = {
   metricsChanged: [model: string];
   /** A version became the live model of this process (start-up, promotion, rollback). */
   modelActivated: [{ model: string; version: number }];
+  /** A retrain job was queued, moved a step, or finished. */
+  retrainJobChanged: [RetrainJobRecord];
 };
 
 export type EventBus = PubSub<RelearnEvents>;
 
-/** In-process bus; a PostgreSQL-backed event target replaces it when processes scale out. */
-export function createEventBus(): EventBus {
-  return createPubSub<RelearnEvents>();
+/** In-process by default; with an event target (PostgreSQL LISTEN/NOTIFY) across processes. */
+export function createEventBus(eventTarget: EventTarget | null = null): EventBus {
+  return createPubSub<RelearnEvents>(eventTarget ? { eventTarget: eventTarget as never } : {});
 }

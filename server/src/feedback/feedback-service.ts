@@ -4,6 +4,7 @@ import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ServingMetrics } from '../metrics/prometheus.js';
 import { NotFoundError, type ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
+import type { RetrainTriggers } from '../retraining/retrain-triggers.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { InvalidInputError, type Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
@@ -52,6 +53,7 @@ export class FeedbackService {
     private readonly models: ModelService,
     private readonly liveMetrics: MetricsService,
     private readonly serving: ServingMetrics,
+    private readonly triggers: RetrainTriggers,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
   }
@@ -126,6 +128,7 @@ export class FeedbackService {
   private afterCommit(task: Task, f: FeedbackRecord, version: number | null): void {
     this.serving.feedbackRecorded(task, f, version);
     this.liveMetrics.changed(task.name);
+    this.triggers.feedbackRecorded(task.name);
   }
 
   /** A row was not inserted: decide whether it is a retry of what is stored or a real conflict. */

@@ -3,7 +3,9 @@ import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
+import type { RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { DatasetStore } from '../training/dataset-store.js';
 
 /** What resolvers may call: the domain services, handed down from the composition root. */
 export interface Services {
@@ -13,6 +15,8 @@ export interface Services {
   feedback: FeedbackService;
   metrics: MetricsService;
   events: EventBus;
+  retrains: RetrainService;
+  datasets: DatasetStore;
 }
 
 export interface Context {

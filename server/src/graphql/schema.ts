@@ -3,6 +3,7 @@ import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
 import { registerPredictionSchema } from '../predictions/prediction.graphql.js';
+import { registerRetrainSchema } from '../retraining/retrain.graphql.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import { createBuilder } from './builder.js';
 import { createSharedRefs } from './refs.js';
@@ -15,6 +16,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerModelSchema(builder, refs);
   registerPredictionSchema(builder, tasks, refs);
   registerFeedbackSchema(builder, refs);
+  registerRetrainSchema(builder);
   return builder.toSchema();
 }
 

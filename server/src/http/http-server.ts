@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.js';
@@ -19,7 +20,8 @@ export interface HttpServer {
 }
 
 export function createHttpServer(options: {
-  yoga: RelearnYoga;
+  /** Null in a trainer-only process: operations endpoints only. */
+  yoga: RelearnYoga | null;
   serving: ServingMetrics;
   readiness: () => Promise<Readiness>;
   maxBodyBytes: number;
@@ -46,7 +48,7 @@ export function createHttpServer(options: {
       res.writeHead(200, { 'content-type': serving.contentType() }).end(text);
       return;
     }
-    if (path === '/graphql') {
+    if (path === '/graphql' && yoga) {
       const length = Number(req.headers['content-length'] ?? 0);
       if (length > maxBodyBytes) return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       return yoga(req, res);
@@ -67,7 +69,7 @@ export function createHttpServer(options: {
   });
   server.keepAliveTimeout = 65_000;
 
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBodyBytes });
   // graphql-ws through yoga's envelop, so the same plugins (limits, masking) and context apply.
   const ws = useServer(
     {
@@ -75,6 +77,7 @@ export function createHttpServer(options: {
       execute: (args: any) => args.execute(args),
       subscribe: (args: any) => args.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        if (!yoga) return [new GraphQLError('this process serves no GraphQL API')];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

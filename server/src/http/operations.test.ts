@@ -65,8 +65,8 @@ describe('first start', () => {
         'select model, state, reason from training_run order by model',
       );
       expect(runs).toEqual([
-        { model: 'fraud', state: 'SUCCEEDED', reason: 'bootstrap: no model version yet' },
-        { model: 'spam', state: 'SUCCEEDED', reason: 'bootstrap: no model version yet' },
+        { model: 'fraud', state: 'SUCCEEDED', reason: 'bootstrap: the task had no model version' },
+        { model: 'spam', state: 'SUCCEEDED', reason: 'bootstrap: the task had no model version' },
       ]);
       const datasets = await sut.app.orm.em.getConnection().execute<{ model: string; content_hash: string; manifest: any }[]>(
         'select model, content_hash, manifest from dataset_version order by model',

@@ -4,14 +4,9 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import type { Orm } from '../database/orm.js';
-import type { BlobStore } from '../storage/blob-store.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
-import { DatasetVersion } from '../training/dataset-version.entity.js';
-import { trainBootstrapInWorker } from '../training/train-in-worker.js';
-import { TrainingRun } from '../training/training-run.entity.js';
-import { CODE_VERSION } from '../version.js';
-import { ModelActivation, ModelVersion, type IModelActivation, type IModelVersion } from './model-version.entity.js';
+import { ModelActivation, ModelVersion, type IModelActivation, type IModelVersion, type PromotionEvaluation } from './model-version.entity.js';
 
 /** The model a task serves right now, with the online updates applied since it was trained. */
 export interface LiveModel {
@@ -19,8 +14,22 @@ export interface LiveModel {
   readonly versionId: number;
   readonly version: number;
   readonly model: NaiveBayesModel;
+  /** The version was trained on feedback up to this id. */
+  readonly trainedThroughFeedbackId: number;
   /** Highest feedback id already learned, so no feedback is learned twice. */
   appliedThroughFeedbackId: number;
+}
+
+export interface NewModelVersion {
+  artifact: unknown;
+  trainingMetrics: IModelVersion['trainingMetrics'];
+  datasetVersionId?: number | null;
+  trainedThroughFeedbackId: number;
+  retrainJobId?: string | null;
+  evaluation?: PromotionEvaluation | null;
+  registry?: { runId: string; runUrl: string | null; version: string; versionUrl: string | null };
+  /** Bootstrap: keep this only if the task has no version yet. */
+  firstVersionOnly?: boolean;
 }
 
 export class NotFoundError extends Error {
@@ -29,20 +38,22 @@ export class NotFoundError extends Error {
 
 export class ModelService {
   private readonly live = new Map<string, LiveModel>();
-  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly orm: Orm,
     private readonly tasks: TaskRegistry,
-    private readonly blobs: BlobStore,
     private readonly events: EventBus,
     private readonly logger: Logger,
   ) {}
 
-  /** Trains version 1 of every task that has none, then loads each live model. Runs in the background. */
-  start(): Promise<void> {
+  /**
+   * Trains version 1 of every task that has none (through `bootstrap`), then loads each live
+   * model. Runs in the background; `ready` says when it is done.
+   */
+  start(bootstrap: (task: Task) => Promise<unknown>): Promise<void> {
     const all = this.tasks.all().map((task) => {
-      const p = this.bootstrap(task)
+      const p = this.hasVersions(task.name)
+        .then((has) => (has ? undefined : bootstrap(task)))
         .then(async () => {
           await this.load(task.name);
         })
@@ -50,7 +61,6 @@ export class ModelService {
           this.logger.error({ err: error, model: task.name }, 'could not bring the model up');
           throw error;
         });
-      this.starting.set(task.name, p);
       return p;
     });
     return Promise.all(all).then(() => undefined);
@@ -85,15 +95,21 @@ export class ModelService {
     return this.orm.em.fork().findOne(ModelVersion, { id });
   }
 
-  /** Stores a newly trained model as the task's next version, not yet live. */
-  async registerVersion(
-    model: string,
-    trained: { artifact: unknown; trainingMetrics: IModelVersion['trainingMetrics']; datasetVersionId?: number | null; trainedThroughFeedbackId: number },
-  ): Promise<IModelVersion> {
+  /**
+   * Stores a newly trained model as the task's next version, not yet live. A retrain job gets
+   * one version however often it is retried; a first version trained by two processes at once
+   * is kept once (the later one returns the earlier's).
+   */
+  async registerVersion(model: string, trained: NewModelVersion): Promise<IModelVersion> {
     const em = this.orm.em.fork();
     return em.transactional(async (tx) => {
       await lockModel(tx, model);
+      if (trained.retrainJobId) {
+        const same = await tx.findOne(ModelVersion, { retrainJobId: trained.retrainJobId });
+        if (same) return same;
+      }
       const latest = await tx.findOne(ModelVersion, { model }, { orderBy: { version: 'desc' } });
+      if (latest && trained.firstVersionOnly) return latest;
       const created = tx.create(ModelVersion, {
         model,
         version: (latest?.version ?? 0) + 1,
@@ -102,6 +118,12 @@ export class ModelService {
         trainingMetrics: trained.trainingMetrics,
         datasetVersion: trained.datasetVersionId ?? null,
         trainedThroughFeedbackId: trained.trainedThroughFeedbackId,
+        retrainJobId: trained.retrainJobId ?? null,
+        evaluation: trained.evaluation ?? null,
+        registryRunId: trained.registry?.runId ?? null,
+        registryRunUrl: trained.registry?.runUrl ?? null,
+        registryVersion: trained.registry?.version ?? null,
+        registryVersionUrl: trained.registry?.versionUrl ?? null,
       });
       await tx.flush();
       return created;
@@ -111,6 +133,14 @@ export class ModelService {
   /** Which version was live when, and who or what made it so, newest first. */
   async activations(model: string): Promise<IModelActivation[]> {
     return this.orm.em.fork().find(ModelActivation, { model }, { orderBy: { id: 'desc' }, populate: ['modelVersion'] });
+  }
+
+  async lastActivation(model: string, version: number): Promise<IModelActivation | null> {
+    return this.orm.em.fork().findOne(
+      ModelActivation,
+      { model, modelVersion: { version } },
+      { orderBy: { id: 'desc' }, populate: ['modelVersion'] },
+    );
   }
 
   /** Makes `version` the live one (promotion or rollback) and records who did it and why. */
@@ -146,7 +176,14 @@ export class ModelService {
     const row = await em.findOne(ModelVersion, { model, status: 'LIVE' }, { populate: ['artifact'] });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const nb = NaiveBayesModel.fromJSON(row.artifact);
-    const live: LiveModel = { task, versionId: row.id, version: row.version, model: nb, appliedThroughFeedbackId: row.trainedThroughFeedbackId };
+    const live: LiveModel = {
+      task,
+      versionId: row.id,
+      version: row.version,
+      model: nb,
+      trainedThroughFeedbackId: row.trainedThroughFeedbackId,
+      appliedThroughFeedbackId: row.trainedThroughFeedbackId,
+    };
     if (task.definition.onlineLearning) {
       const rows = await sql<{ id: string; actual: string; input: TaskInput }>`
         select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
@@ -162,65 +199,8 @@ export class ModelService {
     return live;
   }
 
-  private async bootstrap(task: Task): Promise<void> {
-    const em = this.orm.em.fork();
-    if ((await em.count(ModelVersion, { model: task.name })) > 0) return;
-    const started = Date.now();
-    this.logger.info({ model: task.name, source: task.definition.dataset.source }, 'training version 1 from bootstrap data');
-    const run = em.create(TrainingRun, { model: task.name, reason: 'bootstrap: no model version yet' });
-    await em.flush();
-    try {
-      const trained = await trainBootstrapInWorker(task.definition);
-      const location = `datasets/${task.name}/${trained.dataset.contentHash}.jsonl`;
-      // The blob first: a version row never points at data that is not there.
-      await this.blobs.put(location, trained.dataset.jsonl, 'application/x-ndjson');
-      const created = await em.transactional(async (tx) => {
-        await lockModel(tx, task.name);
-        // Another process may have bootstrapped while this one trained.
-        if ((await tx.count(ModelVersion, { model: task.name })) > 0) return false;
-        const { jsonl: _rows, contentHash, ...counts } = trained.dataset;
-        const dataset = tx.create(DatasetVersion, {
-          model: task.name,
-          version: 1,
-          contentHash,
-          location,
-          manifest: {
-            parent: null,
-            ...counts,
-            feedbackIdRange: null,
-            codeVersion: CODE_VERSION,
-            createdAt: new Date().toISOString(),
-          },
-        });
-        const version = tx.create(ModelVersion, {
-          model: task.name,
-          version: 1,
-          status: 'LIVE',
-          artifact: trained.artifact,
-          trainingMetrics: trained.report,
-          datasetVersion: dataset,
-          trainedThroughFeedbackId: 0,
-          activatedAt: new Date(),
-        });
-        tx.create(ModelActivation, { model: task.name, modelVersion: version, previousVersion: null, actor: 'system', reason: 'bootstrap' });
-        await tx.flush();
-        await tx.nativeUpdate(TrainingRun, { id: run.id }, {
-          state: 'SUCCEEDED',
-          datasetVersionId: dataset.id,
-          modelVersionId: version.id,
-          durationMs: Date.now() - started,
-          finishedAt: new Date(),
-        });
-        return true;
-      });
-      this.logger.info(
-        { model: task.name, ms: Date.now() - started, rows: trained.dataset.rowCount, holdoutAccuracy: trained.report.accuracy, created },
-        'bootstrap training finished',
-      );
-    } catch (error) {
-      await em.nativeUpdate(TrainingRun, { id: run.id }, { state: 'FAILED', message: (error as Error).message, finishedAt: new Date() });
-      throw error;
-    }
+  private async hasVersions(model: string): Promise<boolean> {
+    return (await this.orm.em.fork().count(ModelVersion, { model })) > 0;
   }
 }
 

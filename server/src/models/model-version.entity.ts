@@ -2,6 +2,14 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { DatasetVersion } from '../training/dataset-version.entity.js';
 import type { ClassificationReport } from '../metrics/classification-report.js';
 
+export interface PromotionEvaluation {
+  challenger: { holdout: ClassificationReport; recent: ClassificationReport };
+  champion: { version: number; holdout: ClassificationReport; recent: ClassificationReport } | null;
+  margin: number;
+  promote: boolean;
+  summary: string;
+}
+
 export const MODEL_VERSION_STATUSES = ['CANDIDATE', 'LIVE', 'RETIRED', 'REJECTED'] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
 
@@ -19,8 +27,17 @@ export const ModelVersion = defineEntity({
     /** Holdout metrics measured when the model was trained: the first of the "two accuracies". */
     trainingMetrics: p.json<ClassificationReport>().nullable(),
     datasetVersion: () => p.manyToOne(DatasetVersion).nullable(),
+    /** Challenger and champion on the same held-out rows, and the gate's verdict. */
+    evaluation: p.json<PromotionEvaluation>().nullable(),
     /** Feedback rows with an id up to this one were part of the training data; later ones are replayed online. */
     trainedThroughFeedbackId: p.bigint('number').default(0),
+    /** The retrain job that produced this version (null for bootstrap): a retried job reuses its version. */
+    retrainJobId: p.uuid().nullable().unique(),
+    /** Where the model registry (MLflow, or the embedded one) keeps this version's run and version. */
+    registryRunId: p.string().length(64).nullable(),
+    registryVersion: p.string().length(32).nullable(),
+    registryRunUrl: p.text().nullable(),
+    registryVersionUrl: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     activatedAt: p.datetime().nullable(),
   },

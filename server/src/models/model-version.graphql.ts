@@ -35,9 +35,41 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
           return { ...r, model: v.model, predictionCount: r.count, feedbackCount: r.count, modelVersionId: v.id };
         },
       }),
+      datasetVersion: t.int({
+        nullable: true,
+        description: 'The dataset version it was trained on.',
+        resolve: async (v, _, { services }) => {
+          const id = datasetIdOf(v);
+          return id === null ? null : ((await services.datasets.byId(id))?.version ?? null);
+        },
+      }),
+      datasetHash: t.string({
+        nullable: true,
+        resolve: async (v, _, { services }) => {
+          const id = datasetIdOf(v);
+          return id === null ? null : ((await services.datasets.byId(id))?.contentHash ?? null);
+        },
+      }),
+      mlflowRunId: t.string({ nullable: true, description: 'The registry run that trained it.', resolve: (v) => v.registryRunId ?? null }),
+      mlflowUrl: t.string({ nullable: true, description: 'The run in the MLflow UI (null with the embedded registry).', resolve: (v) => v.registryRunUrl ?? null }),
+      registryVersion: t.string({ nullable: true, resolve: (v) => v.registryVersion ?? null }),
+      evaluation: t.string({
+        nullable: true,
+        description: 'The promotion gate\'s verdict with the numbers behind it.',
+        resolve: (v) => v.evaluation?.summary ?? null,
+      }),
+      promotedBy: t.string({
+        nullable: true,
+        description: 'Who or what last made this version live.',
+        resolve: async (v, _, { services }) => (await services.models.lastActivation(v.model, v.version))?.actor ?? null,
+      }),
+      promotionReason: t.string({
+        nullable: true,
+        resolve: async (v, _, { services }) => (await services.models.lastActivation(v.model, v.version))?.reason ?? null,
+      }),
       liveMetrics: t.field({
         type: refs.ModelMetrics,
-        description: 'Measured on feedback to the predictions this version served.',
+        description: 'Measured on feedback to the predictions this version served since it went live.',
         resolve: (v, _, { services }) => services.metrics.compute(v.model, {}, v.id),
       }),
     }),
@@ -133,4 +165,10 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       },
     }),
   );
+}
+
+function datasetIdOf(v: { datasetVersion?: unknown }): number | null {
+  const ref = v.datasetVersion as { id?: number } | number | null | undefined;
+  if (ref === null || ref === undefined) return null;
+  return typeof ref === 'number' ? ref : (ref.id ?? null);
 }

@@ -72,6 +72,10 @@ export const taskDefinitionSchema = z
       minSamples: z.number().int().positive(),
       cooldownSeconds: z.number().int().min(0),
       promotionMargin: z.number().min(0).max(1),
+      /** Keep only the newest rows when retraining (forget what drifted away); unset = keep all. */
+      maxTrainingRows: z.number().int().positive().optional(),
+      /** Tries of one retrain before it is FAILED for good (each retried with backoff). */
+      maxAttempts: z.number().int().min(1).max(10).default(4),
     }),
   })
   .superRefine((t, ctx) => {

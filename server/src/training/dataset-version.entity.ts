@@ -1,6 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 export interface DatasetManifest {
+  /** Version number of the dataset this one extends. */
   parent: number | null;
   rowCount: number;
   labelCounts: Record<string, number>;
@@ -8,7 +9,13 @@ export interface DatasetManifest {
   holdoutRows: number;
   sources: string[];
   feedbackIdRange: [number, number] | null;
+  /** Every feedback with an id up to this one was considered (kept or dropped) for this version. */
+  feedbackThrough: number;
   droppedRows: number;
+  /** Why rows were dropped, by reason (invalid, outlier, duplicate, window). */
+  dropped?: Record<string, number>;
+  /** Blob keys of the files beside the rows: split, metrics report, confusion matrix. */
+  files?: Record<string, string>;
   codeVersion: string;
   createdAt: string;
 }
@@ -28,6 +35,7 @@ export const DatasetVersion = defineEntity({
     manifest: p.json<DatasetManifest>(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
-  uniques: [{ properties: ['model', 'version'] }],
+  // The same rows are the same dataset version: content addressing makes snapshots idempotent.
+  uniques: [{ properties: ['model', 'version'] }, { properties: ['model', 'contentHash'] }],
 });
 export type IDatasetVersion = InferEntity<typeof DatasetVersion>;

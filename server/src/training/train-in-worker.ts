@@ -1,27 +1,78 @@
 import { Worker } from 'node:worker_threads';
 import type { TaskDefinition } from '../tasks/task-definition.js';
-import type { TrainedModel } from './train.js';
+import type { TaskInput } from '../tasks/task.js';
+import type { FittedModel, PreparedDataset } from './train.js';
 
-/** Trains a task's bootstrap model off the main thread. */
-export function trainBootstrapInWorker(definition: TaskDefinition): Promise<TrainedModel> {
+export type TrainingRequest = { definition: TaskDefinition; maxTrainingRows?: number; recentRows: number } & (
+  | { kind: 'bootstrap' }
+  | {
+      kind: 'retrain';
+      parentJsonl: string | null;
+      feedback: { id: number; input: TaskInput; label: string }[];
+      championArtifact: unknown;
+    }
+);
+
+export type WorkerMessage =
+  | { type: 'snapshot'; dataset: PreparedDataset }
+  | { type: 'step'; step: 'TRAINING' | 'EVALUATING' }
+  | { type: 'done'; fitted: FittedModel }
+  | { type: 'error'; message: string };
+
+export interface TrainingCallbacks {
+  /** The dataset is built; storing it may run while the model trains. */
+  onSnapshot(dataset: PreparedDataset): Promise<void>;
+  onStep(step: 'TRAINING' | 'EVALUATING'): void;
+}
+
+/**
+ * Builds the dataset and fits the model in a worker thread. Resolves once the model is fitted
+ * and the snapshot callback has finished; rejects on the first failure of either.
+ */
+export function trainInWorker(request: TrainingRequest, callbacks: TrainingCallbacks): Promise<FittedModel> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./training-worker.ts', import.meta.url), {
-      workerData: definition,
+      workerData: request,
       // The worker is TypeScript: load it through tsx whatever started this process (tsx, vitest).
       execArgv: process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
     });
     let settled = false;
-    worker.once('message', (message: { ok: true; result: TrainedModel } | { ok: false; message: string }) => {
+    let fitted = false;
+    let snapshot: Promise<void> = Promise.reject(new Error('the training worker sent no dataset'));
+    snapshot.catch(() => {});
+    const fail = (error: unknown) => {
+      if (settled) return;
       settled = true;
-      if (message.ok) resolve(message.result);
-      else reject(new Error(`training ${definition.name} failed: ${message.message}`));
       void worker.terminate();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'snapshot':
+          snapshot = callbacks.onSnapshot(message.dataset);
+          snapshot.catch(fail);
+          break;
+        case 'step':
+          callbacks.onStep(message.step);
+          break;
+        case 'done':
+          fitted = true;
+          snapshot.then(() => {
+            if (settled) return;
+            settled = true;
+            void worker.terminate();
+            resolve(message.fitted);
+          }, fail);
+          break;
+        case 'error':
+          fail(new Error(`training ${request.definition.name} failed: ${message.message}`));
+          break;
+      }
     });
-    worker.once('error', (error) => {
-      if (!settled) reject(error);
-    });
+    worker.once('error', fail);
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`training worker for ${definition.name} exited with code ${code}`));
+      // After its result the worker ends by itself; only an exit before it is a failure.
+      if (!fitted) fail(new Error(`training worker for ${request.definition.name} exited with code ${code} before finishing`));
     });
   });
 }

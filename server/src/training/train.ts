@@ -3,10 +3,17 @@ import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { confusionOf, logLoss } from '../ml/metrics.js';
 import { reportFromConfusion, type ClassificationReport } from '../metrics/classification-report.js';
 import type { LabelledRow } from '../tasks/data/types.js';
-import { InvalidInputError, Task, type TaskInput } from '../tasks/task.js';
+import { InvalidInputError, type Task, type TaskInput } from '../tasks/task.js';
+
+/** A row of a dataset version; `feedbackId` marks rows that came from feedback. */
+export interface DatasetRow extends LabelledRow<TaskInput> {
+  feedbackId?: number;
+}
+
+export type DropReason = 'invalid' | 'outlier' | 'duplicate' | 'window';
 
 export interface PreparedDataset {
-  /** Canonical JSON Lines: one `{input, label}` per row, keys in the task's feature order. */
+  /** Canonical JSON Lines: `{input, label, source, feedbackId?}` per row, inputs in feature order. */
   jsonl: string;
   contentHash: string;
   rowCount: number;
@@ -14,70 +21,165 @@ export interface PreparedDataset {
   trainRows: number;
   holdoutRows: number;
   droppedRows: number;
+  dropped: Record<DropReason, number>;
   sources: string[];
+  feedbackIdRange: [number, number] | null;
 }
 
-export interface TrainedModel {
-  artifact: unknown;
-  report: ClassificationReport;
-  dataset: PreparedDataset;
+interface KeptRow {
+  input: TaskInput;
+  label: string;
+  source: string;
+  holdout: boolean;
+  feedbackId?: number;
+}
+
+export interface BuiltDataset {
+  summary: PreparedDataset;
+  rows: KeptRow[];
 }
 
 /**
- * A row's holdout membership follows from its content, so a row stays on the same side of the
- * split in every later dataset version and champion and challenger are judged on the same holdout.
+ * A row's holdout membership follows from its content (input and label), so a row stays on the
+ * same side of the split in every later dataset version, and champion and challenger are
+ * judged on the same holdout.
  */
-export function isHoldout(canonicalRow: string, holdoutFraction: number): boolean {
-  const h = createHash('sha1').update(canonicalRow).digest().readUInt32BE(0);
+export function isHoldout(contentKey: string, holdoutFraction: number): boolean {
+  const h = createHash('sha1').update(contentKey).digest().readUInt32BE(0);
   return h / 0x1_0000_0000 < holdoutFraction;
 }
 
-export function trainTask(task: Task, rows: Iterable<LabelledRow<TaskInput>>): TrainedModel {
+/**
+ * Builds a dataset version: the parent's rows plus new rows, each validated against the task,
+ * new numeric values far outside the parent's distribution dropped as outliers, exact duplicates
+ * dropped, and only the newest `maxTrainingRows` kept.
+ */
+export function buildDataset(
+  task: Task,
+  parentRows: Iterable<DatasetRow>,
+  newRows: Iterable<DatasetRow>,
+  options: { maxTrainingRows?: number } = {},
+): BuiltDataset {
   const holdoutFraction = task.definition.dataset.holdoutFraction;
-  const model = NaiveBayesModel.create(task.modelSpec);
-  const holdout: { x: ReturnType<Task['encode']>; label: string }[] = [];
-  const lines: string[] = [];
-  const labelCounts: Record<string, number> = Object.fromEntries(task.labels.map((l) => [l, 0]));
-  const sources = new Set<string>();
-  let dropped = 0;
-  for (const row of rows) {
+  const dropped: Record<DropReason, number> = { invalid: 0, outlier: 0, duplicate: 0, window: 0 };
+  const seen = new Set<string>();
+  const kept: (KeptRow & { line: string })[] = [];
+  const numeric = task.definition.features.filter((f) => f.type === 'float' || f.type === 'int').map((f) => f.name);
+  const parentValues: number[][] = numeric.map(() => []);
+
+  const add = (row: DatasetRow, isNew: boolean, bounds: OutlierBounds | null) => {
     let input: TaskInput;
     try {
       input = task.validate(row.input);
     } catch (error) {
-      if (error instanceof InvalidInputError) {
-        dropped++;
-        continue;
-      }
+      if (error instanceof InvalidInputError) return void dropped.invalid++;
       throw error;
     }
-    if (!task.isLabel(row.label)) {
-      dropped++;
-      continue;
-    }
-    const canonical = JSON.stringify({ input: canonicalInput(task, input), label: row.label });
-    lines.push(canonical);
+    if (!task.isLabel(row.label)) return void dropped.invalid++;
+    if (isNew && bounds && bounds.isOutlier(input)) return void dropped.outlier++;
+    const canonical = canonicalInput(task, input);
+    const key = JSON.stringify([canonical, row.label]);
+    if (seen.has(key)) return void dropped.duplicate++;
+    seen.add(key);
+    if (!isNew) numeric.forEach((f, i) => parentValues[i]!.push(input[f] as number));
+    const source = row.source ?? (row.feedbackId === undefined ? 'unknown' : 'feedback');
+    const feedback = row.feedbackId === undefined ? {} : { feedbackId: row.feedbackId };
+    const line = JSON.stringify({ input: canonical, label: row.label, source, ...feedback });
+    kept.push({ input, label: row.label, source, holdout: isHoldout(key, holdoutFraction), line, ...feedback });
+  };
+
+  for (const row of parentRows) add(row, false, null);
+  const bounds = numeric.length > 0 && parentValues[0]!.length >= 30 ? new OutlierBounds(numeric, parentValues) : null;
+  for (const row of newRows) add(row, true, bounds);
+
+  // Rows are in age order (parent first, then feedback by id): the window keeps the newest.
+  const max = options.maxTrainingRows;
+  const windowed = max !== undefined && kept.length > max ? kept.slice(kept.length - max) : kept;
+  dropped.window = kept.length - windowed.length;
+
+  const labelCounts: Record<string, number> = Object.fromEntries(task.labels.map((l) => [l, 0]));
+  const sources = new Set<string>();
+  let holdoutRows = 0;
+  let minFeedback = Infinity;
+  let maxFeedback = -Infinity;
+  const lines: string[] = [];
+  for (const row of windowed) {
     labelCounts[row.label] = (labelCounts[row.label] ?? 0) + 1;
-    if (row.source) sources.add(row.source);
-    const x = task.encode(input);
-    if (isHoldout(canonical, holdoutFraction)) holdout.push({ x, label: row.label });
-    else model.learn(x, row.label);
+    if (row.holdout) holdoutRows++;
+    if (row.feedbackId !== undefined) {
+      minFeedback = Math.min(minFeedback, row.feedbackId);
+      maxFeedback = Math.max(maxFeedback, row.feedbackId);
+    }
+    lines.push(row.line);
+    sources.add(row.source);
   }
-  if (model.sampleCount === 0) throw new Error(`task ${task.name}: no valid training rows (${dropped} dropped)`);
-  const jsonl = lines.join('\n') + '\n';
+  const jsonl = lines.length ? lines.join('\n') + '\n' : '';
   return {
-    artifact: model.toJSON(),
-    report: evaluate(task, model, holdout),
-    dataset: {
+    summary: {
       jsonl,
       contentHash: createHash('sha256').update(jsonl).digest('hex'),
-      rowCount: lines.length,
+      rowCount: windowed.length,
       labelCounts,
-      trainRows: lines.length - holdout.length,
-      holdoutRows: holdout.length,
-      droppedRows: dropped,
+      trainRows: windowed.length - holdoutRows,
+      holdoutRows,
+      droppedRows: dropped.invalid + dropped.outlier + dropped.duplicate + dropped.window,
+      dropped,
       sources: [...sources].sort(),
+      feedbackIdRange: Number.isFinite(minFeedback) ? [minFeedback, maxFeedback] : null,
     },
+    rows: windowed.map(({ line: _line, ...row }) => row),
+  };
+}
+
+export function parseDatasetJsonl(jsonl: string): DatasetRow[] {
+  const rows: DatasetRow[] = [];
+  let start = 0;
+  while (start < jsonl.length) {
+    let end = jsonl.indexOf('\n', start);
+    if (end === -1) end = jsonl.length;
+    if (end > start) rows.push(JSON.parse(jsonl.slice(start, end)) as DatasetRow);
+    start = end + 1;
+  }
+  return rows;
+}
+
+export interface Evaluation {
+  /** On the dataset's holdout. */
+  holdout: ClassificationReport;
+  /** On the newest holdout rows that came from feedback (what the model meets now). */
+  recent: ClassificationReport;
+}
+
+export interface FittedModel {
+  artifact: unknown;
+  challenger: Evaluation;
+  /** The live version as it was trained, on the same rows; null when there is none. */
+  champion: Evaluation | null;
+}
+
+/** Trains on the training split and judges challenger and champion on the same held-out rows. */
+export function fitAndEvaluate(
+  task: Task,
+  rows: readonly KeptRow[],
+  options: { championArtifact?: unknown; recentRows: number },
+  onStep: (step: 'TRAINING' | 'EVALUATING') => void = () => {},
+): FittedModel {
+  onStep('TRAINING');
+  const model = NaiveBayesModel.create(task.modelSpec);
+  const holdout: { x: ReturnType<Task['encode']>; label: string; feedback: boolean }[] = [];
+  for (const row of rows) {
+    const x = task.encode(row.input);
+    if (row.holdout) holdout.push({ x, label: row.label, feedback: row.feedbackId !== undefined });
+    else model.learn(x, row.label);
+  }
+  if (model.sampleCount === 0) throw new Error(`task ${task.name}: no training rows`);
+  onStep('EVALUATING');
+  const recent = holdout.filter((r) => r.feedback).slice(-options.recentRows);
+  const champion = options.championArtifact ? NaiveBayesModel.fromJSON(options.championArtifact) : null;
+  return {
+    artifact: model.toJSON(),
+    challenger: { holdout: evaluate(task, model, holdout), recent: evaluate(task, model, recent) },
+    champion: champion ? { holdout: evaluate(task, champion, holdout), recent: evaluate(task, champion, recent) } : null,
   };
 }
 
@@ -90,7 +192,8 @@ export function evaluate(
   const pActual: number[] = [];
   for (const row of rows) {
     const probabilities = model.predictProba(row.x);
-    const best = probabilities.indexOf(Math.max(...probabilities));
+    let best = 0;
+    for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
     pairs.push({ predicted: task.labels[best]!, actual: row.label });
     pActual.push(probabilities[task.labels.indexOf(row.label)]!);
   }
@@ -99,4 +202,41 @@ export function evaluate(
 
 function canonicalInput(task: Task, input: TaskInput): TaskInput {
   return Object.fromEntries(task.definition.features.map((f) => [f.name, input[f.name]!]));
+}
+
+/**
+ * Bounds from the parent's values: a new value is an outlier when it lies beyond the parent's
+ * range by more than the larger of 50 MADs and the range itself. Lenient on purpose: drift is
+ * new data to learn, not noise; only absurd values are dropped.
+ */
+class OutlierBounds {
+  private readonly bounds: { feature: string; low: number; high: number }[];
+
+  constructor(features: string[], values: number[][]) {
+    this.bounds = features.map((feature, i) => {
+      const sorted = Float64Array.from(values[i]!).sort();
+      const median = quantile(sorted, 0.5);
+      const deviations = Float64Array.from(sorted, (v) => Math.abs(v - median)).sort();
+      const min = sorted[0]!;
+      const max = sorted[sorted.length - 1]!;
+      // The floor keeps a constant feature from making every new value an outlier.
+      const spread = Math.max(50 * 1.4826 * quantile(deviations, 0.5), max - min, 1e-6 * Math.max(1, Math.abs(median)));
+      return { feature, low: min - spread, high: max + spread };
+    });
+  }
+
+  isOutlier(input: TaskInput): boolean {
+    return this.bounds.some((b) => {
+      const v = input[b.feature] as number;
+      return v < b.low || v > b.high;
+    });
+  }
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

@@ -1,18 +1,35 @@
 /**
- * Runs in a worker thread: loading a corpus and fitting a model take seconds of CPU that must
- * not stall the serving event loop.
+ * Runs in a worker thread: loading a corpus, building a dataset and fitting a model take seconds
+ * of CPU that must not stall the serving event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBootstrapRows } from '../tasks/data-sources.js';
-import type { TaskDefinition } from '../tasks/task-definition.js';
 import { Task } from '../tasks/task.js';
-import { trainTask } from './train.js';
+import { buildDataset, fitAndEvaluate, parseDatasetJsonl, type DatasetRow } from './train.js';
+import type { TrainingRequest, WorkerMessage } from './train-in-worker.js';
 
-const definition = workerData as TaskDefinition;
+const request = workerData as TrainingRequest;
+const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+
 try {
-  const task = new Task(definition);
-  const result = trainTask(task, await loadBootstrapRows(definition));
-  parentPort!.postMessage({ ok: true, result });
+  const task = new Task(request.definition);
+  let parent: DatasetRow[] = [];
+  let fresh: DatasetRow[];
+  if (request.kind === 'bootstrap') {
+    fresh = await loadBootstrapRows(request.definition);
+  } else {
+    parent = request.parentJsonl ? parseDatasetJsonl(request.parentJsonl) : [];
+    fresh = request.feedback.map((f) => ({ input: f.input, label: f.label, source: 'feedback', feedbackId: f.id }));
+  }
+  const built = buildDataset(task, parent, fresh, request.maxTrainingRows === undefined ? {} : { maxTrainingRows: request.maxTrainingRows });
+  post({ type: 'snapshot', dataset: built.summary });
+  const fitted = fitAndEvaluate(
+    task,
+    built.rows,
+    { recentRows: request.recentRows, ...(request.kind === 'retrain' && request.championArtifact ? { championArtifact: request.championArtifact } : {}) },
+    (step) => post({ type: 'step', step }),
+  );
+  post({ type: 'done', fitted });
 } catch (error) {
-  parentPort!.postMessage({ ok: false, message: (error as Error).stack ?? String(error) });
+  post({ type: 'error', message: (error as Error).stack ?? String(error) });
 }

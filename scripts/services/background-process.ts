@@ -1,0 +1,291 @@
+// What the service scripts (MinIO, MLflow) share: the install cache, install locks, long-running
+// install commands with progress lines, servers started in their own process group, readiness
+// polling and stopping. Node built-ins only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type Log = (msg: string) => void;
+
+/** Where built binaries and virtual environments are kept between runs: `$RELEARN_CACHE_DIR` or ~/.cache/relearn. */
+export function cacheDir(): string {
+  return path.resolve(process.env.RELEARN_CACHE_DIR || path.join(homedir(), '.cache', 'relearn'));
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
+    });
+  });
+}
+
+/** The last `lines` lines of a text file (or a note that it is missing). */
+export async function tailFile(file: string, lines = 40, fromByte = 0): Promise<string> {
+  const text = await readFile(file).then((b) => b.subarray(fromByte).toString('utf8'), () => `(no log at ${file})`);
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The argument vector of a running process, or null when it is gone (Linux /proc). */
+export async function processArgv(pid: number): Promise<string[] | null> {
+  const raw = await readFile(`/proc/${pid}/cmdline`).catch(() => null);
+  if (!raw || raw.length === 0) return null;
+  return raw.toString('utf8').split('\0').filter(Boolean);
+}
+
+/** Pids of the processes whose argument vector matches (Linux /proc); never this process. */
+export async function findProcesses(matches: (argv: string[]) => boolean): Promise<number[]> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = await processArgv(Number(entry));
+    if (argv && matches(argv)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Waits, with a progress line now and then, until none of `pids` runs any more. */
+export async function waitForProcessesToEnd(pids: number[], what: string, log: Log, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let lastReport = started;
+  while (pids.some(processAlive)) {
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`gave up after ${Math.round(timeoutMs / 60_000)} min waiting for ${what} (pid ${pids.join(', ')})`);
+    }
+    if (Date.now() - lastReport >= 30_000) {
+      lastReport = Date.now();
+      log(`still waiting for ${what} (pid ${pids.join(', ')}, ${Math.round((Date.now() - started) / 1000)} s)`);
+    }
+    await sleep(1_000);
+  }
+}
+
+/**
+ * Runs `fn` holding an exclusive lock file (holding this process's pid), so two processes never
+ * install the same thing at once. A lock left by a process that died is taken over.
+ */
+export async function withLock<T>(lockFile: string, what: string, log: Log, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  const started = Date.now();
+  let lastReport = 0;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+    if (!owner || !processAlive(owner)) {
+      // Written a moment ago by a process that has not written its pid yet, or left by a dead one.
+      const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (owner || age > 5_000) await rm(lockFile, { force: true });
+      await sleep(200);
+      continue;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`gave up after ${Math.round(timeoutMs / 60_000)} min waiting for pid ${owner} to finish ${what} (lock ${lockFile})`);
+    }
+    if (Date.now() - lastReport >= 30_000) {
+      lastReport = Date.now();
+      log(`waiting for pid ${owner} to finish ${what} (lock ${lockFile})`);
+    }
+    await sleep(1_000);
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+/**
+ * Runs an install command with its output appended to `logFile`, printing a progress line (time so
+ * far and the command's latest output line) every 30 s. Throws with the log tail if it fails.
+ */
+export async function runInstallStep(
+  what: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string; log: Log },
+): Promise<void> {
+  const { log, logFile } = options;
+  await mkdir(path.dirname(logFile), { recursive: true });
+  const from = await stat(logFile).then((s) => s.size, () => 0);
+  await writeFile(logFile, `\n$ ${command} ${args.join(' ')}\n`, { flag: 'a' });
+  const fd = openSync(logFile, 'a');
+  const started = Date.now();
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const timer = setInterval(() => {
+    void tailFile(logFile, 1, from).then((last) => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      log(`${what}: ${seconds} s so far; latest: ${last.slice(0, 160)}`);
+    });
+  }, 30_000);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolve(exitCode));
+    });
+    if (code !== 0) {
+      throw new Error(`${what} failed (\`${command} ${args.join(' ')}\` exited with ${code})\n--- tail of ${logFile} ---\n${await tailFile(logFile, 30, from)}`);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${what} failed: ${command} not found`, { cause: error });
+    throw error;
+  } finally {
+    clearInterval(timer);
+  }
+  log(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+export interface ServerProcess {
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Byte offset of this run in the log file (earlier runs are above it). */
+  logStart: number;
+}
+
+/**
+ * Starts a server in its own process group (so stopping it also stops its workers), output
+ * appended to `logFile`. With `keepRunning` it outlives this process (`services:up`); otherwise it
+ * is killed if this process exits without stopping it.
+ */
+export async function startServerProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string; keepRunning?: boolean },
+): Promise<ServerProcess> {
+  await mkdir(path.dirname(options.logFile), { recursive: true });
+  const logStart = await stat(options.logFile).then((s) => s.size, () => 0);
+  await writeFile(options.logFile, `\n$ ${command} ${args.join(' ')}\n`, { flag: 'a' });
+  const fd = openSync(options.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', reject);
+  });
+  if (options.keepRunning) {
+    child.unref();
+  } else {
+    const killGroup = (): void => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', killGroup);
+    child.once('exit', () => process.off('exit', killGroup));
+  }
+  return { pid, child, logFile: options.logFile, logStart };
+}
+
+/**
+ * Polls `url` until `ready(status, body)` holds. Fails at once, with the log tail, if the server
+ * process exits; fails after `timeoutMs` otherwise.
+ */
+export async function waitForHttp(
+  name: string,
+  url: string,
+  server: ServerProcess,
+  timeoutMs: number,
+  ready: (status: number, body: string) => boolean = (status) => status === 200,
+): Promise<void> {
+  let exited: string | null = null;
+  const onExit = (code: number | null, signal: string | null): void => {
+    exited = signal ? `signal ${signal}` : `code ${code}`;
+  };
+  server.child.once('exit', onExit);
+  if (server.child.exitCode !== null) onExit(server.child.exitCode, server.child.signalCode);
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  try {
+    while (!exited && Date.now() < deadline) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        const body = await response.text();
+        if (ready(response.status, body)) return;
+        last = `HTTP ${response.status} ${body.slice(0, 200)}`;
+      } catch (error) {
+        last = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
+      }
+      await sleep(250);
+    }
+  } finally {
+    server.child.off('exit', onExit);
+  }
+  const why = exited ? `exited with ${exited}` : `did not answer ${url} within ${Math.round(timeoutMs / 1000)} s (last: ${last})`;
+  throw new Error(`${name} ${why}\n--- tail of ${server.logFile} ---\n${await tailFile(server.logFile, 40, server.logStart)}`);
+}
+
+/** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves when the group is gone. */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  if (!groupAlive()) return;
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (groupAlive() && Date.now() < deadline) await sleep(100);
+  if (groupAlive()) {
+    signal('SIGKILL');
+    const killDeadline = Date.now() + 5_000;
+    while (groupAlive() && Date.now() < killDeadline) await sleep(100);
+  }
+}
+
+/** The executable's path when it exists, else null. */
+export function existing(file: string): string | null {
+  return existsSync(file) ? file : null;
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Orm } from '../database/orm.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../logger.js';
+import type { RetrainQueue } from '../queue/retrain-queue.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { TrainingPipeline, TrainingStep } from '../training/training-pipeline.js';
+import { RetrainJob, isFinished, type IRetrainJob, type RetrainState, type RetrainTrigger } from './retrain-job.entity.js';
+
+/** A retrain job as published to subscribers and other processes. */
+export type RetrainJobRecord = Omit<IRetrainJob, 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'> & {
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+};
+
+export function toRecord(job: IRetrainJob): RetrainJobRecord {
+  return {
+    id: job.id,
+    model: job.model,
+    state: job.state,
+    triggers: job.triggers,
+    progress: job.progress,
+    version: job.version ?? null,
+    message: job.message ?? null,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    createdAt: new Date(job.createdAt).toISOString(),
+    startedAt: job.startedAt ? new Date(job.startedAt).toISOString() : null,
+    finishedAt: job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
+  };
+}
+
+/**
+ * Retrains as jobs: queued with their reasons (a burst of triggers becomes one job), run by the
+ * trainer through the training pipeline, every step recorded and published.
+ */
+export class RetrainService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly tasks: TaskRegistry,
+    private readonly queue: RetrainQueue,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Queues a retrain of `model` for `trigger`. When one is already waiting, the trigger joins
+   * it (debounced) and that job is returned.
+   */
+  async request(model: string, trigger: Omit<RetrainTrigger, 'at'>): Promise<{ job: RetrainJobRecord; created: boolean }> {
+    const task = this.tasks.get(model);
+    if (!task) throw new Error(`unknown model ${model}`);
+    const em = this.orm.em.fork();
+    const entry: RetrainTrigger = { ...trigger, reason: trigger.reason.slice(0, 1000), at: new Date().toISOString() };
+    const { job, created } = await em.transactional(async (tx) => {
+      await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:retrain:${model}`]);
+      const waiting = await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } });
+      if (waiting) {
+        waiting.triggers = [...waiting.triggers, entry].slice(-50);
+        return { job: waiting, created: false };
+      }
+      const fresh = tx.create(RetrainJob, {
+        id: randomUUID(),
+        model,
+        state: 'QUEUED',
+        triggers: [entry],
+        progress: 0,
+        attempts: 0,
+        maxAttempts: task.definition.retrain.maxAttempts,
+      });
+      return { job: fresh, created: true };
+    });
+    // The queue is told after the job row is committed, so a worker always finds the row.
+    if (created) await this.queue.send({ retrainJobId: job.id, model }, { maxAttempts: job.maxAttempts });
+    this.logger.info({ model, job: job.id, trigger: entry.kind, reason: entry.reason, debounced: !created }, 'retrain requested');
+    const record = toRecord(job);
+    this.events.publish('retrainJobChanged', record);
+    return { job: record, created };
+  }
+
+  async list(model: string, limit = 20): Promise<RetrainJobRecord[]> {
+    const jobs = await this.orm.em.fork().find(RetrainJob, { model }, { orderBy: { createdAt: 'desc' }, limit });
+    return jobs.map(toRecord);
+  }
+
+  async latest(model: string): Promise<RetrainJobRecord | null> {
+    const job = await this.orm.em.fork().findOne(RetrainJob, { model }, { orderBy: { createdAt: 'desc' } });
+    return job ? toRecord(job) : null;
+  }
+
+  /** The most recent job created or finished, for cooldowns. */
+  async lastActivity(model: string): Promise<Date | null> {
+    const job = await this.orm.em.fork().findOne(RetrainJob, { model }, { orderBy: { updatedAt: 'desc' } });
+    return job ? new Date(job.updatedAt) : null;
+  }
+
+  /** True when a retrain of the model is queued or running. */
+  async pending(model: string): Promise<boolean> {
+    const jobs = await this.orm.em.fork().find(RetrainJob, { model, state: { $nin: ['PROMOTED', 'REJECTED'] } });
+    return jobs.some((j) => !isFinished(j));
+  }
+
+  /** Processes retrain jobs in this process until `stop`. */
+  async startWorker(pipeline: TrainingPipeline): Promise<void> {
+    await this.queue.work((message) => this.process(message.retrainJobId, pipeline));
+    // Jobs queued while no worker ran (or whose queue message was merged away) get one now.
+    const stranded = await this.orm.em.fork().find(RetrainJob, { state: 'QUEUED' });
+    for (const job of stranded) await this.queue.send({ retrainJobId: job.id, model: job.model }, { maxAttempts: job.maxAttempts });
+  }
+
+  /** Runs one job. Throws to have the queue retry it; returns once it is finished for good. */
+  async process(jobId: string, pipeline: TrainingPipeline): Promise<void> {
+    const em = this.orm.em.fork();
+    const job = await em.findOne(RetrainJob, { id: jobId });
+    if (!job || isFinished(job)) return; // already done: a redelivered message changes nothing
+    const task = this.tasks.get(job.model);
+    if (!task) return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
+    await this.update(job, { state: 'SNAPSHOTTING', progress: 0.01, attempts: job.attempts + 1, startedAt: new Date(), finishedAt: null, message: null });
+    const reason = job.triggers.map((t) => t.reason).join('; ');
+    try {
+      const outcome = await pipeline.train({
+        task,
+        reason,
+        retrainJobId: job.id,
+        onStep: (state: TrainingStep, progress: number) => this.update(job, { state, progress }),
+      });
+      await this.update(job, { state: outcome.state, progress: 1, version: outcome.version, message: outcome.message, finishedAt: new Date() });
+      this.logger.info({ model: job.model, job: job.id, state: outcome.state, version: outcome.version, message: outcome.message }, 'retrain finished');
+    } catch (error) {
+      const last = job.attempts >= job.maxAttempts;
+      const message = `attempt ${job.attempts} of ${job.maxAttempts} failed: ${(error as Error).message}${last ? '' : '; retrying'}`;
+      await this.update(job, { state: 'FAILED', message, finishedAt: new Date() });
+      this.logger.warn({ model: job.model, job: job.id, err: error, retrying: !last }, 'retrain failed');
+      if (!last) throw error;
+    }
+    // Triggers that arrived while this ran wait in a newer job: make sure it is delivered.
+    const next = await this.orm.em.fork().findOne(RetrainJob, { model: job.model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } });
+    if (next) await this.queue.send({ retrainJobId: next.id, model: next.model }, { maxAttempts: next.maxAttempts });
+  }
+
+  private async update(
+    job: IRetrainJob,
+    patch: Partial<Pick<IRetrainJob, 'progress' | 'version' | 'message' | 'attempts' | 'startedAt' | 'finishedAt'>> & { state?: RetrainState },
+  ): Promise<void> {
+    Object.assign(job, patch);
+    await this.orm.em.fork().nativeUpdate(RetrainJob, { id: job.id }, { ...patch, updatedAt: new Date() });
+    job.updatedAt = new Date();
+    this.events.publish('retrainJobChanged', toRecord(job));
+  }
+}

@@ -1,0 +1,89 @@
+import { Repeater } from 'graphql-yoga';
+import type { Builder } from '../graphql/builder.js';
+import { requireAdmin } from '../graphql/errors.js';
+import { checkModel } from '../metrics/metrics.graphql.js';
+import { InvalidInputError } from '../tasks/task.js';
+import { RETRAIN_STATES, type RetrainTrigger } from './retrain-job.entity.js';
+import type { RetrainJobRecord } from './retrain-service.js';
+
+export function registerRetrainSchema(builder: Builder) {
+  const State = builder.enumType('RetrainState', {
+    values: Object.fromEntries(RETRAIN_STATES.map((s) => [s, {}])) as Record<(typeof RETRAIN_STATES)[number], object>,
+  });
+
+  const Trigger = builder.objectRef<RetrainTrigger>('RetrainTrigger').implement({
+    description: 'One reason a retrain was asked for.',
+    fields: (t) => ({
+      kind: t.exposeString('kind', { description: 'manual, feedback-count, accuracy or alert' }),
+      reason: t.exposeString('reason'),
+      at: t.field({ type: 'DateTime', resolve: (r) => r.at }),
+    }),
+  });
+
+  const RetrainJob = builder.objectRef<RetrainJobRecord>('RetrainJob').implement({
+    description: 'A retrain: why it runs, which step it is at, and what it produced.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      model: t.exposeString('model'),
+      state: t.field({ type: State, resolve: (j) => j.state }),
+      reason: t.string({ description: 'Every trigger reason, oldest first.', resolve: (j) => j.triggers.map((x) => x.reason).join('; ') }),
+      triggers: t.field({ type: [Trigger], resolve: (j) => j.triggers }),
+      progress: t.float({ description: '0 to 1.', resolve: (j) => Number(j.progress) }),
+      version: t.exposeInt('version', { nullable: true, description: 'The model version it produced.' }),
+      message: t.exposeString('message', { nullable: true, description: 'The gate\'s numbers, or why it failed.' }),
+      attempts: t.exposeInt('attempts'),
+      maxAttempts: t.exposeInt('maxAttempts'),
+      createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
+      startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt }),
+      finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt }),
+    }),
+  });
+
+  builder.mutationField('triggerRetrain', (t) =>
+    t.field({
+      type: RetrainJob,
+      description: 'Queues a retrain (needs the admin token). While one is still queued, the reason joins it.',
+      args: { model: t.arg.string({ required: true }), reason: t.arg.string() },
+      resolve: async (_, args, { services, admin }) => {
+        requireAdmin(admin);
+        checkModel(services, args.model);
+        const reason = args.reason?.trim() || 'manual retrain';
+        if (reason.length > 1000) throw new InvalidInputError([{ field: 'reason', reason: 'must be at most 1000 characters' }]);
+        return (await services.retrains.request(args.model, { kind: 'manual', reason })).job;
+      },
+    }),
+  );
+
+  builder.queryField('retrainJobs', (t) =>
+    t.field({
+      type: [RetrainJob],
+      description: 'Retrain jobs of a model, newest first.',
+      args: { model: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 20 }) },
+      resolve: (_, args, { services }) => {
+        checkModel(services, args.model);
+        const limit = args.limit ?? 20;
+        if (limit < 1 || limit > 200) throw new InvalidInputError([{ field: 'limit', reason: 'must be between 1 and 200' }]);
+        return services.retrains.list(args.model, limit);
+      },
+    }),
+  );
+
+  builder.subscriptionField('retrainStatus', (t) =>
+    t.field({
+      type: RetrainJob,
+      description: 'The latest retrain job of a model now (if any), then every step of every job.',
+      args: { model: t.arg.string({ required: true }) },
+      subscribe: (_, { model }, { services }) => {
+        checkModel(services, model);
+        return new Repeater<RetrainJobRecord>(async (push, stop) => {
+          const changes = services.events.subscribe('retrainJobChanged');
+          void stop.then(() => changes.return?.());
+          const latest = await services.retrains.latest(model);
+          if (latest) await push(latest);
+          for await (const job of changes) if (job.model === model) await push(job);
+        });
+      },
+      resolve: (job) => job,
+    }),
+  );
+}

@@ -1,0 +1,89 @@
+import type { Orm } from '../database/orm.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { CODE_VERSION } from '../version.js';
+import { DatasetVersion, type DatasetManifest, type IDatasetVersion } from './dataset-version.entity.js';
+import type { PreparedDataset } from './train.js';
+
+/**
+ * Dataset versions: rows and the files beside them in the blob store under
+ * `datasets/<model>/<sha256>/`, the version record in PostgreSQL. Blobs are written first and
+ * the record last, so a crash mid-write leaves no visible version (only unreferenced blobs).
+ */
+export class DatasetStore {
+  constructor(
+    private readonly orm: Orm,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  static folder(model: string, contentHash: string): string {
+    return `datasets/${model}/${contentHash}`;
+  }
+
+  /** Stores a dataset version; the same rows again return the version that already holds them. */
+  async save(
+    model: string,
+    dataset: PreparedDataset,
+    context: { parent: IDatasetVersion | null; feedbackThrough: number; holdoutFraction: number },
+  ): Promise<IDatasetVersion> {
+    const em = this.orm.em.fork();
+    const existing = await em.findOne(DatasetVersion, { model, contentHash: dataset.contentHash });
+    if (existing) return existing;
+    const folder = DatasetStore.folder(model, dataset.contentHash);
+    const { jsonl, contentHash, ...counts } = dataset;
+    const files = { rows: `${folder}/rows.jsonl`, manifest: `${folder}/manifest.json`, split: `${folder}/split.json` };
+    const manifest: DatasetManifest = {
+      parent: context.parent?.version ?? null,
+      ...counts,
+      feedbackThrough: context.feedbackThrough,
+      codeVersion: CODE_VERSION,
+      createdAt: new Date().toISOString(),
+      files,
+    };
+    await this.blobs.put(files.rows, jsonl, 'application/x-ndjson');
+    await this.blobs.put(
+      files.split,
+      JSON.stringify({
+        rule: 'a row is held out when the first 32 bits of sha1([input, label]) / 2^32 < holdoutFraction',
+        holdoutFraction: context.holdoutFraction,
+        trainRows: dataset.trainRows,
+        holdoutRows: dataset.holdoutRows,
+      }, null, 2),
+      'application/json',
+    );
+    await this.blobs.put(files.manifest, JSON.stringify({ model, contentHash, ...manifest }, null, 2), 'application/json');
+    return em.transactional(async (tx) => {
+      await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:dataset:${model}`]);
+      const again = await tx.findOne(DatasetVersion, { model, contentHash });
+      if (again) return again;
+      const latest = await tx.findOne(DatasetVersion, { model }, { orderBy: { version: 'desc' } });
+      const created = tx.create(DatasetVersion, {
+        model,
+        version: (latest?.version ?? 0) + 1,
+        contentHash,
+        location: files.rows,
+        manifest,
+      });
+      await tx.flush();
+      return created;
+    });
+  }
+
+  /** A step's output (evaluation report, confusion matrices) beside the rows it was measured on. */
+  async attach(dataset: IDatasetVersion, name: string, body: unknown): Promise<string> {
+    const key = `${DatasetStore.folder(dataset.model, dataset.contentHash)}/${name}`;
+    await this.blobs.put(key, JSON.stringify(body, null, 2), 'application/json');
+    return key;
+  }
+
+  async rows(dataset: IDatasetVersion): Promise<string> {
+    return (await this.blobs.get(dataset.location)).toString('utf8');
+  }
+
+  async latest(model: string): Promise<IDatasetVersion | null> {
+    return this.orm.em.fork().findOne(DatasetVersion, { model }, { orderBy: { version: 'desc' } });
+  }
+
+  async byId(id: number): Promise<IDatasetVersion | null> {
+    return this.orm.em.fork().findOne(DatasetVersion, { id });
+  }
+}
