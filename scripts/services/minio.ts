@@ -96,7 +96,8 @@ export async function ensureMinioInstalled(log: Log = defaultLog): Promise<strin
     const logFile = path.join(cacheDir(), 'minio-build.log');
     log(`building MinIO from source: go install ${MINIO_MODULE}@${MINIO_VERSION} (once per machine; takes 5-10 minutes on 2 cores; log ${logFile})`);
     try {
-      await runInstallStep('MinIO build', go, ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], {
+      // -v names each package as it is compiled: the progress lines then say how far the build is.
+      await runInstallStep('MinIO build', go, ['install', '-v', `${MINIO_MODULE}@${MINIO_VERSION}`], {
         env: { GOBIN: staging },
         logFile,
         log,
@@ -157,6 +158,7 @@ export async function startMinio(opts: StartMinioOptions): Promise<MinioServer> 
     let consolePort = opts.consolePort || (await freePort());
     while (consolePort === port) consolePort = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
+    const startedAt = Date.now();
     log(`starting MinIO at ${endpoint} (console 127.0.0.1:${consolePort}, data ${dataDir}, log ${logFile})`);
     const server = await startServerProcess(
       binary,
@@ -178,7 +180,7 @@ export async function startMinio(opts: StartMinioOptions): Promise<MinioServer> 
       }
       throw new Error(`MinIO failed to start: ${(error as Error).message}`, { cause: error });
     }
-    log(`MinIO is live at ${endpoint}`);
+    log(`MinIO is live at ${endpoint} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     let stopping: Promise<void> | undefined;
     return {
       endpoint,

@@ -171,6 +171,7 @@ export async function startMlflow(opts: StartMlflowOptions): Promise<MlflowServe
     if (help.includes('--allowed-hosts')) args.push('--allowed-hosts', `localhost,localhost:${port},127.0.0.1,127.0.0.1:${port}`);
     // Two cores: one worker is plenty for a private server and starts faster.
     if (help.includes('--workers')) args.push('--workers', '1');
+    const startedAt = Date.now();
     log(`starting MLflow at ${url} (artifacts ${opts.artifactsDestination}, log ${logFile})`);
     const server = await startServerProcess(mlflow, args, {
       env: {
@@ -197,7 +198,7 @@ export async function startMlflow(opts: StartMlflowOptions): Promise<MlflowServe
       }
       throw new Error(`MLflow failed to start: ${(error as Error).message}`, { cause: error });
     }
-    log(`MLflow is up at ${url}`);
+    log(`MLflow is up at ${url} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     let stopping: Promise<void> | undefined;
     return {
       url,

@@ -69,7 +69,9 @@ export async function buildApp(
   // Processes share events through PostgreSQL; the embedded database has one process only.
   const eventTarget = database.kind === 'postgres' ? await PostgresEventTarget.connect(database.url, logger) : null;
   const events = createEventBus(eventTarget);
-  const queue = new PgBossRetrainQueue(database.url, logger.child({ component: 'queue' }));
+  const queue = new PgBossRetrainQueue(database.url, logger.child({ component: 'queue' }), {
+    retryDelaySeconds: config.retrainRetryDelaySeconds,
+  });
   await queue.start();
 
   const serving = new ServingMetrics();

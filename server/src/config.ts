@@ -28,6 +28,8 @@ export interface Config {
    * or `off` (an API process; run `npm run trainer` beside it).
    */
   trainer: 'in-process' | 'off';
+  /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
+  retrainRetryDelaySeconds: number;
   adminToken: string;
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
@@ -65,6 +67,7 @@ const envSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TRAINER: z.enum(['in-process', 'off']).default('in-process'),
+  RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TASKS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     mlflowTrackingUri: e.MLFLOW_TRACKING_URI ? e.MLFLOW_TRACKING_URI.replace(/\/+$/, '') : null,
     trainer: e.TRAINER,
+    retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],

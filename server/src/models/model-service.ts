@@ -36,8 +36,12 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/** How long a cached version row may be served (its status changes on activation). */
+const VERSION_CACHE_MS = 1000;
+
 export class ModelService {
   private readonly live = new Map<string, LiveModel>();
+  private readonly versionCache = new Map<number, { value: Promise<IModelVersion | null>; at: number }>();
 
   constructor(
     private readonly orm: Orm,
@@ -91,8 +95,17 @@ export class ModelService {
     return this.orm.em.fork().findOne(ModelVersion, { model, version });
   }
 
+  /**
+   * A version by internal id, cached for a moment: every prediction resolves its version, and a
+   * database round trip per request would double the cost of predict.
+   */
   async versionById(id: number): Promise<IModelVersion | null> {
-    return this.orm.em.fork().findOne(ModelVersion, { id });
+    const cached = this.versionCache.get(id);
+    if (cached && Date.now() - cached.at < VERSION_CACHE_MS) return cached.value;
+    const value = this.orm.em.fork().findOne(ModelVersion, { id });
+    this.versionCache.set(id, { value, at: Date.now() });
+    value.catch(() => this.versionCache.delete(id));
+    return value;
   }
 
   /**
@@ -195,6 +208,7 @@ export class ModelService {
       if (rows.rows.length > 0) this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
     }
     this.live.set(model, live);
+    this.versionCache.clear();
     this.events.publish('modelActivated', { model, version: row.version });
     return live;
   }

@@ -30,16 +30,29 @@ export class UnknownModelError extends Error {
   override name = 'UnknownModelError';
 }
 
-/** Bounded map of recent predictions: feedback usually follows its prediction within seconds. */
+/**
+ * Bounded map of recent predictions: feedback usually follows its prediction within seconds.
+ * A ring of ids evicts the oldest in O(1) (a Map's first key gets slow once the map is full).
+ */
 class RecentPredictions {
   private readonly map = new Map<string, PredictionRecord>();
-  constructor(private readonly capacity: number) {}
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
+
   get(id: string) {
     return this.map.get(id);
   }
+
   set(record: PredictionRecord) {
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.map.delete(evicted);
+    this.ring[this.next] = record.id;
+    this.next = (this.next + 1) % this.ring.length;
     this.map.set(record.id, record);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
   }
 }
 

@@ -139,13 +139,20 @@ export class RetrainService {
     if (next) await this.queue.send({ retrainJobId: next.id, model: next.model }, { maxAttempts: next.maxAttempts });
   }
 
-  private async update(
+  private updates = Promise.resolve();
+
+  /** Applies a step to the row and publishes it; steps are written and published in call order. */
+  private update(
     job: IRetrainJob,
     patch: Partial<Pick<IRetrainJob, 'progress' | 'version' | 'message' | 'attempts' | 'startedAt' | 'finishedAt'>> & { state?: RetrainState },
   ): Promise<void> {
-    Object.assign(job, patch);
-    await this.orm.em.fork().nativeUpdate(RetrainJob, { id: job.id }, { ...patch, updatedAt: new Date() });
-    job.updatedAt = new Date();
-    this.events.publish('retrainJobChanged', toRecord(job));
+    Object.assign(job, patch, { updatedAt: new Date() });
+    const record = toRecord(job);
+    const write = this.updates.then(async () => {
+      await this.orm.em.fork().nativeUpdate(RetrainJob, { id: job.id }, { ...patch, updatedAt: job.updatedAt });
+      this.events.publish('retrainJobChanged', record);
+    });
+    this.updates = write.catch(() => {});
+    return write;
   }
 }

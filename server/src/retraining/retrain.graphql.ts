@@ -78,9 +78,17 @@ export function registerRetrainSchema(builder: Builder) {
         return new Repeater<RetrainJobRecord>(async (push, stop) => {
           const changes = services.events.subscribe('retrainJobChanged');
           void stop.then(() => changes.return?.());
+          // The latest job now, then changes; the same state twice in a row (the first event can
+          // race the initial read) is pushed once.
+          let last = '';
+          const pushNew = async (job: RetrainJobRecord) => {
+            const key = `${job.id}:${job.state}:${job.progress}:${job.attempts}`;
+            if (key !== last) await push(job);
+            last = key;
+          };
           const latest = await services.retrains.latest(model);
-          if (latest) await push(latest);
-          for await (const job of changes) if (job.model === model) await push(job);
+          if (latest) await pushNew(latest);
+          for await (const job of changes) if (job.model === model) await pushNew(job);
         });
       },
       resolve: (job) => job,

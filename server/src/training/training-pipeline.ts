@@ -83,7 +83,7 @@ export class TrainingPipeline {
   ): Promise<IModelVersion> {
     const { task, reason } = request;
     const retrain = task.definition.retrain;
-    await step('SNAPSHOTTING', 0.05);
+    await step('SNAPSHOTTING', 0.05); // (already SNAPSHOTTING for jobs; this moves the bar)
     const champion = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' }, { populate: ['artifact', 'datasetVersion'] });
     const parent = champion?.datasetVersion ?? (await this.datasets.latest(task.name));
     const feedbackFrom = parent?.manifest.feedbackThrough ?? 0;
