@@ -1,10 +1,11 @@
 // A private MLflow tracking server for tests and `npm run services:up`: installed from PyPI into a
 // virtual environment in the cache directory, run with a PostgreSQL backend store and its
 // artifacts proxied to an S3 bucket (MinIO).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   cacheDir,
   findProcesses,
@@ -36,14 +37,18 @@ export function mlflowVenvDir(): string {
   return path.join(cacheDir(), `mlflow-${MLFLOW_VERSION}`);
 }
 
+const run = promisify(execFile);
+
 /** Whether the venv can run MLflow with the S3 and PostgreSQL drivers (a half-finished install cannot). */
-function venvWorks(venv: string): boolean {
+async function venvWorks(venv: string): Promise<boolean> {
   const mlflow = path.join(venv, 'bin', 'mlflow');
   if (!existsSync(mlflow)) return false;
-  const version = spawnSync(mlflow, ['--version'], { encoding: 'utf8', timeout: 60_000 });
-  if (version.status !== 0 || !version.stdout.includes(MLFLOW_VERSION)) return false;
-  const drivers = spawnSync(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], { stdio: 'ignore', timeout: 60_000 });
-  return drivers.status === 0;
+  // Asynchronous: these take seconds, and other servers are starting in this process meanwhile.
+  const [version, drivers] = await Promise.all([
+    run(mlflow, ['--version'], { timeout: 60_000 }).then((r) => r.stdout, () => ''),
+    run(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], { timeout: 60_000 }).then(() => true, () => false),
+  ]);
+  return version.includes(MLFLOW_VERSION) && drivers;
 }
 
 /** pip or venv processes working on this venv right now (ours or a build started by hand). */
@@ -70,11 +75,14 @@ export async function ensureMlflowInstalled(log: Log = defaultLog): Promise<stri
   };
 
   await waitForOtherInstalls();
-  if (venvWorks(venv)) return mlflow;
+  if (await venvWorks(venv)) {
+    void serverHelp(mlflow).catch(() => undefined); // read ahead: startMlflow needs it next
+    return mlflow;
+  }
 
   return withLock(`${venv}.lock`, 'installing MLflow', log, INSTALL_TIMEOUT_MS, async () => {
     await waitForOtherInstalls();
-    if (venvWorks(venv)) return mlflow;
+    if (await venvWorks(venv)) return mlflow;
     const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
     if (!python) throw new Error('MLflow needs Python 3.10 or newer and neither python3 nor python is on PATH (apt-get install -y python3 python3-venv).');
     const logFile = path.join(cacheDir(), `mlflow-${MLFLOW_VERSION}-install.log`);
@@ -100,7 +108,7 @@ export async function ensureMlflowInstalled(log: Log = defaultLog): Promise<stri
       ['install', '--disable-pip-version-check', '--progress-bar', 'off', ...PACKAGES],
       { logFile, log },
     );
-    if (!venvWorks(venv)) {
+    if (!(await venvWorks(venv))) {
       throw new Error(`MLflow was installed into ${venv} but \`mlflow --version\` or \`import boto3, psycopg2\` fails\n${await tailFile(logFile, 20)}`);
     }
     log(`MLflow ${MLFLOW_VERSION} installed: ${mlflow}`);
@@ -141,11 +149,15 @@ export function sqlalchemyUrl(url: string): string {
   return url.replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://');
 }
 
-let serverFlags: Promise<string> | undefined;
-/** `mlflow server --help`, read once: flags differ between MLflow releases. */
+const serverHelps = new Map<string, Promise<string>>();
+/** `mlflow server --help`, read once per executable: flags differ between MLflow releases. */
 function serverHelp(mlflow: string): Promise<string> {
-  serverFlags ??= Promise.resolve(spawnSync(mlflow, ['server', '--help'], { encoding: 'utf8', timeout: 60_000 }).stdout ?? '');
-  return serverFlags;
+  let help = serverHelps.get(mlflow);
+  if (!help) {
+    help = run(mlflow, ['server', '--help'], { timeout: 60_000 }).then((r) => r.stdout);
+    serverHelps.set(mlflow, help);
+  }
+  return help;
 }
 
 /** Starts `mlflow server` on 127.0.0.1; resolves once GET /health answers OK. */
@@ -168,7 +180,8 @@ export async function startMlflow(opts: StartMlflowOptions): Promise<MlflowServe
       '--artifacts-destination', opts.artifactsDestination,
     ];
     // Since 3.5 an unknown Host header gets 403 (DNS-rebinding protection).
-    if (help.includes('--allowed-hosts')) args.push('--allowed-hosts', `localhost,localhost:${port},127.0.0.1,127.0.0.1:${port}`);
+    // Any loopback port: tests and local setups reach it through proxies on other ports.
+    if (help.includes('--allowed-hosts')) args.push('--allowed-hosts', 'localhost,localhost:*,127.0.0.1,127.0.0.1:*');
     // Two cores: one worker is plenty for a private server and starts faster.
     if (help.includes('--workers')) args.push('--workers', '1');
     const startedAt = Date.now();

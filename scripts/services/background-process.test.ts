@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findProcesses, processAlive, startServerProcess, stopProcessGroup, waitForHttp, withLock } from './background-process.js';
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'relearn-bg-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe(withLock.name, () => {
+  it('lets one holder at a time run, in turn', async () => {
+    const lock = path.join(await tempDir(), 'install.lock');
+    const events: string[] = [];
+    const holder = (name: string) =>
+      withLock(lock, name, () => undefined, 10_000, async () => {
+        events.push(`${name} in`);
+        await sleep(150);
+        events.push(`${name} out`);
+      });
+    await Promise.all([holder('a'), holder('b'), holder('c')]);
+    for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(events[i]!.replace(' in', ' out'));
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    const lock = path.join(await tempDir(), 'install.lock');
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    await writeFile(lock, String(dead.pid));
+    expect(await withLock(lock, 'test', () => undefined, 5_000, async () => 'ran')).toBe('ran');
+  });
+});
+
+describe(findProcesses.name, () => {
+  it('finds a running process by its arguments', async () => {
+    const child = spawn('sleep', ['30.123']);
+    try {
+      await sleep(100);
+      expect(await findProcesses((argv) => argv.includes('30.123'))).toEqual([child.pid]);
+    } finally {
+      child.kill();
+    }
+  });
+});
+
+describe(startServerProcess.name, () => {
+  it('reports a server that exits at once with its log, and stops a whole process group', async () => {
+    const dir = await tempDir();
+    const failing = await startServerProcess('sh', ['-c', 'echo "cannot bind: address already in use" >&2; exit 3'], { logFile: path.join(dir, 'failing.log') });
+    await expect(waitForHttp('Failing', 'http://127.0.0.1:9/health', failing, 10_000)).rejects.toThrow(/Failing exited with code 3[\s\S]*address already in use/);
+
+    // A parent with a child of its own, as `mlflow server` has its uvicorn worker.
+    const server = await startServerProcess('sh', ['-c', 'sleep 60 & wait'], { logFile: path.join(dir, 'group.log') });
+    await sleep(200);
+    const [worker] = await findProcesses((argv) => argv[0] === 'sleep' && argv[1] === '60');
+    expect(worker).toBeDefined();
+    await stopProcessGroup(server.pid, 2_000);
+    expect(processAlive(server.pid)).toBe(false);
+    expect(processAlive(worker!)).toBe(false);
+  });
+});
