@@ -75,7 +75,7 @@ export async function buildApp(
   await queue.start();
 
   const serving = new ServingMetrics();
-  const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }));
+  const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
   const datasets = new DatasetStore(orm, blobs);
   const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
   const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }));

@@ -28,6 +28,8 @@ export interface Config {
    * or `off` (an API process; run `npm run trainer` beside it).
    */
   trainer: 'in-process' | 'off';
+  /** Learn from each feedback at once (tasks that allow it); off freezes live models between retrains. */
+  onlineLearning: boolean;
   /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
   retrainRetryDelaySeconds: number;
   adminToken: string;
@@ -67,6 +69,7 @@ const envSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TRAINER: z.enum(['in-process', 'off']).default('in-process'),
+  ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TASKS: z.string().optional(),
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mlflowTrackingUri: e.MLFLOW_TRACKING_URI ? e.MLFLOW_TRACKING_URI.replace(/\/+$/, '') : null,
     trainer: e.TRAINER,
     retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
+    onlineLearning: e.ONLINE_LEARNING === 'on',
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],

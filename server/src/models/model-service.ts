@@ -48,7 +48,13 @@ export class ModelService {
     private readonly tasks: TaskRegistry,
     private readonly events: EventBus,
     private readonly logger: Logger,
+    /** Off: live models change only through retrains (frozen between them). */
+    private readonly onlineLearning = true,
   ) {}
+
+  private learnsOnline(task: Task): boolean {
+    return this.onlineLearning && task.definition.onlineLearning;
+  }
 
   /**
    * Trains version 1 of every task that has none (through `bootstrap`), then loads each live
@@ -82,7 +88,7 @@ export class ModelService {
   /** Online learning: applies one committed feedback to the live model, once. */
   learn(model: string, feedbackId: number, input: TaskInput, label: string): void {
     const live = this.live.get(model);
-    if (!live || !live.task.definition.onlineLearning || feedbackId <= live.appliedThroughFeedbackId) return;
+    if (!live || !this.learnsOnline(live.task) || feedbackId <= live.appliedThroughFeedbackId) return;
     live.model.learn(live.task.encode(input), label);
     live.appliedThroughFeedbackId = feedbackId;
   }
@@ -197,7 +203,7 @@ export class ModelService {
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
       appliedThroughFeedbackId: row.trainedThroughFeedbackId,
     };
-    if (task.definition.onlineLearning) {
+    if (this.learnsOnline(task)) {
       const rows = await sql<{ id: string; actual: string; input: TaskInput }>`
         select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
         where f.model = ${model} and f.id > ${row.trainedThroughFeedbackId} order by f.id`.execute(em.getKysely());

@@ -50,32 +50,36 @@ export class RetrainTriggers {
     const last = await this.retrains.lastActivity(model);
     if (last && Date.now() - last.getTime() < policy.cooldownSeconds * 1000) return null;
 
+    const reasons: { kind: 'accuracy' | 'feedback-count'; reason: string }[] = [];
     const db = this.orm.em.getKysely();
-    const { rows: counted } = await sql<{ n: string }>`
-      select count(*) as n from feedback where model = ${model} and prediction_id is not null and id > ${live.trainedThroughFeedbackId}`.execute(db);
-    const fresh = Number(counted[0]!.n);
-    if (fresh >= policy.afterFeedback) {
-      const reason = `${fresh} new labelled feedback since version ${live.version} was trained (threshold ${policy.afterFeedback})`;
-      await this.retrains.request(model, { kind: 'feedback-count', reason });
-      return reason;
-    }
-
+    // Accuracy first: it says what is wrong, the count only that it is time.
     const { rows: window } = await sql<{ n: string; correct: string }>`
       select count(*) as n, count(*) filter (where correct) as correct from (
         select correct from feedback where model = ${model} and model_version_id = ${live.versionId}
         order by id desc limit ${policy.window}) w`.execute(db);
     const n = Number(window[0]!.n);
     const correct = Number(window[0]!.correct);
-    if (n < policy.minSamples) return null;
-    const bound = wilsonInterval(correct, n)!;
-    if (bound.high < policy.minAccuracy) {
-      const reason =
-        `live accuracy ${(correct / n).toFixed(3)} over the last ${n} feedback of version ${live.version} ` +
-        `(95% upper bound ${bound.high.toFixed(3)}) is below ${policy.minAccuracy}`;
-      await this.retrains.request(model, { kind: 'accuracy', reason });
-      return reason;
+    const bound = n >= policy.minSamples ? wilsonInterval(correct, n)! : null;
+    if (bound && bound.high < policy.minAccuracy) {
+      reasons.push({
+        kind: 'accuracy',
+        reason:
+          `live accuracy ${(correct / n).toFixed(3)} over the last ${n} feedback of version ${live.version} ` +
+          `(95% upper bound ${bound.high.toFixed(3)}) is below ${policy.minAccuracy}`,
+      });
     }
-    return null;
+    const { rows: counted } = await sql<{ n: string }>`
+      select count(*) as n from feedback where model = ${model} and prediction_id is not null and id > ${live.trainedThroughFeedbackId}`.execute(db);
+    const fresh = Number(counted[0]!.n);
+    if (fresh >= policy.afterFeedback) {
+      reasons.push({
+        kind: 'feedback-count',
+        reason: `${fresh} new labelled feedback since version ${live.version} was trained (threshold ${policy.afterFeedback})`,
+      });
+    }
+    // One job whatever the number of reasons: the later ones join the queued job.
+    for (const r of reasons) await this.retrains.request(model, r);
+    return reasons[0]?.reason ?? null;
   }
 
   stop(): void {

@@ -115,6 +115,18 @@ describe('retraining', () => {
     ]);
     expect(await sut.app.registry.getAlias('fraud', 'champion')).toBe('2');
   });
+
+  it('starts no automatic retrain within the cooldown after the last one', async () => {
+    const before = (await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs.length;
+    // Wrong answers to v2, far below the threshold: the accuracy trigger would fire but for the cooldown.
+    const batch = await sut.gql(`mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`, {
+      inputs: Array.from({ length: 80 }, () => ({ fraud: aFraudInput() })),
+    });
+    await Promise.all(batch.data.predictBatch.map((p: any) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, correct: false } })));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await sut.app.triggers.check('fraud')).toBeNull();
+    expect((await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs).toHaveLength(before);
+  });
 });
 
 describe('retrain queue', () => {
@@ -134,7 +146,7 @@ describe('retrain queue', () => {
     }
   });
 
-  it('triggers by itself when live accuracy falls below the threshold (with a confidence bound), then cools down', async () => {
+  it('triggers by itself when live accuracy falls below the threshold (with a confidence bound), once while it is pending', async () => {
     const sut = await startTestApp({ env: { TRAINER: 'off' } });
     try {
       // Three bad answers are not enough: the minimum sample (50) is not reached.
@@ -154,6 +166,13 @@ describe('retrain queue', () => {
       expect(job.reason).toMatch(/live accuracy 0\.0\d+ over the last \d+ feedback of version 1 \(95% upper bound 0\.\d+\) is below 0\.85/);
       const metrics = (await sut.gql(METRICS, { model: 'fraud' })).data.metrics;
       expect(metrics.accuracy).toBeLessThan(0.1);
+      // More bad feedback while that job waits: no second job.
+      const more = await sut.gql(`mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`, {
+        inputs: Array.from({ length: 20 }, () => ({ fraud: aFraudInput() })),
+      });
+      await Promise.all(more.data.predictBatch.map((p: any) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, correct: false } })));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs).toHaveLength(1);
     } finally {
       await sut.stop();
     }
