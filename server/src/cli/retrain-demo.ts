@@ -18,6 +18,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'spam' },
     rows: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '50' },
+    rate: { type: 'string', default: '250' },
     seed: { type: 'string', default: '1' },
     url: { type: 'string' },
     'no-online-learning': { type: 'boolean', default: false },
@@ -25,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`Usage: npm run demo:retrain -- [--model spam|fraud] [--rows N] [--batch N] [--seed N] [--no-online-learning] [--url http://host:port/graphql]
+  console.log(`Usage: npm run demo:retrain -- [--model spam|fraud] [--rows N] [--batch N] [--rate ROWS_PER_S] [--seed N] [--no-online-learning] [--url http://host:port/graphql]
 
 Streams rows the live model has not seen (spam: the SpamAssassin groups ${'easy-ham-2, spam-2'}, shuffled;
 fraud: the generator at drift 1) through predictBatch, answers each with the true label, and
@@ -59,7 +60,7 @@ if (!url) {
 }
 try {
   const report = await runRetrainDemo(
-    { url, model, rows: Number(values.rows), batch: Number(values.batch), seed: Number(values.seed) },
+    { url, model, rows: Number(values.rows), batch: Number(values.batch), rate: Number(values.rate), seed: Number(values.seed) },
     (sent, total, job) => process.stderr.write(`\r${sent}/${total} rows sent${job ? `, latest retrain: ${job}` : ''}   `),
   );
   process.stderr.write('\n');

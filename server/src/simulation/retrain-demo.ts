@@ -17,6 +17,8 @@ export interface RetrainDemoOptions {
   seed: number;
   /** Stop streaming while a retrain runs, so the rows after it are all served by its result. */
   pauseDuringRetrain?: boolean;
+  /** Rows per second at most: traffic arrives over time, as it would, and triggers get to look. */
+  rate?: number;
 }
 
 export interface DemoPhase {
@@ -74,7 +76,11 @@ export async function runRetrainDemo(
   let trigger: RetrainDemoReport['trigger'] = null;
   let promotion: RetrainDemoReport['promotion'] = null;
   let jobs: RetrainDemoReport['jobs'] = [];
+  const started = Date.now();
+  let paused = 0;
   for (let start = 0; start < rows.length; start += options.batch) {
+    const due = started + paused + (start / (options.rate ?? 250)) * 1000;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     const batch = rows.slice(start, start + options.batch);
     const predicted = (await gql(options.url, PREDICT_BATCH, { inputs: batch.map((r) => r.input) })).predictBatch as {
       id: string;
@@ -89,12 +95,14 @@ export async function runRetrainDemo(
     if (!trigger && jobs.length > 0) trigger = { atRow: outcomes.length, reason: jobs[0]!.reason };
     const running = () => jobs.some((j) => !['PROMOTED', 'REJECTED', 'FAILED'].includes(j.state));
     if (options.pauseDuringRetrain ?? true) {
+      const pauseStarted = Date.now();
       const waitUntil = Date.now() + 300_000;
       while (running() && Date.now() < waitUntil) {
         onProgress(outcomes.length, rows.length, jobs.at(-1)?.state ?? null);
         await new Promise((r) => setTimeout(r, 250));
         jobs = await fetchJobs();
       }
+      paused += Date.now() - pauseStarted;
     }
     const promoted = jobs.find((j) => j.state === 'PROMOTED');
     if (!promotion && promoted) promotion = { atRow: outcomes.length, version: promoted.version!, message: promoted.message ?? '' };

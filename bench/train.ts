@@ -1,0 +1,777 @@
+// Retraining benchmark (`npm run bench:train`; `--quick` for a short run, `--help` for options).
+//
+// Relearn runs as a child process (`node --import tsx server/src/main.ts`) against a private,
+// durable PostgreSQL (fsync on), TRAINER=in-process, local blob store and embedded registry, with
+// two extra tasks from bench/tasks/: fraud100k and fraud1m (copies of the fraud task with 100k and
+// 1M bootstrap rows, no training window, triggers that never fire by themselves).
+//
+//   1. Start-up: time until /readyz answers 200 (every task bootstrapped; the 1M-row first
+//      training is the longest), and each bootstrap training's own duration (training_run).
+//   2. Retrain steps: per round and size, 2,000 predictions with truthful feedback (fraud
+//      generator at drift 1), then triggerRetrain; each step timed from the retrainStatus
+//      subscription (graphql-ws): end to end = first non-QUEUED push -> final push, and each
+//      state until the next one. Median over rounds.
+//   3. Predict p99 idle vs during a 1M retrain: an open loop at a fixed rate on the built-in
+//      `fraud` task (one constant document, inputs as variables, latency from each request's due
+//      time), for the same duration idle and while the retrain runs.
+// Every answer is checked (status, GraphQL errors, ids): any error fails the run.
+// See /work/shared/reference/performance.md for the protocol followed here.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { generateFraudRows } from '../server/src/tasks/data/fraud-generator.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH_DIR, '..');
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const TASK_FILES = [join(BENCH_DIR, 'tasks', 'fraud100k.json'), join(BENCH_DIR, 'tasks', 'fraud1m.json')];
+const SIZES = [
+  { model: 'fraud100k', rows: 100_000, label: '100k' },
+  { model: 'fraud1m', rows: 1_000_000, label: '1M' },
+] as const;
+const ADMIN_TOKEN = 'bench-train-admin-token-0123456789';
+const DB_NAME = 'relearn_bench_train';
+const STEPS = ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] as const;
+const FINAL = new Set(['PROMOTED', 'REJECTED', 'FAILED']);
+
+// ---------------------------------------------------------------------------------------------
+// What is sent: one constant document per operation, inputs as variables.
+
+const PREDICT = /* GraphQL */ `mutation Predict($input: PredictInput!) {
+  predict(input: $input) { id model label probability scores { label probability } modelVersion { version } createdAt }
+}`;
+const PREDICT_BATCH = /* GraphQL */ `mutation PredictBatch($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`;
+const FEEDBACK = /* GraphQL */ `mutation Feedback($input: FeedbackInput!) { submitFeedback(input: $input) { id } }`;
+const TRIGGER = /* GraphQL */ `mutation Trigger($model: String!, $reason: String) { triggerRetrain(model: $model, reason: $reason) { id state } }`;
+const RETRAIN_STATUS = /* GraphQL */ `subscription Status($model: String!) {
+  retrainStatus(model: $model) { id model state progress version message attempts }
+}`;
+const HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+
+const CATEGORIES = ['grocery', 'travel', 'crypto', 'electronics', 'restaurant', 'fuel', 'gaming', 'pharmacy'];
+/** Deterministic, valid fraud inputs (the same as bench/predict.ts). */
+function fraudInput(i: number) {
+  return {
+    amount: Math.round((5 + ((i * 7919) % 250_000) / 100) * 100) / 100,
+    hour: (i * 5) % 24,
+    dayOfWeek: (i * 3) % 7,
+    merchantCategory: CATEGORIES[i % CATEGORIES.length]!,
+    previousAmount: Math.round((((i * 104_729) % 90_000) / 100) * 100) / 100,
+    timeSinceLast: ((i * 37) % 2000) / 10,
+  };
+}
+const PREDICT_BODIES = Array.from({ length: 48 }, (_, i) => JSON.stringify({ query: PREDICT, variables: { input: { fraud: fraudInput(i) } } }));
+
+// ---------------------------------------------------------------------------------------------
+// Failures: every answer is checked; any failure fails the run.
+
+interface Tally {
+  ok: number;
+  non2xx: number;
+  gqlErrors: number;
+  malformed: number;
+  netErrors: number;
+  timeouts: number;
+  firstError?: string;
+}
+const newTally = (): Tally => ({ ok: 0, non2xx: 0, gqlErrors: 0, malformed: 0, netErrors: 0, timeouts: 0 });
+const failures = (t: Tally) => t.non2xx + t.gqlErrors + t.malformed + t.netErrors + t.timeouts;
+const allTallies: { what: string; tally: Tally }[] = [];
+function tallied(what: string): Tally {
+  const tally = newTally();
+  allTallies.push({ what, tally });
+  return tally;
+}
+
+function check(tally: Tally, status: number, body: string, ok: (json: any) => boolean): any {
+  if (status < 200 || status > 299) {
+    tally.non2xx++;
+    tally.firstError ??= `HTTP ${status}: ${body.slice(0, 300)}`;
+    return null;
+  }
+  let json: any;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    tally.malformed++;
+    tally.firstError ??= `not JSON: ${body.slice(0, 300)}`;
+    return null;
+  }
+  if (json.errors) {
+    tally.gqlErrors++;
+    tally.firstError ??= body.slice(0, 300);
+    return null;
+  }
+  if (!ok(json)) {
+    tally.malformed++;
+    tally.firstError ??= `unexpected body: ${body.slice(0, 300)}`;
+    return null;
+  }
+  tally.ok++;
+  return json;
+}
+
+async function gql(base: string, tally: Tally, query: string, variables: Record<string, unknown>, ok: (json: any) => boolean, admin = false) {
+  try {
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { ...HEADERS, ...(admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return check(tally, res.status, await res.text(), ok);
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') tally.timeouts++;
+    else tally.netErrors++;
+    tally.firstError ??= String(error);
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relearn as a child process.
+
+interface Relearn {
+  proc: ChildProcess;
+  base: string;
+  port: number;
+  logFile: string;
+  logCounts: { warn: number; error: number; firstError?: string };
+  spawnedAt: number;
+  stop(): Promise<number | null>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRelearn(env: Record<string, string>, logFile: string, extraArgs: string[] = []): Promise<Relearn> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['MLFLOW_TRACKING_URI', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NODE_OPTIONS']) delete childEnv[k];
+  const spawnedAt = performance.now();
+  const proc = spawn(process.execPath, [...extraArgs, '--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...childEnv,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TRAINER: 'in-process',
+      ADMIN_TOKEN,
+      TASKS: TASK_FILES.join(','),
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = createWriteStream(logFile);
+  const logCounts: Relearn['logCounts'] = { warn: 0, error: 0 };
+  let partial = '';
+  const onData = (chunk: Buffer) => {
+    out.write(chunk);
+    partial += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      try {
+        const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        if ((j.level ?? 0) >= 50) {
+          logCounts.error++;
+          logCounts.firstError ??= `${j.msg}${j.err?.message ? `: ${j.err.message}` : ''}`;
+        } else if ((j.level ?? 0) >= 40) logCounts.warn++;
+      } catch {
+        /* not a log line */
+      }
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', (chunk: Buffer) => out.write(chunk));
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve((exited = code))));
+  return {
+    proc,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    logFile,
+    logCounts,
+    spawnedAt,
+    async stop() {
+      if (exited !== undefined) return exited;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+      const code = await exit;
+      clearTimeout(timer);
+      out.end();
+      return code;
+    },
+  };
+}
+
+/** Polls /readyz: when HTTP first answers and when it is 200 (every model live). */
+async function waitReady(relearn: Relearn, timeoutMs: number): Promise<{ httpUpMs: number; readyMs: number }> {
+  const deadline = performance.now() + timeoutMs;
+  let httpUpMs = NaN;
+  while (performance.now() < deadline) {
+    if (relearn.proc.exitCode !== null) throw new Error(`Relearn exited with ${relearn.proc.exitCode} during start-up; see ${relearn.logFile}`);
+    try {
+      const res = await fetch(`${relearn.base}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      await res.text();
+      if (Number.isNaN(httpUpMs)) httpUpMs = performance.now() - relearn.spawnedAt;
+      if (res.status === 200) return { httpUpMs, readyMs: performance.now() - relearn.spawnedAt };
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`Relearn was not ready within ${timeoutMs} ms; see ${relearn.logFile}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// retrainStatus over graphql-ws: every push of every job, timestamped on arrival.
+
+interface Push {
+  t: number;
+  id: string;
+  state: string;
+  progress: number;
+  version: number | null;
+  message: string | null;
+  attempts: number;
+}
+
+class StatusWatcher {
+  readonly pushes = new Map<string, Push[]>();
+  private readonly waiters = new Map<string, (p: Push) => void>();
+  private readonly client: Client;
+  readonly errors: string[] = [];
+
+  constructor(port: number, models: string[]) {
+    this.client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+    for (const model of models) {
+      this.client.subscribe<{ retrainStatus: Omit<Push, 't'> }>(
+        { query: RETRAIN_STATUS, variables: { model } },
+        {
+          next: (r) => {
+            const t = performance.now();
+            if (r.errors) {
+              this.errors.push(JSON.stringify(r.errors).slice(0, 300));
+              return;
+            }
+            const job = r.data?.retrainStatus;
+            if (!job) return;
+            const push: Push = { t, ...job };
+            const list = this.pushes.get(job.id) ?? [];
+            list.push(push);
+            this.pushes.set(job.id, list);
+            if (FINAL.has(job.state)) this.waiters.get(job.id)?.(push);
+          },
+          error: (e) => this.errors.push(`subscription ${model}: ${String((e as Error)?.message ?? JSON.stringify(e))}`),
+          complete: () => {},
+        },
+      );
+    }
+  }
+
+  /** Resolves with the job's final push (PROMOTED, REJECTED or FAILED). */
+  final(jobId: string, timeoutMs: number): Promise<Push> {
+    const done = this.pushes.get(jobId)?.find((p) => FINAL.has(p.state));
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`retrain ${jobId} not finished within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.set(jobId, (p) => {
+        clearTimeout(timer);
+        this.waiters.delete(jobId);
+        resolve(p);
+      });
+    });
+  }
+
+  dispose() {
+    return this.client.dispose();
+  }
+}
+
+interface RetrainTiming {
+  model: string;
+  round: number;
+  phase: 'steps' | 'under-load';
+  jobId: string;
+  state: string;
+  version: number | null;
+  message: string | null;
+  /** triggerRetrain sent -> first non-QUEUED push (queue pick-up). */
+  queueMs: number;
+  /** First non-QUEUED push -> final push. */
+  endToEndMs: number;
+  /** triggerRetrain sent -> final push. */
+  triggerToFinalMs: number;
+  /** Each state until the next one. */
+  steps: Record<string, number>;
+  window: [number, number];
+  feedbackSeconds: number;
+}
+
+function timing(pushes: Push[], sentAt: number): Pick<RetrainTiming, 'queueMs' | 'endToEndMs' | 'triggerToFinalMs' | 'steps' | 'window'> {
+  const distinct: Push[] = [];
+  for (const p of [...pushes].sort((a, b) => a.t - b.t)) if (distinct.at(-1)?.state !== p.state) distinct.push(p);
+  const startIdx = distinct.findIndex((p) => p.state !== 'QUEUED');
+  const first = distinct[startIdx]!;
+  const last = distinct.at(-1)!;
+  const steps: Record<string, number> = {};
+  for (let i = startIdx; i < distinct.length - 1; i++) steps[distinct[i]!.state] = (steps[distinct[i]!.state] ?? 0) + distinct[i + 1]!.t - distinct[i]!.t;
+  return { queueMs: first.t - sentAt, endToEndMs: last.t - first.t, triggerToFinalMs: last.t - sentAt, steps, window: [first.t, last.t] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feedback and retrains.
+
+/** `n` predictions of `model` (drift 1 fraud rows) by predictBatch, then truthful feedback on each. */
+async function sendFeedback(base: string, model: string, n: number, seed: number): Promise<number> {
+  const started = performance.now();
+  const rows = generateFraudRows(n, { seed, drift: 1 });
+  const tally = tallied(`feedback ${model} predictBatch`);
+  const ids: { id: string; label: string }[] = [];
+  for (let i = 0; i < n; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    const json = await gql(base, tally, PREDICT_BATCH, { inputs: chunk.map((r) => ({ [model]: r.input })) },
+      (j) => Array.isArray(j.data?.predictBatch) && j.data.predictBatch.length === chunk.length);
+    if (json) json.data.predictBatch.forEach((p: { id: string }, k: number) => ids.push({ id: p.id, label: chunk[k]!.label }));
+  }
+  const fb = tallied(`feedback ${model} submitFeedback`);
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < ids.length) {
+      const { id, label } = ids[next++]!;
+      await gql(base, fb, FEEDBACK, { input: { predictionId: id, actual: label } }, (j) => typeof j.data?.submitFeedback?.id === 'string');
+    }
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+async function retrain(
+  relearn: Relearn,
+  watcher: StatusWatcher,
+  model: string,
+  round: number,
+  phase: RetrainTiming['phase'],
+  feedbackSeconds: number,
+  beforeTrigger?: () => void,
+): Promise<RetrainTiming | null> {
+  const tally = tallied(`triggerRetrain ${model} round ${round} (${phase})`);
+  beforeTrigger?.();
+  const sentAt = performance.now();
+  const json = await gql(relearn.base, tally, TRIGGER, { model, reason: `bench/train.ts ${phase} round ${round}` },
+    (j) => typeof j.data?.triggerRetrain?.id === 'string', true);
+  if (!json) return null;
+  const jobId = json.data.triggerRetrain.id as string;
+  const final = await watcher.final(jobId, 30 * 60_000);
+  if (final.state === 'FAILED') {
+    tally.gqlErrors++;
+    tally.firstError ??= `retrain FAILED: ${final.message}`;
+  }
+  return { model, round, phase, jobId, state: final.state, version: final.version, message: final.message, feedbackSeconds, ...timing(watcher.pushes.get(jobId)!, sentAt) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open loop: request i is due at t0 + i/rate whatever happened before; latency counted from its
+// due time (client or server queueing shows). Runs for `seconds`, or until stop() is called.
+
+interface OpenLoop {
+  stop(): void;
+  done: Promise<{ samples: { due: number; ms: number }[]; tally: Tally; t0: number; t1: number }>;
+}
+
+function openLoop(port: number, rate: number, what: string, seconds = Infinity): OpenLoop {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const interval = 1000 / rate;
+  const tally = tallied(what);
+  const samples: { due: number; ms: number }[] = [];
+  const t0 = performance.now() + 5;
+  const limit = Number.isFinite(seconds) ? Math.round(rate * seconds) : Infinity;
+  let sent = 0;
+  let answered = 0;
+  let stopped = false;
+  let resolveDone!: () => void;
+  const allAnswered = new Promise<void>((r) => (resolveDone = r));
+  const finished = () => {
+    answered++;
+    if ((stopped || sent >= limit) && answered === sent) resolveDone();
+  };
+  const fire = (i: number) => {
+    const due = t0 + i * interval;
+    const body = PREDICT_BODIES[i % PREDICT_BODIES.length]!;
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          samples.push({ due, ms: performance.now() - due });
+          check(tally, res.statusCode ?? 0, text, (j) => typeof j.data?.predict?.id === 'string');
+          finished();
+        });
+      },
+    );
+    req.setTimeout(10_000, () => {
+      tally.timeouts++;
+      tally.firstError ??= 'timeout';
+      req.destroy();
+    });
+    req.on('error', (e) => {
+      if (!/socket hang up|aborted/i.test(e.message) || !req.destroyed) tally.netErrors++;
+      tally.firstError ??= e.message;
+      finished();
+    });
+    req.end(body);
+  };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    while (!stopped && sent < limit && t0 + sent * interval <= now) fire(sent++);
+    if (stopped || sent >= limit) {
+      clearInterval(timer);
+      if (answered === sent) resolveDone();
+    }
+  }, 1);
+  const done = allAnswered.then(() => {
+    agent.destroy();
+    return { samples, tally, t0, t1: t0 + sent * interval };
+  });
+  return { stop: () => void (stopped = true), done };
+}
+
+const pct = (a: number[], q: number) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const sec = (ms: number) => fmt(ms / 1000, 2);
+const log = (msg: string) => console.log(msg);
+const progress = (msg: string) => process.stderr.write(`  .. ${msg}\n`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      'load-rounds': { type: 'string' },
+      feedback: { type: 'string', default: '2000' },
+      rate: { type: 'string', default: '200' },
+      'cpu-prof': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (args.help) {
+    log(`npm run bench:train -- [--quick] [--rounds N=3 (retrain rounds per size; --quick 1)]
+                       [--load-rounds N=2 (idle vs during-1M-retrain predict p99 rounds; --quick 1)]
+                       [--feedback N=2000 (labelled feedback sent before each retrain)]
+                       [--rate R=200 (open-loop predictions/s on the fraud task)]
+                       [--cpu-prof (run Relearn with --cpu-prof; profiles of the main thread and
+                                    training workers go to bench/results/train-cpuprof/)]
+Sizes: fraud100k (100,000 bootstrap rows) and fraud1m (1,000,000), from bench/tasks/*.json.
+Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus push);
+         predict p99 during the 1M retrain <= 2x idle; no errors.`);
+    return 0;
+  }
+  const quick = args.quick;
+  const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+  const loadRounds = Number(args['load-rounds'] ?? (quick ? 1 : 2));
+  const feedbackPerRetrain = Number(args.feedback);
+  const rate = Number(args.rate);
+
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    load: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  log(`Relearn retraining benchmark  ${new Date().toISOString()}${quick ? '  (--quick: 1 round, indicative only)' : ''}`);
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.os}, load ${machine.load.join(' ')}`);
+  log(`setup: Relearn child (node --import tsx server/src/main.ts), TRAINER=in-process, local blob store, embedded registry,`);
+  log(`       tasks fraud + spam (built in) + ${TASK_FILES.map((f) => relative(ROOT, f)).join(', ')}; this process (load, feedback, ws client) shares the cores`);
+
+  const { startPostgres, createDatabase, connectPg } = await import('../scripts/services/postgres.js');
+  const tmp = mkdtempSync(join(os.tmpdir(), 'relearn-bench-train-'));
+  // Its own temp dir: startPostgres hands it to the postgres OS user when this process is root.
+  const pgDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-train-pg-'));
+  const dataDir = join(tmp, 'data');
+  mkdirSync(dataDir);
+  const snapshot = join(ROOT, 'migrations', `.snapshot-${DB_NAME}.json`);
+  const snapshotExisted = existsSync(snapshot);
+  const cpuProfDir = join(RESULTS_DIR, 'train-cpuprof');
+  let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
+  let db: Awaited<ReturnType<typeof connectPg>> | undefined;
+  let relearn: Relearn | undefined;
+  let watcher: StatusWatcher | undefined;
+  let keepTmp = false;
+  try {
+    progress('starting PostgreSQL (durable: fsync on)');
+    pg = await startPostgres({ dataDir: pgDir, durable: true });
+    const dbUrl = await createDatabase(pg.url, DB_NAME);
+    db = await connectPg(dbUrl);
+    const setting = async (name: string) => (await db!.query<{ v: string }>(`select current_setting($1) as v`, [name])).rows[0]!.v;
+    const postgres = {
+      version: (await db.query<{ v: string }>('select version() as v')).rows[0]!.v.split(' on ')[0]!,
+      fsync: await setting('fsync'),
+      synchronous_commit: await setting('synchronous_commit'),
+      filesystem: spawnSync('stat', ['-f', '-c', '%T', pgDir], { encoding: 'utf8' }).stdout.trim(),
+    };
+    log(`database: ${postgres.version}, fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, data on ${postgres.filesystem}`);
+
+    // ------------------------------------------------------------------ start-up (bootstrap)
+    progress('starting Relearn (bootstraps fraud, spam, fraud100k, fraud1m: the 1M first training takes a while)');
+    if (args['cpu-prof']) {
+      rmSync(cpuProfDir, { recursive: true, force: true });
+      mkdirSync(cpuProfDir, { recursive: true });
+    }
+    relearn = await startRelearn(
+      { DATABASE_URL: dbUrl, DATA_DIR: dataDir },
+      join(tmp, 'relearn.log'),
+      args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-interval=1000'] : [],
+    );
+    const ready = await waitReady(relearn, 30 * 60_000);
+    const bootstraps = (await db.query<{ model: string; ms: number; state: string }>(
+      `select model, duration_ms as ms, state from training_run where reason like 'bootstrap%' order by id`)).rows;
+    progress(`ready after ${sec(ready.readyMs)} s (${bootstraps.map((b) => `${b.model} ${sec(b.ms)} s`).join(', ')})`);
+
+    watcher = new StatusWatcher(relearn.port, SIZES.map((s) => s.model));
+    const subscriptionErrors = watcher.errors;
+    await sleep(500);
+
+    // ------------------------------------------------------------------ retrain steps
+    const timings: RetrainTiming[] = [];
+    let seed = 1000;
+    for (let r = 1; r <= rounds; r++) {
+      for (const size of SIZES) {
+        progress(`round ${r}/${rounds} ${size.label}: ${feedbackPerRetrain} predictions + truthful feedback, then triggerRetrain`);
+        const fbSeconds = await sendFeedback(relearn.base, size.model, feedbackPerRetrain, seed++);
+        await sleep(1000);
+        const t = await retrain(relearn, watcher, size.model, r, 'steps', fbSeconds);
+        if (t) {
+          timings.push(t);
+          progress(`  ${t.state} v${t.version} in ${sec(t.endToEndMs)} s (queue ${sec(t.queueMs)} s): ` +
+            Object.entries(t.steps).map(([k, v]) => `${k} ${sec(v)}`).join(', '));
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ predict p99 idle vs during a 1M retrain
+    const m1 = timings.filter((t) => t.model === 'fraud1m');
+    const idleSeconds = Math.max(5, Math.round(median(m1.map((t) => t.endToEndMs)) / 1000)) || 20;
+    progress(`warm-up open loop ${rate}/s 3 s`);
+    await openLoop(relearn.port, rate, 'warm-up open loop', 3).done;
+    const loadRuns: { round: number; idle: { p50: number; p99: number; max: number; n: number; seconds: number }; during: { p50: number; p99: number; max: number; n: number; seconds: number }; retrain: RetrainTiming | null }[] = [];
+    for (let r = 1; r <= loadRounds; r++) {
+      await sleep(2000);
+      progress(`load round ${r}/${loadRounds}: idle open loop ${rate}/s for ${idleSeconds} s`);
+      const idle = await openLoop(relearn.port, rate, `idle open loop round ${r}`, idleSeconds).done;
+      const idleMs = idle.samples.map((s) => s.ms);
+      progress(`load round ${r}/${loadRounds}: ${feedbackPerRetrain} feedback on fraud1m, then open loop ${rate}/s while the 1M retrain runs`);
+      const fbSeconds = await sendFeedback(relearn.base, 'fraud1m', feedbackPerRetrain, seed++);
+      await sleep(1000);
+      const loop = openLoop(relearn.port, rate, `during-retrain open loop round ${r}`);
+      await sleep(1000);
+      const t = await retrain(relearn, watcher, 'fraud1m', r, 'under-load', fbSeconds);
+      loop.stop();
+      const run = await loop.done;
+      // Only requests due while the retrain ran (first non-QUEUED push -> final push).
+      const inWindow = t ? run.samples.filter((s) => s.due >= t.window[0] && s.due <= t.window[1]).map((s) => s.ms) : [];
+      if (t) timings.push(t);
+      loadRuns.push({
+        round: r,
+        idle: { p50: pct(idleMs, 0.5), p99: pct(idleMs, 0.99), max: pct(idleMs, 1), n: idleMs.length, seconds: idleSeconds },
+        during: { p50: pct(inWindow, 0.5), p99: pct(inWindow, 0.99), max: pct(inWindow, 1), n: inWindow.length, seconds: t ? t.endToEndMs / 1000 : NaN },
+        retrain: t,
+      });
+      const lr = loadRuns.at(-1)!;
+      progress(`  idle p99 ${fmt(lr.idle.p99, 1)} ms, during retrain p99 ${fmt(lr.during.p99, 1)} ms (${fmt(lr.during.p99 / lr.idle.p99, 2)}x)`);
+    }
+
+    // Dataset sizes the retrains trained on.
+    const datasets = (await db.query<{ model: string; version: number; rows: string }>(
+      `select model, version, manifest->>'rowCount' as rows from dataset_version where model like 'fraud%' order by model, version`)).rows;
+
+    progress('stopping Relearn');
+    watcher.dispose();
+    watcher = undefined;
+    const exitCode = await relearn.stop();
+
+    // ------------------------------------------------------------------ report
+    const stepTimings = timings.filter((t) => t.phase === 'steps');
+    const bySize = SIZES.map((size) => {
+      const ts = stepTimings.filter((t) => t.model === size.model);
+      const steps = Object.fromEntries(STEPS.map((s) => [s, median(ts.map((t) => t.steps[s] ?? NaN))]));
+      return {
+        size: size.label,
+        model: size.model,
+        rounds: ts.length,
+        states: ts.map((t) => t.state),
+        steps,
+        endToEndMs: median(ts.map((t) => t.endToEndMs)),
+        endToEndPerRound: ts.map((t) => t.endToEndMs),
+        queueMs: median(ts.map((t) => t.queueMs)),
+        triggerToFinalMs: median(ts.map((t) => t.triggerToFinalMs)),
+      };
+    });
+    const underLoad = timings.filter((t) => t.phase === 'under-load');
+    const m1Steps = bySize.find((b) => b.model === 'fraud1m')!;
+    const ratios = loadRuns.map((l) => l.during.p99 / l.idle.p99);
+    const idleP99 = median(loadRuns.map((l) => l.idle.p99));
+    const duringP99 = median(loadRuns.map((l) => l.during.p99));
+    const ratio = median(ratios);
+    const totalFailures = allTallies.reduce((a, t) => a + failures(t.tally), 0);
+    const wsErrors = subscriptionErrors.length;
+    const failed = allTallies.filter((t) => failures(t.tally) > 0);
+    const boot1m = bootstraps.find((b) => b.model === 'fraud1m');
+    const targets = [
+      { what: '1M retrain end to end, median (s)', value: m1Steps.endToEndMs / 1000, target: '<= 20', met: m1Steps.endToEndMs <= 20_000 },
+      { what: `predict p99 during 1M retrain / idle (${rate}/s)`, value: ratio, target: '<= 2', met: ratio <= 2 },
+      { what: 'errors (HTTP, GraphQL, retrain FAILED, ws)', value: totalFailures + wsErrors, target: '0', met: totalFailures + wsErrors === 0 },
+    ];
+
+    log('');
+    log(`Start-up: HTTP up after ${sec(ready.httpUpMs)} s; all models live (/readyz 200) after ${sec(ready.readyMs)} s`);
+    log(`  bootstrap trainings (concurrent, each in its own worker; training_run.duration_ms): ` +
+      bootstraps.map((b) => `${b.model} ${sec(b.ms)} s${b.state === 'SUCCEEDED' ? '' : ` ${b.state}`}`).join(', '));
+    log('');
+    log(`Retrain steps, median of ${rounds} round(s) per size (s; ${feedbackPerRetrain} new labelled feedback per retrain; from retrainStatus pushes)`);
+    log(table([
+      ['size', ...STEPS, 'end to end', 'per round', 'queue wait', 'trigger->final', 'outcome'],
+      ...bySize.map((b) => [
+        `${b.size} (${b.model})`,
+        ...STEPS.map((s) => sec(b.steps[s]!)),
+        sec(b.endToEndMs),
+        b.endToEndPerRound.map((x) => sec(x)).join(' / '),
+        sec(b.queueMs),
+        sec(b.triggerToFinalMs),
+        b.states.join(','),
+      ]),
+      ...(underLoad.length
+        ? [[
+            `1M under ${rate}/s predict load`,
+            ...STEPS.map((s) => sec(median(underLoad.map((t) => t.steps[s] ?? NaN)))),
+            sec(median(underLoad.map((t) => t.endToEndMs))),
+            underLoad.map((t) => sec(t.endToEndMs)).join(' / '),
+            sec(median(underLoad.map((t) => t.queueMs))),
+            sec(median(underLoad.map((t) => t.triggerToFinalMs))),
+            underLoad.map((t) => t.state).join(','),
+          ]]
+        : []),
+    ]));
+    log('(end to end = first non-QUEUED push -> PROMOTED/REJECTED push; a state lasts until the next state is pushed;');
+    log(' SNAPSHOTTING = read parent + feedback, worker: parse, validate, split/dedupe; TRAINING = fit while the main thread stores the dataset;');
+    log(' EVALUATING = evaluate + wait for the dataset write; REGISTERING = registry, model version, promotion)');
+    log(`dataset rows: ${SIZES.map((s) => `${s.model} ${datasets.filter((d) => d.model === s.model).map((d) => fmt(Number(d.rows))).join(' -> ')}`).join('; ')}`);
+    log('');
+    log(`Predict latency, open loop ${rate}/s on the fraud task, ms from each request's due time`);
+    log(table([
+      ['round', 'idle p50', 'idle p99', 'idle max', 'idle s', 'retrain p50', 'retrain p99', 'retrain max', 'retrain s', 'p99 ratio'],
+      ...loadRuns.map((l) => [String(l.round), fmt(l.idle.p50, 2), fmt(l.idle.p99, 2), fmt(l.idle.max, 1), fmt(l.idle.seconds, 1),
+        fmt(l.during.p50, 2), fmt(l.during.p99, 2), fmt(l.during.max, 1), fmt(l.during.seconds, 1), fmt(l.during.p99 / l.idle.p99, 2)]),
+      ['median', '', fmt(idleP99, 2), '', '', '', fmt(duringP99, 2), '', '', fmt(ratio, 2)],
+    ]));
+    log('(during = requests due between the first non-QUEUED and the final push of the 1M retrain)');
+    log('');
+    log(`failures (every answer checked): ${totalFailures}; subscription errors: ${wsErrors}; Relearn log: ${relearn.logCounts.error} error, ${relearn.logCounts.warn} warn lines; exit code ${exitCode}`);
+    for (const f of failed) log(`  ${f.what}: ${JSON.stringify({ ...f.tally, firstError: undefined })} first: ${f.tally.firstError}`);
+    if (relearn.logCounts.firstError) log(`  first error logged by Relearn: ${relearn.logCounts.firstError}`);
+    log('');
+    log('Summary');
+    log(table([
+      ['', 'value', 'target', ''],
+      ['1M first training (bootstrap, s)', sec(boot1m?.ms ?? NaN), '', ''],
+      ['100k retrain end to end, median (s)', sec(bySize[0]!.endToEndMs), '', ''],
+      ...targets.map((t) => [t.what, fmt(t.value, t.what.includes('errors') ? 0 : 2), t.target, t.met ? 'ok' : 'MISSED']),
+    ]));
+
+    const ok = totalFailures + wsErrors === 0;
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const out = join(RESULTS_DIR, 'train-latest.json');
+    writeFileSync(out, JSON.stringify({
+      date: new Date().toISOString(),
+      ok,
+      machine: { ...machine, loadAtEnd: os.loadavg() },
+      postgres,
+      settings: { quick, rounds, loadRounds, feedbackPerRetrain, rate, idleSeconds, taskFiles: TASK_FILES.map((f) => relative(ROOT, f)), document: PREDICT },
+      startup: { httpUpMs: ready.httpUpMs, readyMs: ready.readyMs, bootstraps },
+      retrainSteps: bySize,
+      retrains: timings.map(({ window: _w, ...t }) => t),
+      datasets,
+      predictLatency: { rounds: loadRuns.map(({ retrain: rt, ...l }) => ({ ...l, ratio: l.during.p99 / l.idle.p99, retrainJob: rt?.jobId })), idleP99, duringP99, ratio },
+      failures: totalFailures,
+      subscriptionErrors,
+      failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),
+      relearnLog: relearn.logCounts,
+      targets,
+    }, null, 2));
+    log(`\nresults: ${relative(process.cwd(), out)}${ok ? '' : '  (FAILED: errors)'}${args['cpu-prof'] ? `; CPU profiles in ${relative(process.cwd(), cpuProfDir)}` : ''}`);
+    return ok ? 0 : 1;
+  } catch (error) {
+    keepTmp = true;
+    if (relearn) {
+      console.error(`Relearn log (kept): ${relearn.logFile}`);
+      try {
+        console.error(readFileSync(relearn.logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n'));
+      } catch {
+        /* no log */
+      }
+    }
+    throw error;
+  } finally {
+    progress('stopping Relearn and PostgreSQL');
+    if (watcher) await watcher.dispose();
+    await relearn?.stop().catch(() => undefined);
+    await db?.end().catch(() => undefined);
+    await pg?.stop().catch((e: Error) => console.error(e.message));
+    rmSync(pgDir, { recursive: true, force: true });
+    if (!keepTmp) rmSync(tmp, { recursive: true, force: true });
+    if (!snapshotExisted) rmSync(snapshot, { force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
