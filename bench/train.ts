@@ -36,6 +36,7 @@ const SIZES = [
   { model: 'fraud100k', rows: 100_000, label: '100k' },
   { model: 'fraud1m', rows: 1_000_000, label: '1M' },
 ] as const;
+const PROBE = join(BENCH_DIR, 'train-probe.ts');
 const ADMIN_TOKEN = 'bench-train-admin-token-0123456789';
 const DB_NAME = 'relearn_bench_train';
 const STEPS = ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] as const;
@@ -146,6 +147,17 @@ interface Relearn {
   logCounts: { warn: number; error: number; firstError?: string };
   spawnedAt: number;
   stop(): Promise<number | null>;
+  /** The child's event-loop delay and GC since the previous call (bench/train-probe.ts). */
+  probe(): Promise<LoopStats>;
+}
+
+export interface LoopStats {
+  p50: number;
+  p99: number;
+  max: number;
+  gc: { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number };
+  heapUsedMB: number;
+  rssMB: number;
 }
 
 function freePort(): Promise<number> {
@@ -162,10 +174,11 @@ function freePort(): Promise<number> {
 
 async function startRelearn(env: Record<string, string>, logFile: string, extraArgs: string[] = []): Promise<Relearn> {
   const port = await freePort();
+  const probeFile = `${logFile}.probe.json`;
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['MLFLOW_TRACKING_URI', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NODE_OPTIONS']) delete childEnv[k];
   const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, [...extraArgs, '--import', 'tsx', 'server/src/main.ts'], {
+  const proc = spawn(process.execPath, [...extraArgs, '--import', 'tsx', '--import', PROBE, 'server/src/main.ts'], {
     cwd: ROOT,
     env: {
       ...childEnv,
@@ -177,6 +190,7 @@ async function startRelearn(env: Record<string, string>, logFile: string, extraA
       TASKS: TASK_FILES.join(','),
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
+      BENCH_PROBE_FILE: probeFile,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -213,6 +227,15 @@ async function startRelearn(env: Record<string, string>, logFile: string, extraA
     logFile,
     logCounts,
     spawnedAt,
+    async probe() {
+      rmSync(probeFile, { force: true });
+      proc.kill('SIGUSR2');
+      for (let i = 0; i < 200; i++) {
+        if (existsSync(probeFile)) return JSON.parse(readFileSync(probeFile, 'utf8')) as LoopStats;
+        await sleep(10);
+      }
+      throw new Error('the Relearn child did not answer the probe signal');
+    },
     async stop() {
       if (exited !== undefined) return exited;
       proc.kill('SIGTERM');
@@ -463,6 +486,18 @@ const pct = (a: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
 };
 
+interface LatencyRun {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+  seconds: number;
+  /** The Relearn main thread over the whole run. */
+  loop: LoopStats;
+  /** PostgreSQL over the whole run (+ about a second either side). */
+  wal: { fsyncs: number; fsyncAvgMs: number; checkpoints: number };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -493,6 +528,7 @@ async function main(): Promise<number> {
       'load-rounds': { type: 'string' },
       feedback: { type: 'string', default: '2000' },
       rate: { type: 'string', default: '200' },
+      settle: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -502,6 +538,7 @@ async function main(): Promise<number> {
                        [--load-rounds N=2 (idle vs during-1M-retrain predict p99 rounds; --quick 1)]
                        [--feedback N=2000 (labelled feedback sent before each retrain)]
                        [--rate R=200 (open-loop predictions/s on the fraud task)]
+                       [--settle S=10 (pause before each idle open loop, after the previous retrain)]
                        [--cpu-prof (run Relearn with --cpu-prof; profiles of the main thread and
                                     training workers go to bench/results/train-cpuprof/)]
 Sizes: fraud100k (100,000 bootstrap rows) and fraud1m (1,000,000), from bench/tasks/*.json.
@@ -514,6 +551,8 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
   const loadRounds = Number(args['load-rounds'] ?? (quick ? 1 : 2));
   const feedbackPerRetrain = Number(args.feedback);
   const rate = Number(args.rate);
+  const settleSeconds = Number(args.settle ?? 10);
+  const baselineSeconds = quick ? 10 : 15;
 
   const cpus = os.cpus();
   const machine = {
@@ -577,6 +616,33 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     const subscriptionErrors = watcher.errors;
     await sleep(500);
 
+    // Diagnostics around each latency run: the child's event loop and GC, PostgreSQL WAL fsyncs.
+    await db.query('alter system set track_wal_io_timing = on');
+    await db.query('select pg_reload_conf()');
+    const walStats = async () => {
+      const w = (await db!.query<{ s: string; t: number }>('select wal_sync as s, wal_sync_time as t from pg_stat_wal')).rows[0]!;
+      const k = (await db!.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
+      return { syncs: Number(w.s), syncMs: Number(w.t), checkpoints: Number(k.n) };
+    };
+    const measured = async (run: () => Promise<{ ms: number[]; seconds: number }>): Promise<LatencyRun> => {
+      await sleep(1100); // PostgreSQL flushes its statistics at most once a second
+      const before = await walStats();
+      await relearn!.probe();
+      const { ms, seconds } = await run();
+      const loop = await relearn!.probe();
+      await sleep(1100);
+      const after = await walStats();
+      const syncs = after.syncs - before.syncs;
+      return {
+        p50: pct(ms, 0.5), p99: pct(ms, 0.99), max: pct(ms, 1), n: ms.length, seconds, loop,
+        wal: { fsyncs: syncs, fsyncAvgMs: syncs ? (after.syncMs - before.syncMs) / syncs : NaN, checkpoints: after.checkpoints - before.checkpoints },
+      };
+    };
+    progress(`warm-up open loop ${rate}/s 3 s, then a ${baselineSeconds} s idle open loop before any retrain (reference)`);
+    await openLoop(relearn.port, rate, 'warm-up open loop', 3).done;
+    const baseline = await measured(async () => ({ ms: (await openLoop(relearn!.port, rate, 'baseline idle open loop', baselineSeconds).done).samples.map((s) => s.ms), seconds: baselineSeconds }));
+    progress(`  idle before any retrain: p50 ${fmt(baseline.p50, 2)} ms, p99 ${fmt(baseline.p99, 2)} ms`);
+
     // ------------------------------------------------------------------ retrain steps
     const timings: RetrainTiming[] = [];
     let seed = 1000;
@@ -597,33 +663,30 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     // ------------------------------------------------------------------ predict p99 idle vs during a 1M retrain
     const m1 = timings.filter((t) => t.model === 'fraud1m');
     const idleSeconds = Math.max(5, Math.round(median(m1.map((t) => t.endToEndMs)) / 1000)) || 20;
-    progress(`warm-up open loop ${rate}/s 3 s`);
-    await openLoop(relearn.port, rate, 'warm-up open loop', 3).done;
-    const loadRuns: { round: number; idle: { p50: number; p99: number; max: number; n: number; seconds: number }; during: { p50: number; p99: number; max: number; n: number; seconds: number }; retrain: RetrainTiming | null }[] = [];
+    const loadRuns: { round: number; idle: LatencyRun; during: LatencyRun; retrain: RetrainTiming | null }[] = [];
     for (let r = 1; r <= loadRounds; r++) {
-      await sleep(2000);
-      progress(`load round ${r}/${loadRounds}: idle open loop ${rate}/s for ${idleSeconds} s`);
-      const idle = await openLoop(relearn.port, rate, `idle open loop round ${r}`, idleSeconds).done;
-      const idleMs = idle.samples.map((s) => s.ms);
+      progress(`load round ${r}/${loadRounds}: ${settleSeconds} s pause, then idle open loop ${rate}/s for ${idleSeconds} s`);
+      await sleep(settleSeconds * 1000);
+      const idle = await measured(async () => {
+        const run = await openLoop(relearn!.port, rate, `idle open loop round ${r}`, idleSeconds).done;
+        return { ms: run.samples.map((s) => s.ms), seconds: idleSeconds };
+      });
       progress(`load round ${r}/${loadRounds}: ${feedbackPerRetrain} feedback on fraud1m, then open loop ${rate}/s while the 1M retrain runs`);
       const fbSeconds = await sendFeedback(relearn.base, 'fraud1m', feedbackPerRetrain, seed++);
-      await sleep(1000);
-      const loop = openLoop(relearn.port, rate, `during-retrain open loop round ${r}`);
-      await sleep(1000);
-      const t = await retrain(relearn, watcher, 'fraud1m', r, 'under-load', fbSeconds);
-      loop.stop();
-      const run = await loop.done;
-      // Only requests due while the retrain ran (first non-QUEUED push -> final push).
-      const inWindow = t ? run.samples.filter((s) => s.due >= t.window[0] && s.due <= t.window[1]).map((s) => s.ms) : [];
-      if (t) timings.push(t);
-      loadRuns.push({
-        round: r,
-        idle: { p50: pct(idleMs, 0.5), p99: pct(idleMs, 0.99), max: pct(idleMs, 1), n: idleMs.length, seconds: idleSeconds },
-        during: { p50: pct(inWindow, 0.5), p99: pct(inWindow, 0.99), max: pct(inWindow, 1), n: inWindow.length, seconds: t ? t.endToEndMs / 1000 : NaN },
-        retrain: t,
+      let t: RetrainTiming | null = null;
+      const during = await measured(async () => {
+        const loop = openLoop(relearn!.port, rate, `during-retrain open loop round ${r}`);
+        await sleep(1000);
+        t = await retrain(relearn!, watcher!, 'fraud1m', r, 'under-load', fbSeconds);
+        loop.stop();
+        const run = await loop.done;
+        // Only requests due while the retrain ran (first non-QUEUED push -> final push).
+        const w = t?.window;
+        return { ms: w ? run.samples.filter((s) => s.due >= w[0] && s.due <= w[1]).map((s) => s.ms) : [], seconds: t ? t.endToEndMs / 1000 : NaN };
       });
-      const lr = loadRuns.at(-1)!;
-      progress(`  idle p99 ${fmt(lr.idle.p99, 1)} ms, during retrain p99 ${fmt(lr.during.p99, 1)} ms (${fmt(lr.during.p99 / lr.idle.p99, 2)}x)`);
+      if (t) timings.push(t);
+      loadRuns.push({ round: r, idle, during, retrain: t });
+      progress(`  idle p99 ${fmt(idle.p99, 1)} ms, during retrain p99 ${fmt(during.p99, 1)} ms (${fmt(during.p99 / idle.p99, 2)}x)`);
     }
 
     // Dataset sizes the retrains trained on.
@@ -702,12 +765,14 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     log(' EVALUATING = evaluate + wait for the dataset write; REGISTERING = registry, model version, promotion)');
     log(`dataset rows: ${SIZES.map((s) => `${s.model} ${datasets.filter((d) => d.model === s.model).map((d) => fmt(Number(d.rows))).join(' -> ')}`).join('; ')}`);
     log('');
-    log(`Predict latency, open loop ${rate}/s on the fraud task, ms from each request's due time`);
+    log(`Predict latency, open loop ${rate}/s on the fraud task, ms from each request's due time; Relearn main-thread event-loop delay and GC; WAL fsyncs`);
+    const latRow = (name: string, l: LatencyRun, ratioText = '') => [name, fmt(l.seconds, 1), fmt(l.n), fmt(l.p50, 2), fmt(l.p99, 2), fmt(l.max, 1), ratioText,
+      `${fmt(l.loop.p99, 1)} / ${fmt(l.loop.max, 0)}`, `${l.loop.gc.major} / ${fmt(l.loop.gc.majorMaxMs, 0)}`, `${fmt(l.wal.fsyncs / l.seconds, 0)} x ${fmt(l.wal.fsyncAvgMs, 2)}`];
     log(table([
-      ['round', 'idle p50', 'idle p99', 'idle max', 'idle s', 'retrain p50', 'retrain p99', 'retrain max', 'retrain s', 'p99 ratio'],
-      ...loadRuns.map((l) => [String(l.round), fmt(l.idle.p50, 2), fmt(l.idle.p99, 2), fmt(l.idle.max, 1), fmt(l.idle.seconds, 1),
-        fmt(l.during.p50, 2), fmt(l.during.p99, 2), fmt(l.during.max, 1), fmt(l.during.seconds, 1), fmt(l.during.p99 / l.idle.p99, 2)]),
-      ['median', '', fmt(idleP99, 2), '', '', '', fmt(duringP99, 2), '', '', fmt(ratio, 2)],
+      ['', 's', 'requests', 'p50', 'p99', 'max', 'p99 ratio', 'loop p99/max ms', 'major GC n/max ms', 'WAL fsync/s x ms'],
+      latRow('idle, before any retrain', baseline),
+      ...loadRuns.flatMap((l) => [latRow(`round ${l.round} idle`, l.idle), latRow(`round ${l.round} during 1M retrain`, l.during, fmt(l.during.p99 / l.idle.p99, 2))]),
+      ['median p99 idle / during', '', '', '', `${fmt(idleP99, 2)} / ${fmt(duringP99, 2)}`, '', fmt(ratio, 2), '', '', ''],
     ]));
     log('(during = requests due between the first non-QUEUED and the final push of the 1M retrain)');
     log('');
@@ -731,12 +796,12 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       ok,
       machine: { ...machine, loadAtEnd: os.loadavg() },
       postgres,
-      settings: { quick, rounds, loadRounds, feedbackPerRetrain, rate, idleSeconds, taskFiles: TASK_FILES.map((f) => relative(ROOT, f)), document: PREDICT },
+      settings: { quick, rounds, loadRounds, feedbackPerRetrain, rate, idleSeconds, settleSeconds, baselineSeconds, taskFiles: TASK_FILES.map((f) => relative(ROOT, f)), document: PREDICT },
       startup: { httpUpMs: ready.httpUpMs, readyMs: ready.readyMs, bootstraps },
       retrainSteps: bySize,
       retrains: timings.map(({ window: _w, ...t }) => t),
       datasets,
-      predictLatency: { rounds: loadRuns.map(({ retrain: rt, ...l }) => ({ ...l, ratio: l.during.p99 / l.idle.p99, retrainJob: rt?.jobId })), idleP99, duringP99, ratio },
+      predictLatency: { baselineIdle: baseline, rounds: loadRuns.map(({ retrain: rt, ...l }) => ({ ...l, ratio: l.during.p99 / l.idle.p99, retrainJob: rt?.jobId })), idleP99, duringP99, ratio },
       failures: totalFailures,
       subscriptionErrors,
       failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),

@@ -78,9 +78,9 @@ export async function buildApp(
   const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
   const datasets = new DatasetStore(orm, blobs);
   const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
-  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }));
-  const triggers = new RetrainTriggers(orm, tasks, models, retrains, logger.child({ component: 'triggers' }));
+  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }), serving);
   const metrics = new MetricsService(orm, tasks, events, config.metricsPushIntervalMs);
+  const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
   const predictions = new PredictionService(orm, tasks, models, serving);
   const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers);
   serving.attachQualityGauges(tasks, models, metrics);

@@ -61,6 +61,23 @@ export class MetricsService {
     return { ...report, model, predictionCount: Number(p[0]!.n), feedbackCount: report.count, modelVersionId };
   }
 
+  /** The last `size` feedback of one version: how many, and how many were right. */
+  async recentWindow(model: string, modelVersionId: number, size: number): Promise<{ n: number; correct: number }> {
+    const { rows } = await sql<{ n: string; correct: string }>`
+      select count(*) as n, count(*) filter (where correct) as correct from (
+        select correct from feedback where model = ${model} and model_version_id = ${modelVersionId}
+        order by id desc limit ${size}) w`.execute(this.orm.em.getKysely());
+    return { n: Number(rows[0]!.n), correct: Number(rows[0]!.correct) };
+  }
+
+  /** When the model last received feedback (null before the first). */
+  async lastFeedbackAt(model: string): Promise<Date | null> {
+    const { rows } = await sql<{ at: Date | null }>`select max(created_at) as at from feedback where model = ${model}`.execute(
+      this.orm.em.getKysely(),
+    );
+    return rows[0]?.at ? new Date(rows[0].at) : null;
+  }
+
   /** Lifetime metrics of a model, shared between all subscribers of one push. */
   current(model: string): Promise<LiveMetrics> {
     let pending = this.shared.get(model);

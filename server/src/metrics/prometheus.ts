@@ -17,6 +17,10 @@ export class ServingMetrics {
   private readonly predictions: Counter<'model' | 'version' | 'label'>;
   private readonly feedback: Counter<'model' | 'version' | 'correct'>;
   private readonly latency: Histogram<'model'>;
+  private readonly liveVersion: Gauge<'model'>;
+  private readonly retrains: Counter<'model' | 'outcome'>;
+  private readonly retrainDuration: Histogram<'model' | 'outcome'>;
+  private readonly retrainRunning: Gauge<'model'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -47,6 +51,41 @@ export class ServingMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [this.registry],
     });
+    this.liveVersion = new Gauge({
+      name: 'relearn_model_live_version',
+      help: 'The version number serving predictions now',
+      labelNames: ['model'] as const,
+      registers: [this.registry],
+    });
+    this.retrains = new Counter({
+      name: 'relearn_retrains_total',
+      help: 'Retrain attempts finished in this process, by outcome (promoted, rejected, failed)',
+      labelNames: ['model', 'outcome'] as const,
+      registers: [this.registry],
+    });
+    this.retrainDuration = new Histogram({
+      name: 'relearn_retrain_duration_seconds',
+      help: 'Time from the start of a retrain attempt to its outcome',
+      labelNames: ['model', 'outcome'] as const,
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers: [this.registry],
+    });
+    this.retrainRunning = new Gauge({
+      name: 'relearn_retrain_running',
+      help: 'Retrains running in this process now',
+      labelNames: ['model'] as const,
+      registers: [this.registry],
+    });
+  }
+
+  retrainStarted(model: string): void {
+    this.retrainRunning.inc({ model });
+  }
+
+  retrainFinished(model: string, outcome: 'promoted' | 'rejected' | 'failed', seconds: number): void {
+    this.retrainRunning.dec({ model });
+    this.retrains.inc({ model, outcome });
+    this.retrainDuration.observe({ model, outcome }, seconds);
   }
 
   /** Quality gauges of each live version, computed when Prometheus scrapes. */
@@ -57,14 +96,30 @@ export class ServingMetrics {
       recall: ['model_recall', 'Recall of the live version on its feedback (0-1)'],
       f1: ['model_f1_score', 'F1 score of the live version on its feedback (0-1)'],
     } as const;
-    // One scrape-time query fills all four gauges; prom-client collects them concurrently, so they share it.
+    // What alert rules compare: accuracy over the task's window, against the task's own threshold.
+    const windowGauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['model'] as const, registers: [this.registry], collect: () => collectOnce() });
+    const windowAccuracy = windowGauge('relearn_model_window_accuracy', "Accuracy of the live version over the task's retrain window of recent feedback (0-1)");
+    const windowFeedback = windowGauge('relearn_model_window_feedback', "Feedback in that window (alerts wait for the task's minimum sample)");
+    const threshold = windowGauge('relearn_model_accuracy_threshold', "The task's minimum acceptable accuracy (retrain.minAccuracy)");
+    const minSamples = windowGauge('relearn_model_min_samples', "The task's minimum sample before accuracy is judged (retrain.minSamples)");
+    const lastFeedback = windowGauge('relearn_last_feedback_timestamp_seconds', 'When the model last received feedback (Unix time)');
+    // One scrape-time query fills all these gauges; prom-client collects them concurrently, so they share it.
     let pending: Promise<void> | null = null;
     const collectOnce = () => (pending ??= fill().finally(() => (pending = null)));
     const fill = async () => {
-      for (const g of Object.values(gauges)) g.reset();
+      for (const g of [...Object.values(gauges), windowAccuracy, windowFeedback, lastFeedback]) g.reset();
       for (const task of tasks.all()) {
+        const policy = task.definition.retrain;
+        threshold.set({ model: task.name }, policy.minAccuracy);
+        minSamples.set({ model: task.name }, policy.minSamples);
+        const last = await metrics.lastFeedbackAt(task.name);
+        if (last) lastFeedback.set({ model: task.name }, last.getTime() / 1000);
         const live = models.getLive(task.name);
         if (!live) continue;
+        const recent = await metrics.recentWindow(task.name, live.versionId, policy.window);
+        windowFeedback.set({ model: task.name }, recent.n);
+        if (recent.n > 0) windowAccuracy.set({ model: task.name }, recent.correct / recent.n);
         const m = await metrics.compute(task.name, {}, live.versionId);
         const labels = { model: task.name, version: String(live.version) };
         // A metric with no data is absent, never NaN.
@@ -90,6 +145,7 @@ export class ServingMetrics {
 
   /** The confusion counters of a live version exist from the start (at 0), so sums and rates work at once. */
   modelLive(model: string, version: number): void {
+    this.liveVersion.set({ model }, version);
     for (const c of Object.values(this.confusion)) c.inc({ model, version: String(version) }, 0);
   }
 

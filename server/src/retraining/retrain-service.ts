@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../database/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
+import type { ServingMetrics } from '../metrics/prometheus.js';
 import type { RetrainQueue } from '../queue/retrain-queue.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { TrainingPipeline, TrainingStep } from '../training/training-pipeline.js';
@@ -42,6 +43,7 @@ export class RetrainService {
     private readonly queue: RetrainQueue,
     private readonly events: EventBus,
     private readonly logger: Logger,
+    private readonly serving?: ServingMetrics,
   ) {}
 
   /**
@@ -118,6 +120,8 @@ export class RetrainService {
     if (!task) return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
     await this.update(job, { state: 'SNAPSHOTTING', progress: 0.01, attempts: job.attempts + 1, startedAt: new Date(), finishedAt: null, message: null });
     const reason = job.triggers.map((t) => t.reason).join('; ');
+    const started = performance.now();
+    this.serving?.retrainStarted(job.model);
     try {
       const outcome = await pipeline.train({
         task,
@@ -126,11 +130,13 @@ export class RetrainService {
         onStep: (state: TrainingStep, progress: number) => this.update(job, { state, progress }),
       });
       await this.update(job, { state: outcome.state, progress: 1, version: outcome.version, message: outcome.message, finishedAt: new Date() });
+      this.serving?.retrainFinished(job.model, outcome.state === 'PROMOTED' ? 'promoted' : 'rejected', (performance.now() - started) / 1000);
       this.logger.info({ model: job.model, job: job.id, state: outcome.state, version: outcome.version, message: outcome.message }, 'retrain finished');
     } catch (error) {
       const last = job.attempts >= job.maxAttempts;
       const message = `attempt ${job.attempts} of ${job.maxAttempts} failed: ${(error as Error).message}${last ? '' : '; retrying'}`;
       await this.update(job, { state: 'FAILED', message, finishedAt: new Date() });
+      this.serving?.retrainFinished(job.model, 'failed', (performance.now() - started) / 1000);
       this.logger.warn({ model: job.model, job: job.id, err: error, retrying: !last }, 'retrain failed');
       if (!last) throw error;
     }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import type { Logger } from '../logger.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
 import { wilsonInterval } from '../ml/metrics.js';
 import type { ModelService } from '../models/model-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
@@ -21,6 +22,7 @@ export class RetrainTriggers {
     private readonly tasks: TaskRegistry,
     private readonly models: ModelService,
     private readonly retrains: RetrainService,
+    private readonly metrics: MetricsService,
     private readonly logger: Logger,
     private readonly debounceMs = 1000,
   ) {}
@@ -53,12 +55,7 @@ export class RetrainTriggers {
     const reasons: { kind: 'accuracy' | 'feedback-count'; reason: string }[] = [];
     const db = this.orm.em.getKysely();
     // Accuracy first: it says what is wrong, the count only that it is time.
-    const { rows: window } = await sql<{ n: string; correct: string }>`
-      select count(*) as n, count(*) filter (where correct) as correct from (
-        select correct from feedback where model = ${model} and model_version_id = ${live.versionId}
-        order by id desc limit ${policy.window}) w`.execute(db);
-    const n = Number(window[0]!.n);
-    const correct = Number(window[0]!.correct);
+    const { n, correct } = await this.metrics.recentWindow(model, live.versionId, policy.window);
     const bound = n >= policy.minSamples ? wilsonInterval(correct, n)! : null;
     if (bound && bound.high < policy.minAccuracy) {
       reasons.push({
