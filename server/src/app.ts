@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
 import { initORM, type Orm } from './database/orm.js';
+import { AlertService } from './alerts/alert-service.js';
 import { createEventBus } from './events/event-bus.js';
 import { PostgresEventTarget } from './events/postgres-event-target.js';
 import { FeedbackService } from './feedback/feedback-service.js';
@@ -84,7 +85,8 @@ export async function buildApp(
   const predictions = new PredictionService(orm, tasks, models, serving);
   const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers);
   serving.attachQualityGauges(tasks, models, metrics);
-  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets };
+  const alerts = new AlertService(orm, tasks, retrains, events, logger.child({ component: 'alerts' }));
+  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts };
 
   // Every process follows activations made anywhere: a promotion or rollback swaps its live model.
   const activations = events.subscribe('modelActivated');
@@ -97,7 +99,16 @@ export async function buildApp(
     }
   })();
 
-  const yoga = roles.api ? createGraphQLServer({ schema: buildSchema(tasks), services, adminToken: config.adminToken, logger }) : null;
+  const yoga = roles.api
+    ? createGraphQLServer({
+        schema: buildSchema(tasks),
+        services,
+        adminToken: config.adminToken,
+        webhookToken: config.webhookToken,
+        webhookHmacSecret: config.webhookHmacSecret,
+        logger,
+      })
+    : null;
   const readiness = async () => {
     let databaseOk: boolean | string = true;
     try {
@@ -109,7 +120,14 @@ export async function buildApp(
     for (const t of tasks.all()) checks[`model:${t.name}`] = models.getLive(t.name) !== undefined;
     return { ready: Object.values(checks).every((v) => v === true), checks };
   };
-  const http = createHttpServer({ yoga, serving, readiness, maxBodyBytes: config.maxBodyBytes, logger });
+  const http = createHttpServer({
+    yoga,
+    serving,
+    readiness,
+    maxBodyBytes: config.maxBodyBytes,
+    webhookHmacSecret: config.webhookHmacSecret,
+    logger,
+  });
 
   let modelsStarted: Promise<void> | null = null;
   const modelsReady = new Promise<void>((resolve, reject) => {

@@ -32,6 +32,10 @@ export interface Config {
   onlineLearning: boolean;
   /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
   retrainRetryDelaySeconds: number;
+  /** Bearer token monitoring sends with alert webhooks; `null`: only the admin token is accepted. */
+  webhookToken: string | null;
+  /** Grafana's HMAC secret; when set, alert webhooks must carry a valid signature too. */
+  webhookHmacSecret: string | null;
   adminToken: string;
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
@@ -72,6 +76,8 @@ const envSchema = z.object({
   ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_HMAC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TASKS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: boolish.optional(),
@@ -119,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trainer: e.TRAINER,
     retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
     onlineLearning: e.ONLINE_LEARNING === 'on',
+    webhookToken: e.WEBHOOK_TOKEN ?? null,
+    webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],

@@ -6,10 +6,11 @@ import { ModelActivation, ModelVersion } from '../models/model-version.entity.js
 import { Prediction } from '../predictions/prediction.entity.js';
 import { RegistryAlias, RegistryModelVersion, RegistryRun } from '../registry/registry.entity.js';
 import { RetrainJob } from '../retraining/retrain-job.entity.js';
+import { AlertEvent } from '../alerts/alert.entity.js';
 import { DatasetVersion } from '../training/dataset-version.entity.js';
 import { TrainingRun } from '../training/training-run.entity.js';
 
-export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback, RegistryRun, RegistryModelVersion, RegistryAlias, RetrainJob];
+export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback, RegistryRun, RegistryModelVersion, RegistryAlias, RetrainJob, AlertEvent];
 
 export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
 

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { AlertRecord } from '../alerts/alert-service.js';
 import type { RetrainJobRecord } from '../retraining/retrain-service.js';
 
 /** What happened, for subscribers and for other parts of this process (one payload per topic). */
@@ -9,6 +10,8 @@ export type RelearnEvents = {
   modelActivated: [{ model: string; version: number }];
   /** A retrain job was queued, moved a step, or finished. */
   retrainJobChanged: [RetrainJobRecord];
+  /** An alert notification was received and handled. */
+  alertReceived: [AlertRecord];
 };
 
 export type EventBus = PubSub<RelearnEvents>;

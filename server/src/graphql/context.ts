@@ -3,6 +3,7 @@ import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
+import type { AlertService } from '../alerts/alert-service.js';
 import type { RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { DatasetStore } from '../training/dataset-store.js';
@@ -17,10 +18,16 @@ export interface Services {
   events: EventBus;
   retrains: RetrainService;
   datasets: DatasetStore;
+  alerts: AlertService;
 }
 
 export interface Context {
   services: Services;
   /** True when the request carries the admin bearer token. */
   admin: boolean;
+  /**
+   * Alert webhook credentials: the bearer token is the webhook (or admin) token, and — when an
+   * HMAC secret is configured — Grafana's signature over the body was verified.
+   */
+  webhook: boolean;
 }

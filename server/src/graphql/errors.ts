@@ -61,6 +61,7 @@ export function requireAdmin(admin: boolean): void {
   if (!admin) throw new UnauthenticatedError('this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
 }
 
+/** True when the header is `Bearer <token>` (compared in constant time). */
 export function isAdminToken(header: string | null | undefined, adminToken: string): boolean {
   const match = header?.match(/^Bearer\s+(.+)$/i);
   if (!match) return false;

@@ -1,4 +1,5 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { registerAlertSchema } from '../alerts/alert.graphql.js';
 import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
@@ -17,6 +18,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerPredictionSchema(builder, tasks, refs);
   registerFeedbackSchema(builder, refs);
   registerRetrainSchema(builder);
+  registerAlertSchema(builder);
   return builder.toSchema();
 }
 

@@ -7,23 +7,34 @@ import type { Logger } from '../logger.js';
 
 export type RelearnYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
+/**
+ * Set by the HTTP layer after it checked Grafana's signature over the raw body (`valid` or
+ * `invalid`); stripped from every incoming request so a client cannot claim it.
+ */
+export const SIGNATURE_CHECK_HEADER = 'x-relearn-signature-check';
+
 export function createGraphQLServer(options: {
   schema: GraphQLSchema;
   services: Services;
   adminToken: string;
+  webhookToken: string | null;
+  webhookHmacSecret: string | null;
   logger: Logger;
 }): RelearnYoga {
-  const { schema, services, adminToken, logger } = options;
+  const { schema, services, adminToken, webhookToken, webhookHmacSecret, logger } = options;
   const yogaLogger = logger.child({ component: 'graphql' });
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Relearn', subscriptionsProtocol: 'WS' },
-    context: ({ request }) => ({
-      services,
-      admin: isAdminToken(request.headers.get('authorization'), adminToken),
-    }),
+    context: ({ request }) => {
+      const authorization = request.headers.get('authorization');
+      const admin = isAdminToken(authorization, adminToken);
+      const bearer = admin || (webhookToken !== null && isAdminToken(authorization, webhookToken));
+      const signed = webhookHmacSecret === null || request.headers.get(SIGNATURE_CHECK_HEADER) === 'valid';
+      return { services, admin, webhook: bearer && signed };
+    },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
       debug: (...args) => yogaLogger.debug(args.map(String).join(' ')),

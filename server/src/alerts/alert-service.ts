@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
+import type { Orm } from '../database/orm.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Logger } from '../logger.js';
+import type { RetrainService } from '../retraining/retrain-service.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import { AlertEvent, type AlertAction, type IAlertEvent } from './alert.entity.js';
+
+/** An alert notification, in the one shape both Grafana and Alertmanager bodies are turned into. */
+export interface AlertNotification {
+  source: 'grafana' | 'alertmanager';
+  status: 'firing' | 'resolved';
+  groupKey?: string | null;
+  alerts: {
+    status: 'firing' | 'resolved';
+    fingerprint: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string> | null;
+    startsAt?: string | null;
+    endsAt?: string | null;
+  }[];
+}
+
+export type AlertRecord = Omit<IAlertEvent, 'receivedAt' | 'startsAt'> & { receivedAt: string; startsAt: string | null };
+
+export interface AlertOutcome {
+  alerts: AlertRecord[];
+  /** The retrain the notification started (or joined), if any. */
+  retrainJobId: string | null;
+}
+
+/** A firing incident older than this is treated as over even without a resolved notification. */
+const INCIDENT_TTL_HOURS = 24;
+
+/**
+ * Alerts from monitoring: each one is recorded; a firing alert labelled `action: retrain`
+ * starts one retrain of its model, and keeps no other retrain of that model starting while
+ * it fires (repeats, retries and sibling alerts are duplicates); resolved alerts start nothing.
+ */
+export class AlertService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly tasks: TaskRegistry,
+    private readonly retrains: RetrainService,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  async receive(notification: AlertNotification): Promise<AlertOutcome> {
+    const records: AlertRecord[] = [];
+    let retrainJobId: string | null = null;
+    for (const alert of notification.alerts) {
+      const model = alert.labels.model ?? null;
+      const base = {
+        id: randomUUID(),
+        source: notification.source,
+        model,
+        alertName: alert.labels.alertname ?? alert.labels.__alert_rule_title__ ?? null,
+        status: alert.status,
+        fingerprint: alert.fingerprint,
+        groupKey: notification.groupKey ?? null,
+        labels: alert.labels,
+        annotations: alert.annotations ?? {},
+        startsAt: alert.startsAt ? new Date(alert.startsAt) : null,
+      };
+      // Decided and recorded in one transaction, so the next delivery sees this one's decision.
+      const row = await this.orm.em.fork().transactional(async (tx) => {
+        if (model) await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:alert:${model}`]);
+        const decided = await this.decide(tx, base, alert.status);
+        const created = tx.create(AlertEvent, { ...base, ...decided });
+        await tx.flush();
+        return created;
+      });
+      if (row.retrainJobId) retrainJobId = row.retrainJobId;
+      const record = toRecord(row);
+      records.push(record);
+      this.events.publish('alertReceived', record);
+      this.logger.info({ model, alert: base.alertName, status: alert.status, action: row.action }, `alert: ${row.message}`);
+    }
+    return { alerts: records, retrainJobId };
+  }
+
+  async list(model: string, limit = 50): Promise<AlertRecord[]> {
+    const rows = await this.orm.em.fork().find(AlertEvent, { model }, { orderBy: { receivedAt: 'desc' }, limit });
+    return rows.map(toRecord);
+  }
+
+  private async decide(
+    tx: EntityManager,
+    alert: { model: string | null; fingerprint: string; labels: Record<string, string>; alertName: string | null },
+    status: 'firing' | 'resolved',
+  ): Promise<{ action: AlertAction; message: string; retrainJobId: string | null }> {
+    if (status === 'resolved') return { action: 'resolved', message: 'resolved: nothing to do', retrainJobId: null };
+    if (alert.labels.action !== 'retrain') {
+      return { action: 'ignored', message: 'firing, but not labelled action=retrain: recorded only', retrainJobId: null };
+    }
+    if (!alert.model || !this.tasks.get(alert.model)) {
+      return { action: 'ignored', message: `no model Relearn serves in the label model (${alert.model ?? 'missing'})`, retrainJobId: null };
+    }
+    const model = alert.model;
+    {
+      const { rows } = await sql<{ retrain_job_id: string; fingerprint: string }>`
+        select a.retrain_job_id, a.fingerprint from alert_event a
+        where a.model = ${model} and a.action = 'retrain-requested'
+          and a.received_at > now() - make_interval(hours => ${INCIDENT_TTL_HOURS})
+          and not exists (select 1 from alert_event r where r.model = a.model and r.fingerprint = a.fingerprint
+                          and r.status = 'resolved' and r.received_at > a.received_at)
+        order by a.received_at desc limit 1`.execute(tx.getKysely());
+      const open = rows[0];
+      if (open) {
+        return {
+          action: 'duplicate' as const,
+          message: `still firing: retrain ${open.retrain_job_id} was already requested for this incident`,
+          retrainJobId: open.retrain_job_id,
+        };
+      }
+      const reason = `alert ${alert.alertName ?? alert.fingerprint} firing`;
+      const { job } = await this.retrains.request(model, { kind: 'alert', reason });
+      return { action: 'retrain-requested' as const, message: `retrain requested (job ${job.id})`, retrainJobId: job.id };
+    }
+  }
+}
+
+function toRecord(row: IAlertEvent): AlertRecord {
+  return {
+    ...row,
+    startsAt: row.startsAt ? new Date(row.startsAt).toISOString() : null,
+    receivedAt: new Date(row.receivedAt).toISOString(),
+  };
+}
