@@ -15,6 +15,8 @@
 //      `fraud` task (one constant document, inputs as variables, latency from each request's due
 //      time), for the same duration idle and while the retrain runs.
 // Every answer is checked (status, GraphQL errors, ids): any error fails the run.
+// The child preloads bench/train-probe.ts (event-loop delay and GC of its main thread, read per
+// latency run). Where a retrain's time goes, stage by stage: `tsx bench/train-stages.ts`.
 // See /work/shared/reference/performance.md for the protocol followed here.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

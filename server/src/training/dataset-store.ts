@@ -22,7 +22,7 @@ export class DatasetStore {
   /** Stores a dataset version; the same rows again return the version that already holds them. */
   async save(
     model: string,
-    dataset: PreparedDataset,
+    dataset: Omit<PreparedDataset, 'jsonl'> & { jsonl: string | Uint8Array },
     context: { parent: IDatasetVersion | null; feedbackThrough: number; holdoutFraction: number },
   ): Promise<IDatasetVersion> {
     const em = this.orm.em.fork();
@@ -75,8 +75,9 @@ export class DatasetStore {
     return key;
   }
 
-  async rows(dataset: IDatasetVersion): Promise<string> {
-    return (await this.blobs.get(dataset.location)).toString('utf8');
+  /** The rows as bytes (decoding 150 MB here would stall the caller's thread; the trainer decodes in its worker). */
+  async rows(dataset: IDatasetVersion): Promise<Buffer> {
+    return this.blobs.get(dataset.location);
   }
 
   async latest(model: string): Promise<IDatasetVersion | null> {

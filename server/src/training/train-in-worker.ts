@@ -7,21 +7,25 @@ export type TrainingRequest = { definition: TaskDefinition; maxTrainingRows?: nu
   | { kind: 'bootstrap' }
   | {
       kind: 'retrain';
-      parentJsonl: string | null;
+      /** The parent dataset's rows as bytes: moved (not copied) into the worker. */
+      parentJsonl: Uint8Array | null;
       feedback: { id: number; input: TaskInput; label: string }[];
       championArtifact: unknown;
     }
 );
 
+/** A built dataset as it crosses threads: its rows as bytes, moved rather than copied. */
+export type SnapshotMessage = Omit<PreparedDataset, 'jsonl'> & { jsonl: Uint8Array };
+
 export type WorkerMessage =
-  | { type: 'snapshot'; dataset: PreparedDataset }
+  | { type: 'snapshot'; dataset: SnapshotMessage }
   | { type: 'step'; step: 'TRAINING' | 'EVALUATING' }
   | { type: 'done'; fitted: FittedModel }
   | { type: 'error'; message: string };
 
 export interface TrainingCallbacks {
   /** The dataset is built; storing it may run while the model trains. */
-  onSnapshot(dataset: PreparedDataset): Promise<void>;
+  onSnapshot(dataset: SnapshotMessage): Promise<void>;
   onStep(step: 'TRAINING' | 'EVALUATING'): void;
 }
 
@@ -31,8 +35,12 @@ export interface TrainingCallbacks {
  */
 export function trainInWorker(request: TrainingRequest, callbacks: TrainingCallbacks): Promise<FittedModel> {
   return new Promise((resolve, reject) => {
+    // Large rows travel as transferred bytes: copying a 150 MB string would stall this thread.
+    const transferList = request.kind === 'retrain' && request.parentJsonl ? [ownBuffer(request.parentJsonl)] : [];
+    if (request.kind === 'retrain' && request.parentJsonl) request = { ...request, parentJsonl: new Uint8Array(transferList[0]!) };
     const worker = new Worker(new URL('./training-worker.ts', import.meta.url), {
       workerData: request,
+      transferList,
       // The worker is TypeScript: load it through tsx whatever started this process (tsx, vitest).
       execArgv: process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
     });
@@ -75,4 +83,10 @@ export function trainInWorker(request: TrainingRequest, callbacks: TrainingCallb
       if (!fitted) fail(new Error(`training worker for ${request.definition.name} exited with code ${code} before finishing`));
     });
   });
+}
+
+/** An ArrayBuffer holding exactly these bytes (a Buffer may be a view into a shared pool). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.slice().buffer as ArrayBuffer;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { confusionOf, logLoss } from '../ml/metrics.js';
 import { reportFromConfusion, type ClassificationReport } from '../metrics/classification-report.js';
@@ -45,7 +45,7 @@ export interface BuiltDataset {
  * judged on the same holdout.
  */
 export function isHoldout(contentKey: string, holdoutFraction: number): boolean {
-  const h = createHash('sha1').update(contentKey).digest().readUInt32BE(0);
+  const h = hash('sha1', contentKey, 'buffer').readUInt32BE(0);
   return h / 0x1_0000_0000 < holdoutFraction;
 }
 

@@ -18,11 +18,12 @@ try {
   if (request.kind === 'bootstrap') {
     fresh = await loadBootstrapRows(request.definition);
   } else {
-    parent = request.parentJsonl ? parseDatasetJsonl(request.parentJsonl) : [];
+    parent = request.parentJsonl ? parseDatasetJsonl(new TextDecoder().decode(request.parentJsonl)) : [];
     fresh = request.feedback.map((f) => ({ input: f.input, label: f.label, source: 'feedback', feedbackId: f.id }));
   }
   const built = buildDataset(task, parent, fresh, request.maxTrainingRows === undefined ? {} : { maxTrainingRows: request.maxTrainingRows });
-  post({ type: 'snapshot', dataset: built.summary });
+  const rows = new TextEncoder().encode(built.summary.jsonl);
+  parentPort!.postMessage({ type: 'snapshot', dataset: { ...built.summary, jsonl: rows } } satisfies WorkerMessage, [rows.buffer]);
   const fitted = fitAndEvaluate(
     task,
     built.rows,
