@@ -1,5 +1,6 @@
-// `npm run services:up|down|status`: the real PostgreSQL, MinIO and MLflow for running Relearn
-// against, as background processes with their data, logs and pid files under .services/.
+// `npm run services:up|down|status`: the real PostgreSQL, MinIO, MLflow, Prometheus and Alertmanager
+// for running Relearn against, as background processes with their data, logs and pid files under
+// .services/.
 // `services:up` writes .env.services for `set -a && . ./.env.services && set +a && npm start`.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { processAlive, processArgv, stopProcessGroup, type Log } from './backgro
 import { ensureMlflowInstalled, startMlflow } from './mlflow.js';
 import { startMinio } from './minio.js';
 import { ensureDatabase, postgresRunning, startPostgres, stopPostgresCluster } from './postgres.js';
+import { ensurePrometheusInstalled, renderAlertmanagerConfig, startAlertmanager, startPrometheus, writeLocalPrometheusConfig } from './prometheus.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIR = path.join(ROOT, '.services');
@@ -27,12 +29,16 @@ Runs the real outside systems Relearn uses, on 127.0.0.1, in the background:
   PostgreSQL  (Debian's server; apt-get installs it when missing)
   MinIO       (S3 API; built once from source with \`go install\`, 5-10 min on 2 cores)
   MLflow      (tracking server and model registry; a Python venv installed once from PyPI)
+  Prometheus  (Debian's; scrapes the API on --api-port and the trainer on --trainer-port, with
+               the alert rules of monitoring/prometheus/rules)
+  Alertmanager (Debian's; posts alerts to the API's /webhooks/alerts with WEBHOOK_TOKEN)
 Installs are cached in $RELEARN_CACHE_DIR (default ~/.cache/relearn); data, logs and pid
 files live in .services/ (kept across up/down).
 
 Commands:
   services:up      start whatever is not running, create the buckets \`${BLOB_BUCKET}\` and \`${MLFLOW_BUCKET}\`
-                   and the database \`mlflow\`, and write .env.services
+                   and the database \`mlflow\`, and write .env.services (with a WEBHOOK_TOKEN,
+                   made once and kept)
   services:down    stop them (data is kept; --delete-data removes .services/ too)
   services:status  show what runs where (exit code 3 when something is not running)
 
@@ -41,6 +47,10 @@ Options for up (ports are fixed so that .env.services stays valid across restart
   --minio-port N          default 9000
   --minio-console-port N  default 9001
   --mlflow-port N         default 5000
+  --prometheus-port N     default 9090
+  --alertmanager-port N   default 9093
+  --api-port N            where Relearn's API will listen (scraped; alerts go there), default 4000
+  --trainer-port N        where \`npm run trainer\` will listen (scraped), default 4100
 
 Then:  npm run services:up && set -a && . ./.env.services && set +a && npm start`;
 
@@ -48,7 +58,11 @@ interface State {
   postgres: { url: string; port: number; dataDir: string; logFile: string };
   minio: { pid: number; endpoint: string; consoleUrl: string; accessKey: string; secretKey: string; logFile: string };
   mlflow: { pid: number; url: string; logFile: string };
+  prometheus: { pid: number; url: string; logFile: string; config: string };
+  alertmanager: { pid: number; url: string; logFile: string; config: string };
 }
+
+type Running = Record<keyof State, boolean>;
 
 const log: Log = (msg) => console.error(`[services] ${msg}`);
 const logAs =
@@ -70,19 +84,25 @@ async function writeState(state: Partial<State>): Promise<void> {
 }
 
 /** Whether `pid` is alive and still the program we started (pids get reused). */
-async function isOurs(pid: number | undefined, program: string): Promise<boolean> {
+async function isOurs(pid: number | undefined, program: string | ((argv: string[]) => boolean)): Promise<boolean> {
   if (!pid || !processAlive(pid)) return false;
   const argv = await processArgv(pid);
-  return !!argv && argv.some((a) => a.includes(program));
+  if (!argv) return false;
+  return typeof program === 'string' ? argv.some((a) => a.includes(program)) : program(argv);
 }
 
-async function running(state: Partial<State>): Promise<{ postgres: boolean; minio: boolean; mlflow: boolean }> {
-  const [postgres, minio, mlflow] = await Promise.all([
+const isPrometheus = (argv: string[]): boolean => path.basename(argv[0] ?? '') === 'prometheus' && argv.some((a) => a.startsWith('--storage.tsdb.path='));
+const isAlertmanager = (argv: string[]): boolean => /alertmanager$/.test(path.basename(argv[0] ?? ''));
+
+async function running(state: Partial<State>): Promise<Running> {
+  const [postgres, minio, mlflow, prometheus, alertmanager] = await Promise.all([
     state.postgres ? postgresRunning(state.postgres.dataDir) : false,
     isOurs(state.minio?.pid, 'minio'),
     isOurs(state.mlflow?.pid, 'mlflow'),
+    isOurs(state.prometheus?.pid, isPrometheus),
+    isOurs(state.alertmanager?.pid, isAlertmanager),
   ]);
-  return { postgres, minio, mlflow };
+  return { postgres, minio, mlflow, prometheus, alertmanager };
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -127,6 +147,27 @@ interface UpOptions {
   'minio-port'?: string | undefined;
   'minio-console-port'?: string | undefined;
   'mlflow-port'?: string | undefined;
+  'prometheus-port'?: string | undefined;
+  'alertmanager-port'?: string | undefined;
+  'api-port'?: string | undefined;
+  'trainer-port'?: string | undefined;
+}
+
+/** The KEY=value lines of an env file (missing file: none). */
+async function readEnvFile(file: string): Promise<Record<string, string>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** The alert webhook token: the one .env.services already has, else a new one (kept from then on). */
+async function webhookToken(): Promise<string> {
+  const existing = (await readEnvFile(ENV_FILE)).WEBHOOK_TOKEN;
+  return existing && existing.length >= 16 ? existing : randomBytes(24).toString('base64url');
 }
 
 async function up(options: UpOptions): Promise<void> {
@@ -135,7 +176,12 @@ async function up(options: UpOptions): Promise<void> {
     minio: port(options['minio-port'], 9000, 'minio-port'),
     minioConsole: port(options['minio-console-port'], 9001, 'minio-console-port'),
     mlflow: port(options['mlflow-port'], 5000, 'mlflow-port'),
+    prometheus: port(options['prometheus-port'], 9090, 'prometheus-port'),
+    alertmanager: port(options['alertmanager-port'], 9093, 'alertmanager-port'),
+    api: port(options['api-port'], 4000, 'api-port'),
+    trainer: port(options['trainer-port'], 4100, 'trainer-port'),
   };
+  const token = await webhookToken();
   const started = Date.now();
   const state = await readState();
   const alive = await running(state);
@@ -149,6 +195,8 @@ async function up(options: UpOptions): Promise<void> {
       ...(alive.postgres ? [] : ([['postgres-port', ports.postgres]] as [string, number][])),
       ...(alive.minio ? [] : ([['minio-port', ports.minio], ['minio-console-port', ports.minioConsole]] as [string, number][])),
       ...(alive.mlflow ? [] : ([['mlflow-port', ports.mlflow]] as [string, number][])),
+      ...(alive.prometheus ? [] : ([['prometheus-port', ports.prometheus]] as [string, number][])),
+      ...(alive.alertmanager ? [] : ([['alertmanager-port', ports.alertmanager]] as [string, number][])),
     ]);
 
     const postgresStep = (async (): Promise<State['postgres']> => {
@@ -192,11 +240,68 @@ async function up(options: UpOptions): Promise<void> {
       return minio;
     })();
 
+    // Alertmanager, then Prometheus (which sends it alerts); neither needs the other services.
+    const monitoringStep = (async (): Promise<Pick<State, 'prometheus' | 'alertmanager'>> => {
+      const monitoringDir = path.join(DIR, 'monitoring');
+      await mkdir(monitoringDir, { recursive: true });
+      let alertmanager = state.alertmanager;
+      if (alive.alertmanager && alertmanager) {
+        logAs('alertmanager')(`already running at ${alertmanager.url}`);
+      } else {
+        await ensurePrometheusInstalled(logAs('prometheus'));
+        const tokenFile = path.join(monitoringDir, 'webhook-token');
+        await writeFile(tokenFile, token, { mode: 0o600 });
+        const config = path.join(monitoringDir, 'alertmanager.yml');
+        await writeFile(
+          config,
+          await renderAlertmanagerConfig({ webhookUrl: `http://127.0.0.1:${ports.api}/webhooks/alerts`, tokenFile }),
+          { mode: 0o600 },
+        );
+        const logFile = path.join(logs, 'alertmanager.log');
+        const server = await startAlertmanager({
+          config,
+          dataDir: path.join(DIR, 'alertmanager'),
+          port: ports.alertmanager,
+          logFile,
+          keepRunning: true,
+          log: logAs('alertmanager'),
+        });
+        stopOnFailure.push(() => server.stop());
+        await writeFile(path.join(DIR, 'alertmanager.pid'), `${server.pid}\n`);
+        alertmanager = { pid: server.pid, url: server.url, logFile, config };
+      }
+      let prometheus = state.prometheus;
+      if (alive.prometheus && prometheus) {
+        logAs('prometheus')(`already running at ${prometheus.url}`);
+      } else {
+        const config = await writeLocalPrometheusConfig({
+          dir: monitoringDir,
+          apiTarget: `127.0.0.1:${ports.api}`,
+          trainerTarget: `127.0.0.1:${ports.trainer}`,
+          alertmanager: new URL(alertmanager.url).host,
+        });
+        const logFile = path.join(logs, 'prometheus.log');
+        const server = await startPrometheus({
+          config,
+          dataDir: path.join(DIR, 'prometheus'),
+          port: ports.prometheus,
+          logFile,
+          keepRunning: true,
+          log: logAs('prometheus'),
+        });
+        stopOnFailure.push(() => server.stop());
+        await writeFile(path.join(DIR, 'prometheus.pid'), `${server.pid}\n`);
+        prometheus = { pid: server.pid, url: server.url, logFile, config };
+      }
+      return { prometheus, alertmanager };
+    })();
+
     // The MLflow install (minutes, once) overlaps the PostgreSQL and MinIO starts (and MinIO's build).
-    const [postgres, minio] = await Promise.all([
+    const [postgres, minio, , monitoring] = await Promise.all([
       postgresStep,
       minioStep,
       alive.mlflow ? Promise.resolve('') : ensureMlflowInstalled(logAs('mlflow')),
+      monitoringStep,
     ]);
 
     let mlflow = state.mlflow;
@@ -218,9 +323,9 @@ async function up(options: UpOptions): Promise<void> {
       mlflow = { pid: server.pid, url: server.url, logFile };
     }
 
-    const full: State = { postgres, minio, mlflow };
+    const full: State = { postgres, minio, mlflow, ...monitoring };
     await writeState(full);
-    await writeEnvFile(full);
+    await writeEnvFile(full, token);
     log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     printState(full);
     console.log(`\nWrote ${path.relative(process.cwd(), ENV_FILE) || ENV_FILE}. Next: set -a && . ./.env.services && set +a && npm start`);
@@ -230,7 +335,7 @@ async function up(options: UpOptions): Promise<void> {
   }
 }
 
-async function writeEnvFile(state: State): Promise<void> {
+async function writeEnvFile(state: State, token: string): Promise<void> {
   const lines = [
     '# Written by `npm run services:up`: the services it started. Load with: set -a && . ./.env.services && set +a',
     `DATABASE_URL=${new URL('/relearn', state.postgres.url).toString()}`,
@@ -239,22 +344,35 @@ async function writeEnvFile(state: State): Promise<void> {
     `S3_SECRET_KEY=${state.minio.secretKey}`,
     `S3_BUCKET=${BLOB_BUCKET}`,
     `MLFLOW_TRACKING_URI=${state.mlflow.url}`,
+    '# Alertmanager (and Grafana, if you run one) authenticate alert webhooks with it.',
+    `WEBHOOK_TOKEN=${token}`,
+    `# Prometheus ${state.prometheus.url}, Alertmanager ${state.alertmanager.url}`,
   ];
   await ensureDatabase(state.postgres.url, 'relearn');
   await writeFile(ENV_FILE, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-function printState(state: Partial<State>, alive?: { postgres: boolean; minio: boolean; mlflow: boolean }): void {
+function printState(state: Partial<State>, alive?: Running): void {
   const mark = (ok: boolean | undefined): string => (alive === undefined ? '' : ok ? 'running  ' : 'stopped  ');
   console.log(`${mark(alive?.postgres)}PostgreSQL  ${state.postgres ? `${state.postgres.url.replace(/\/postgres$/, '/relearn')}   log ${state.postgres.logFile}` : '(never started)'}`);
   console.log(`${mark(alive?.minio)}MinIO       ${state.minio ? `${state.minio.endpoint}   console ${state.minio.consoleUrl}   log ${state.minio.logFile}` : '(never started)'}`);
   console.log(`${mark(alive?.mlflow)}MLflow      ${state.mlflow ? `${state.mlflow.url}   log ${state.mlflow.logFile}` : '(never started)'}`);
+  console.log(`${mark(alive?.prometheus)}Prometheus  ${state.prometheus ? `${state.prometheus.url}   config ${state.prometheus.config}   log ${state.prometheus.logFile}` : '(never started)'}`);
+  console.log(`${mark(alive?.alertmanager)}Alertmanager ${state.alertmanager ? `${state.alertmanager.url}   config ${state.alertmanager.config}   log ${state.alertmanager.logFile}` : '(never started)'}`);
 }
 
 async function down(options: { 'delete-data'?: boolean }): Promise<void> {
   const state = await readState();
   const alive = await running(state);
-  // Reverse start order: MLflow uses the other two.
+  // Reverse start order: Prometheus sends to Alertmanager; MLflow uses PostgreSQL and MinIO.
+  if (alive.prometheus && state.prometheus) {
+    log(`stopping Prometheus (pid ${state.prometheus.pid})`);
+    await stopProcessGroup(state.prometheus.pid);
+  }
+  if (alive.alertmanager && state.alertmanager) {
+    log(`stopping Alertmanager (pid ${state.alertmanager.pid})`);
+    await stopProcessGroup(state.alertmanager.pid);
+  }
   if (alive.mlflow && state.mlflow) {
     log(`stopping MLflow (pid ${state.mlflow.pid})`);
     await stopProcessGroup(state.mlflow.pid);
@@ -269,7 +387,9 @@ async function down(options: { 'delete-data'?: boolean }): Promise<void> {
   }
   await rm(path.join(DIR, 'mlflow.pid'), { force: true });
   await rm(path.join(DIR, 'minio.pid'), { force: true });
-  if (!alive.mlflow && !alive.minio && !alive.postgres) log('nothing was running');
+  await rm(path.join(DIR, 'prometheus.pid'), { force: true });
+  await rm(path.join(DIR, 'alertmanager.pid'), { force: true });
+  if (!Object.values(alive).some(Boolean)) log('nothing was running');
   if (options['delete-data']) {
     await rm(DIR, { recursive: true, force: true });
     await rm(ENV_FILE, { force: true });
@@ -283,7 +403,7 @@ async function status(): Promise<number> {
   const state = await readState();
   const alive = await running(state);
   printState(state, alive);
-  return alive.postgres && alive.minio && alive.mlflow ? 0 : 3;
+  return Object.values(alive).every(Boolean) ? 0 : 3;
 }
 
 async function main(): Promise<number> {
@@ -296,6 +416,10 @@ async function main(): Promise<number> {
       'minio-port': { type: 'string' },
       'minio-console-port': { type: 'string' },
       'mlflow-port': { type: 'string' },
+      'prometheus-port': { type: 'string' },
+      'alertmanager-port': { type: 'string' },
+      'api-port': { type: 'string' },
+      'trainer-port': { type: 'string' },
     },
   });
   const command = positionals[0];
