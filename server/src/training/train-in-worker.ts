@@ -41,8 +41,7 @@ export function trainInWorker(request: TrainingRequest, callbacks: TrainingCallb
     const worker = new Worker(new URL('./training-worker.ts', import.meta.url), {
       workerData: request,
       transferList,
-      // The worker is TypeScript: load it through tsx whatever started this process (tsx, vitest).
-      execArgv: process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
+      execArgv: workerLoaderFlags(),
     });
     let settled = false;
     let fitted = false;
@@ -89,4 +88,19 @@ export function trainInWorker(request: TrainingRequest, callbacks: TrainingCallb
 function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
   return bytes.slice().buffer as ArrayBuffer;
+}
+
+/**
+ * The worker is TypeScript: it loads through tsx whatever started this process (the tsx CLI,
+ * `node --import tsx`, vitest). Only loader flags are passed on: V8 flags are refused in workers.
+ */
+function workerLoaderFlags(): string[] {
+  const flags: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((arg === '--import' || arg === '--require') && argv[i + 1]?.includes('tsx')) flags.push(arg, argv[++i]!);
+    else if (/^--(import|require)=.*tsx/.test(arg)) flags.push(arg);
+  }
+  return flags.length > 0 ? flags : ['--import', 'tsx'];
 }
