@@ -21,6 +21,9 @@ export interface LiveMetrics extends ClassificationReport {
   modelVersionId: number | null;
 }
 
+/** Subscribers of one push resolve within this; a later push recomputes. */
+const SHARED_FOR_MS = 100;
+
 /**
  * Live accuracy from the feedback table. Computed in PostgreSQL so every process agrees;
  * pushes to subscribers are coalesced so a burst of feedback costs one query per interval.
@@ -28,8 +31,11 @@ export interface LiveMetrics extends ClassificationReport {
 export class MetricsService {
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  /** One computation per model per push, shared by every subscriber. */
-  private readonly shared = new Map<string, Promise<LiveMetrics>>();
+  /**
+   * One computation per model per push, shared by every subscriber. Kept only briefly: the push
+   * may come from another process, so this one cannot know when its copy is stale.
+   */
+  private readonly shared = new Map<string, { value: Promise<LiveMetrics>; at: number }>();
 
   constructor(
     private readonly orm: Orm,
@@ -80,13 +86,12 @@ export class MetricsService {
 
   /** Lifetime metrics of a model, shared between all subscribers of one push. */
   current(model: string): Promise<LiveMetrics> {
-    let pending = this.shared.get(model);
-    if (!pending) {
-      pending = this.compute(model);
-      this.shared.set(model, pending);
-      pending.catch(() => this.shared.delete(model));
-    }
-    return pending;
+    const cached = this.shared.get(model);
+    if (cached && Date.now() - cached.at < SHARED_FOR_MS) return cached.value;
+    const value = this.compute(model);
+    this.shared.set(model, { value, at: Date.now() });
+    value.catch(() => this.shared.delete(model));
+    return value;
   }
 
   /** Called after feedback commits: schedules one push for the burst. */

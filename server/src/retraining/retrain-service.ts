@@ -119,6 +119,7 @@ export class RetrainService {
     const task = this.tasks.get(job.model);
     if (!task) return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
     await this.update(job, { state: 'SNAPSHOTTING', progress: 0.01, attempts: job.attempts + 1, startedAt: new Date(), finishedAt: null, message: null });
+    this.logger.info({ model: job.model, job: job.id, attempt: job.attempts }, 'retrain started');
     const reason = job.triggers.map((t) => t.reason).join('; ');
     const started = performance.now();
     this.serving?.retrainStarted(job.model);
