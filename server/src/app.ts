@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
@@ -83,7 +84,8 @@ export async function buildApp(
   const metrics = new MetricsService(orm, tasks, events, config.metricsPushIntervalMs);
   const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
   const predictions = new PredictionService(orm, tasks, models, serving);
-  const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers);
+  const origin = randomUUID();
+  const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers, events, origin);
   serving.attachQualityGauges(tasks, models, metrics);
   const alerts = new AlertService(orm, tasks, retrains, events, logger.child({ component: 'alerts' }));
   const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts };
@@ -96,6 +98,15 @@ export async function buildApp(
       if (models.getLive(model) && models.getLive(model)!.version !== version) {
         await models.load(model).catch((error: unknown) => logger.error({ err: error, model }, 'could not load the activated version'));
       }
+    }
+  })();
+
+  // Feedback committed by other API processes teaches this process's live models too.
+  const committed = events.subscribe('feedbackCommitted');
+  const learning = (async () => {
+    for await (const { model, from, to, origin: from_ } of committed) {
+      if (from_ === origin) continue;
+      await models.learnCommitted(model, from, to).catch((error: unknown) => logger.warn({ err: error, model }, 'could not learn feedback from another process'));
     }
   })();
 
@@ -169,7 +180,8 @@ export async function buildApp(
       logger.info('stopping: the retrain queue (a running retrain may finish first)');
       await queue.stop();
       await activations.return?.();
-      await following;
+      await committed.return?.();
+      await Promise.all([following, learning]);
       await eventTarget?.close();
       logger.info('stopping: closing the database');
       await orm.close();

@@ -10,6 +10,8 @@ export type RelearnEvents = {
   modelActivated: [{ model: string; version: number }];
   /** A retrain job was queued, moved a step, or finished. */
   retrainJobChanged: [RetrainJobRecord];
+  /** Feedback ids `from`..`to` of a model were committed by process `origin` (other processes learn them). */
+  feedbackCommitted: [{ model: string; from: number; to: number; origin: string }];
   /** An alert notification was received and handled. */
   alertReceived: [AlertRecord];
 };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ServingMetrics } from '../metrics/prometheus.js';
 import { NotFoundError, type ModelService } from '../models/model-service.js';
@@ -54,6 +55,9 @@ export class FeedbackService {
     private readonly liveMetrics: MetricsService,
     private readonly serving: ServingMetrics,
     private readonly triggers: RetrainTriggers,
+    private readonly events: EventBus,
+    /** This process, so it can tell its own commits from other processes'. */
+    private readonly origin: string,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
   }
@@ -125,6 +129,21 @@ export class FeedbackService {
     return this.writer.drain();
   }
 
+  /** One event per model per batch: other processes learn these rows from the database. */
+  private announce(inserted: DbFeedback[]): void {
+    const ranges = new Map<string, { from: number; to: number }>();
+    for (const r of inserted) {
+      if (!r.prediction_id) continue;
+      const id = Number(r.id);
+      const range = ranges.get(r.model);
+      if (range) {
+        range.from = Math.min(range.from, id);
+        range.to = Math.max(range.to, id);
+      } else ranges.set(r.model, { from: id, to: id });
+    }
+    for (const [model, range] of ranges) this.events.publish('feedbackCommitted', { model, ...range, origin: this.origin });
+  }
+
   private afterCommit(task: Task, f: FeedbackRecord, version: number | null): void {
     this.serving.feedbackRecorded(task, f, version);
     this.liveMetrics.changed(task.name);
@@ -177,6 +196,7 @@ export class FeedbackService {
       if (r.idempotency_key) byKey.set(r.idempotency_key, r);
     }
     outcomes.sort((a, b) => Number(a.id) - Number(b.id));
+    this.announce(inserted);
     return rows.map((row) => {
       let match: DbFeedback | undefined;
       if (row.predictionId) match = byPrediction.get(row.predictionId);

@@ -16,8 +16,11 @@ export interface LiveModel {
   readonly model: NaiveBayesModel;
   /** The version was trained on feedback up to this id. */
   readonly trainedThroughFeedbackId: number;
-  /** Highest feedback id already learned, so no feedback is learned twice. */
-  appliedThroughFeedbackId: number;
+  /**
+   * Feedback up to this id was replayed when the model was loaded; later feedback is learned as
+   * it commits (in whatever order concurrent commits finish), each row once.
+   */
+  readonly replayedThroughFeedbackId: number;
 }
 
 export interface NewModelVersion {
@@ -85,12 +88,28 @@ export class ModelService {
     return this.live.get(model);
   }
 
-  /** Online learning: applies one committed feedback to the live model, once. */
+  /** Online learning: applies one feedback committed by this process to the live model. */
   learn(model: string, feedbackId: number, input: TaskInput, label: string): void {
     const live = this.live.get(model);
-    if (!live || !this.learnsOnline(live.task) || feedbackId <= live.appliedThroughFeedbackId) return;
+    if (!live || !this.learnsOnline(live.task) || feedbackId <= live.replayedThroughFeedbackId) return;
     live.model.learn(live.task.encode(input), label);
-    live.appliedThroughFeedbackId = feedbackId;
+  }
+
+  /**
+   * Online learning from feedback other processes committed (ids `from`..`to`): read back from
+   * PostgreSQL, since events carry ids, not inputs.
+   */
+  async learnCommitted(model: string, from: number, to: number): Promise<number> {
+    const live = this.live.get(model);
+    if (!live || !this.learnsOnline(live.task) || to <= live.replayedThroughFeedbackId) return 0;
+    const { rows } = await sql<{ actual: string; input: TaskInput }>`
+      select f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
+      where f.model = ${model} and f.id between ${Math.max(from, live.replayedThroughFeedbackId + 1)} and ${to}
+      order by f.id`.execute(this.orm.em.getKysely());
+    // The live model may have been swapped while reading: those rows are in the new one's replay.
+    if (this.live.get(model) !== live) return 0;
+    for (const r of rows) live.model.learn(live.task.encode(r.input), r.actual);
+    return rows.length;
   }
 
   async versions(model: string): Promise<IModelVersion[]> {
@@ -195,23 +214,24 @@ export class ModelService {
     const row = await em.findOne(ModelVersion, { model, status: 'LIVE' }, { populate: ['artifact'] });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const nb = NaiveBayesModel.fromJSON(row.artifact);
-    const live: LiveModel = {
+    let live: LiveModel = {
       task,
       versionId: row.id,
       version: row.version,
       model: nb,
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
-      appliedThroughFeedbackId: row.trainedThroughFeedbackId,
+      replayedThroughFeedbackId: row.trainedThroughFeedbackId,
     };
     if (this.learnsOnline(task)) {
       const rows = await sql<{ id: string; actual: string; input: TaskInput }>`
         select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
         where f.model = ${model} and f.id > ${row.trainedThroughFeedbackId} order by f.id`.execute(em.getKysely());
-      for (const r of rows.rows) {
-        nb.learn(task.encode(r.input), r.actual);
-        live.appliedThroughFeedbackId = Number(r.id);
+      for (const r of rows.rows) nb.learn(task.encode(r.input), r.actual);
+      const last = rows.rows.at(-1);
+      if (last) {
+        live = { ...live, replayedThroughFeedbackId: Number(last.id) };
+        this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
       }
-      if (rows.rows.length > 0) this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
     }
     this.live.set(model, live);
     this.versionCache.clear();

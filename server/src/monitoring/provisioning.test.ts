@@ -257,7 +257,7 @@ describe('monitoring configuration', () => {
   it('prometheus.yml scrapes the API and the trainer, loads the rule files and sends to Alertmanager; promtool accepts it', async () => {
     const config = files['prometheus/prometheus.yml'];
     const jobs = Object.fromEntries(config.scrape_configs.map((j: Json) => [j.job_name, j]));
-    expect(jobs['relearn-api'].static_configs[0].targets).toEqual(['api:4000']);
+    expect(jobs['relearn-api'].dns_sd_configs[0]).toMatchObject({ names: ['api'], type: 'A', port: 4000 });
     expect(jobs['relearn-trainer'].static_configs[0].targets).toEqual(['trainer:4100']);
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
     expect(config.rule_files).toEqual(['rules/*.yml']);

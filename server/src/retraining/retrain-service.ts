@@ -8,6 +8,9 @@ import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { TrainingPipeline, TrainingStep } from '../training/training-pipeline.js';
 import { RetrainJob, isFinished, type IRetrainJob, type RetrainState, type RetrainTrigger } from './retrain-job.entity.js';
 
+/** Triggers this soon after a job was asked for join it even once it runs. */
+const DEBOUNCE_SECONDS = 10;
+
 /** A retrain job as published to subscribers and other processes. */
 export type RetrainJobRecord = Omit<IRetrainJob, 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'> & {
   createdAt: string;
@@ -57,7 +60,16 @@ export class RetrainService {
     const entry: RetrainTrigger = { ...trigger, reason: trigger.reason.slice(0, 1000), at: new Date().toISOString() };
     const { job, created } = await em.transactional(async (tx) => {
       await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:retrain:${model}`]);
-      const waiting = await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } });
+      // Join the job that is still waiting, or one already running but asked for only moments
+      // ago: a burst of triggers (several alerts, several API processes) is one retrain.
+      const recent = new Date(Date.now() - DEBOUNCE_SECONDS * 1000);
+      const waiting =
+        (await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } })) ??
+        (await tx.findOne(
+          RetrainJob,
+          { model, createdAt: { $gt: recent }, state: { $in: ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] } },
+          { orderBy: { createdAt: 'desc' } },
+        ));
       if (waiting) {
         waiting.triggers = [...waiting.triggers, entry].slice(-50);
         return { job: waiting, created: false };

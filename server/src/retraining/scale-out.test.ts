@@ -82,6 +82,21 @@ describe('scale-out: two API processes and two trainers', () => {
     await client.dispose();
   });
 
+  it('feedback taken by one API teaches the live model of the other: both serve the same model', async () => {
+    const [one, two] = apis;
+    const input = { fraud: aFraudInput({ amount: 640, hour: 1, merchantCategory: 'jewelry', previousAmount: 30, timeSinceLast: 1.5 }) };
+    const scores = async (url: string) => (await gql(url, PREDICT_FRAUD, { input })).data.predict.scores as { label: string; probability: number }[];
+    const before = await scores(one!.url);
+    for (let i = 0; i < 20; i++) {
+      const p = await gql(two!.url, PREDICT_FRAUD, { input });
+      await gql(two!.url, SUBMIT_FEEDBACK, { input: { predictionId: p.data.predict.id, actual: 'legit' } });
+    }
+    const fraudOf = (s: { label: string; probability: number }[]) => s.find((x) => x.label === 'fraud')!.probability;
+    await expect.poll(async () => fraudOf(await scores(one!.url)), { timeout: 3000, interval: 50 }).toBeLessThan(fraudOf(before));
+    // Same version, same feedback: the two processes' models agree exactly.
+    await expect.poll(async () => JSON.stringify(await scores(one!.url)) === JSON.stringify(await scores(two!.url)), { timeout: 3000 }).toBe(true);
+  });
+
   it('a retrain triggered several times through both APIs runs exactly once, and its promotion switches both APIs with no failed request under load', async () => {
     const versionOf = async (url: string) => (await gql(url, PREDICT_FRAUD, { input: { fraud: aFraudInput() } })).data.predict.modelVersion.version as number;
     expect(await Promise.all(apis.map((a) => versionOf(a.url)))).toEqual([1, 1]);
