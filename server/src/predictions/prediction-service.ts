@@ -58,7 +58,7 @@ class RecentPredictions {
 
 export class PredictionService {
   private readonly writer: GroupCommit<PredictionRecord, void>;
-  private readonly recent = new RecentPredictions(50_000);
+  private readonly recent = new RecentPredictions(10_000);
 
   constructor(
     private readonly orm: Orm,
