@@ -1,20 +1,44 @@
 import { createRequire } from 'node:module';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
 export default defineConfig({
-  resolve: {
-    // One graphql-js for test files and libraries: Vite would pick index.mjs, Node picks index.js.
-    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
-  },
   test: {
-    include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts', 'scripts/**/*.test.ts'],
-    globalSetup: ['server/test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Integration tests share one PostgreSQL server; each test file gets its own database.
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: false,
+        resolve: {
+          // One graphql-js for test files and libraries: Vite would pick index.mjs, Node picks index.js.
+          alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+        },
+        test: {
+          name: 'server',
+          include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts', 'scripts/**/*.test.ts', 'web/e2e/**/*.e2e.test.ts'],
+          globalSetup: ['server/test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // The dashboard's state classes use Svelte runes: compiled by the Svelte plugin, with
+        // Svelte's browser runtime (reactive $derived), in Node without a DOM.
+        extends: false,
+        plugins: [svelte({ configFile: false })],
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'web',
+          root: 'web',
+          include: ['src/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+    ],
   },
 });

@@ -6,7 +6,7 @@
 // that the Node from the npm package `node` (node_modules/.bin/node, first on PATH in npm scripts)
 // is recent enough. A fast no-op when everything is in place.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -100,3 +100,45 @@ if (!(major >= MIN_NODE_MAJOR)) {
   );
 }
 if (reason) log(`dependencies installed; using Node ${text} from node_modules/.bin`);
+
+// The dashboard (web/) is served from web/dist by the API server: build it when it is missing or
+// older than its sources, with the Node and tools just checked.
+const webDir = path.join(root, 'web');
+const builtIndex = path.join(webDir, 'dist', 'index.html');
+
+/** The newest file under the given paths (files or directories; tests aside), as [mtimeMs, path]. */
+function newestSource(paths) {
+  let newest = [0, ''];
+  const visit = (p) => {
+    if (!existsSync(p)) return;
+    const info = statSync(p);
+    if (info.isDirectory()) {
+      for (const entry of readdirSync(p)) visit(path.join(p, entry));
+    } else if (info.mtimeMs > newest[0] && !/\.test\.ts$/.test(p)) {
+      newest = [info.mtimeMs, p];
+    }
+  };
+  paths.forEach(visit);
+  return newest;
+}
+
+function reasonToBuildWeb() {
+  if (!existsSync(path.join(webDir, 'package.json')) || !existsSync(path.join(webDir, 'index.html'))) return null;
+  if (!existsSync(builtIndex)) return 'web/dist/index.html is missing';
+  const [mtime, file] = newestSource(['src', 'index.html', 'vite.config.ts'].map((p) => path.join(webDir, p)));
+  if (mtime > statSync(builtIndex).mtimeMs) return `${path.relative(root, file)} is newer than web/dist/index.html`;
+  return null;
+}
+
+const webReason = process.env.RELEARN_SKIP_WEB_BUILD === '1' ? null : reasonToBuildWeb();
+if (webReason) {
+  log(`building the dashboard (npm run build -w web) because ${webReason}`);
+  const binDir = path.join(nodeModules, '.bin');
+  const build = spawnSync('npm', ['run', 'build', '-w', 'web'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PATH: [binDir, process.env.PATH ?? ''].join(path.delimiter) },
+  });
+  if (build.error) fail(`could not run the dashboard build: ${build.error.message}`);
+  if (build.status !== 0) fail('the dashboard build (npm run build -w web) failed; see the output above.');
+}

@@ -19,6 +19,7 @@ const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${
 const banner = [
   '',
   '  Relearn is up.',
+  `  Dashboard           ${base}/`,
   `  GraphQL + GraphiQL  ${base}/graphql`,
   `  Prometheus metrics  ${base}/metrics`,
   `  Health / readiness  ${base}/healthz  ${base}/readyz`,

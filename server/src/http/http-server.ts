@@ -9,6 +9,7 @@ import { HANDLE_ALERT } from '../alerts/alert.graphql.js';
 import { verifyGrafanaSignature } from '../alerts/webhook-auth.js';
 import { parseWebhookBody } from '../alerts/webhook-bodies.js';
 import { SIGNATURE_CHECK_HEADER, type RelearnYoga } from './graphql-server.js';
+import { createStaticFiles } from './static-files.js';
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -50,8 +51,11 @@ export function createHttpServer(options: {
   maxBodyBytes: number;
   webhookHmacSecret: string | null;
   logger: Logger;
+  /** The built dashboard's directory (default: web/dist of this repository). */
+  webDist?: string;
 }): HttpServer {
   const { yoga, serving, readiness, maxBodyBytes, webhookHmacSecret, logger } = options;
+  const serveStatic = createStaticFiles(options.webDist);
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -88,10 +92,8 @@ export function createHttpServer(options: {
       }
       return yoga(req, res);
     }
-    if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('Relearn is running. GraphQL (and GraphiQL) at /graphql, metrics at /metrics.\n');
-      return;
-    }
+    // The dashboard (web/dist): `/`, its assets, and index.html for client-side paths.
+    if (await serveStatic(req, res)) return;
     json(res, 404, { error: 'not found' });
   };
 

@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStaticFiles, resolveStaticPath } from './static-files.js';
+
+async function serve(root: string): Promise<{ server: Server; url: string }> {
+  const serveStatic = createStaticFiles(root);
+  const server = createServer((req, res) => {
+    serveStatic(req, res).then((handled) => {
+      if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+}
+
+describe(createStaticFiles.name, () => {
+  let dir: string;
+  let built: { server: Server; url: string };
+  let missing: { server: Server; url: string };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'relearn-static-'));
+    await mkdir(path.join(dir, 'dist/assets'), { recursive: true });
+    await writeFile(path.join(dir, 'dist/index.html'), '<!doctype html><title>Relearn</title>');
+    await writeFile(path.join(dir, 'dist/assets/index-AbCd1234.js'), 'console.log(1)');
+    await writeFile(path.join(dir, 'dist/assets/index-AbCd1234.css'), 'body{}');
+    await writeFile(path.join(dir, 'secret.txt'), 'outside');
+    built = await serve(path.join(dir, 'dist'));
+    missing = await serve(path.join(dir, 'nothing-built'));
+  });
+  afterAll(async () => {
+    built?.server.close();
+    missing?.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves index.html at / without caching and hashed assets as immutable', async () => {
+    const index = await fetch(`${built.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(await index.text()).toContain('<title>Relearn</title>');
+    const js = await fetch(`${built.url}/assets/index-AbCd1234.js?v=1`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const css = await fetch(`${built.url}/assets/index-AbCd1234.css`, { method: 'HEAD' });
+    expect([css.status, css.headers.get('content-type'), css.headers.get('content-length')]).toEqual([200, 'text/css; charset=utf-8', '6']);
+  });
+
+  it('leaves unknown paths and other methods to the API (JSON 404)', async () => {
+    const res = await fetch(`${built.url}/nope`);
+    expect([res.status, res.headers.get('content-type')]).toEqual([404, 'application/json']);
+    expect((await fetch(`${built.url}/`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('refuses paths that leave the directory', async () => {
+    for (const p of ['/../secret.txt', '/assets/..%2F..%2Fsecret.txt', '/%2e%2e/secret.txt', '/..%5csecret.txt', '/%00']) {
+      const res = await fetch(`${built.url}${p}`);
+      expect(await res.text(), p).not.toContain('outside');
+      expect([400, 404], p).toContain(res.status);
+    }
+    expect(resolveStaticPath('/srv/dist', '/a/../../etc/passwd')).toBeNull();
+    expect(resolveStaticPath('/srv/dist', '/assets/x.js')).toBe(path.resolve('/srv/dist/assets/x.js'));
+  });
+
+  it('answers 404 with a hint when the dashboard is not built', async () => {
+    const res = await fetch(`${missing.url}/`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('npm run build -w web');
+  });
+});
