@@ -67,7 +67,7 @@ export interface Prediction {
 }
 
 export type RetrainState =
-  | 'QUEUED' | 'SNAPSHOTTING' | 'TRAINING' | 'REGISTERING' | 'EVALUATING' | 'PROMOTED' | 'REJECTED' | 'FAILED';
+  | 'QUEUED' | 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING' | 'PROMOTED' | 'REJECTED' | 'FAILED';
 
 export interface RetrainJob {
   id: string;

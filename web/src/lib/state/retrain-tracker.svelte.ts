@@ -1,7 +1,7 @@
 import type { RetrainJob, RetrainState } from '../graphql/types.js';
 
 /** The steps a retrain goes through, in order; the last is one of the three outcomes. */
-export const RETRAIN_STEPS = ['QUEUED', 'SNAPSHOTTING', 'TRAINING', 'REGISTERING', 'EVALUATING'] as const;
+export const RETRAIN_STEPS = ['QUEUED', 'SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] as const;
 export const FINAL_STATES: readonly RetrainState[] = ['PROMOTED', 'REJECTED', 'FAILED'];
 
 export function isFinished(state: RetrainState): boolean {

@@ -90,7 +90,8 @@ describe('retrain progress', () => {
     expect(retrainProgress(job({ state: 'QUEUED' }))).toBe(0);
     expect(retrainProgress(job({ state: 'SNAPSHOTTING', progress: 0.01 }))).toBe(0.2);
     expect(retrainProgress(job({ state: 'TRAINING', progress: 0.55 }))).toBe(0.55);
-    expect(retrainProgress(job({ state: 'EVALUATING', progress: 0.3 }))).toBe(0.8);
+    expect(retrainProgress(job({ state: 'EVALUATING', progress: 0.3 }))).toBe(0.6);
+    expect(retrainProgress(job({ state: 'REGISTERING', progress: 0.3 }))).toBe(0.8);
     for (const state of ['PROMOTED', 'REJECTED', 'FAILED'] as const) {
       expect(retrainProgress(job({ state, progress: 0.2 }))).toBe(1);
       expect(isFinished(state)).toBe(true);
