@@ -1,17 +1,8 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { configOrExit, stopOnSignals } from './process-lifecycle.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = configOrExit();
 const logger = createLogger(config);
 const app = await buildApp(config, logger);
 const port = await app.start();
@@ -33,18 +24,4 @@ app.modelsReady.then(
   (error: unknown) => logger.error({ err: error }, 'a model could not be brought up; /readyz stays 503'),
 );
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(app, logger);

@@ -34,7 +34,6 @@ import { PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput, startTestApp, type TestApp
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const GRAFANA = path.join(MONITORING_DIR, 'grafana');
-const PROVISIONING = path.join(GRAFANA, 'provisioning');
 const DATASOURCE_UID = 'relearn-prometheus';
 const DASHBOARD_UID = 'relearn-overview';
 const WEBHOOK_TOKEN = 'monitoring-webhook-token-0123456789';

@@ -276,7 +276,7 @@ export class MlflowRegistry implements ModelRegistry {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw this.unreachable(call, url, error);
+      throw this.unreachable(call, error);
     }
   }
 
@@ -286,11 +286,11 @@ export class MlflowRegistry implements ModelRegistry {
       return await body();
     } catch (error) {
       if (error instanceof SyntaxError) throw new RegistryError(call, null, 'BAD_RESPONSE', `${url} did not answer JSON`, { cause: error });
-      throw this.unreachable(call, url, error);
+      throw this.unreachable(call, error);
     }
   }
 
-  private unreachable(call: string, url: string, error: unknown): RegistryUnavailableError {
+  private unreachable(call: string, error: unknown): RegistryUnavailableError {
     const err = error as Error & { cause?: { code?: string; message?: string } };
     const reason =
       err.name === 'TimeoutError'
