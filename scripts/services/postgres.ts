@@ -7,9 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, readdir, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './background-process.js';
 
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database, e.g. postgresql://postgres@127.0.0.1:5432/postgres */
@@ -164,19 +164,6 @@ export function ensurePostgresInstalled(): Promise<string> {
   return installing;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 /** Single-quotes a value for the shell command line pg_ctl builds from -o. */
 function shellQuote(value: string): string {
