@@ -21,8 +21,26 @@ export default defineConfig({
         test: {
           name: 'server',
           include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts', 'scripts/**/*.test.ts', 'web/e2e/**/*.e2e.test.ts'],
+          exclude: ['server/test/reliability/**'],
           globalSetup: ['server/test/global-setup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // Faults, load and hostile input (`npm run test:reliability`): after the other tiers, one
+        // file at a time, so a fault test owns the machine's two cores while it measures.
+        extends: false,
+        resolve: {
+          alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+        },
+        test: {
+          name: 'reliability',
+          include: ['server/test/reliability/**/*.test.ts'],
+          globalSetup: ['server/test/global-setup.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 300_000,
           hookTimeout: 180_000,
         },
       },

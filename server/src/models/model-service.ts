@@ -112,6 +112,30 @@ export class ModelService {
     return rows.length;
   }
 
+  /**
+   * Learns every committed feedback of `model` this process has not learned yet, whatever
+   * announcements were missed (a lost NOTIFY, a reconnect). Returns how many rows it learned.
+   */
+  async catchUp(model: string): Promise<number> {
+    const live = this.live.get(model);
+    if (!live) return 0;
+    return this.learnCommitted(model, live.replayedThroughFeedbackId + 1, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Brings this process back in line with the database after events may have been missed:
+   * each model serves the version that is LIVE in the database, with every committed feedback learned.
+   */
+  async resync(): Promise<void> {
+    for (const task of this.tasks.all()) {
+      const live = this.live.get(task.name);
+      if (!live) continue;
+      const row = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' });
+      if (row && row.version !== live.version) await this.load(task.name);
+      else await this.catchUp(task.name);
+    }
+  }
+
   async versions(model: string): Promise<IModelVersion[]> {
     return this.orm.em.fork().find(ModelVersion, { model }, { orderBy: { version: 'desc' } });
   }
