@@ -5,7 +5,7 @@ import { Prediction } from '../predictions/prediction.entity.js';
 /**
  * A labelled outcome. Either feedback on a stored prediction (prediction set), or an outcome
  * of a prediction made elsewhere (`recordOutcomes`, prediction null). The bigserial id orders
- * feedback, which online learning replays and windows count back from.
+ * feedback for windows; which rows a model has learned is decided by `xid` (see learning-cursor.ts).
  */
 export const Feedback = defineEntity({
   name: 'Feedback',
@@ -22,7 +22,10 @@ export const Feedback = defineEntity({
     idempotencyKey: p.string().length(200).nullable().unique(),
     source: p.enum(['feedback', 'outcome'] as const).default('feedback'),
     createdAt: p.datetime().defaultRaw('now()'),
+    // The transaction that wrote the row: what online learning and datasets use as their cursor
+    // (feedback/learning-cursor.ts), since ids do not commit in order.
+    xid: p.string().columnType('xid8').defaultRaw('pg_current_xact_id()').lazy(),
   },
-  indexes: [{ properties: ['model', 'id'] }, { properties: ['model', 'createdAt'] }],
+  indexes: [{ properties: ['model', 'id'] }, { properties: ['model', 'createdAt'] }, { properties: ['model', 'xid'] }],
 });
 export type IFeedback = InferEntity<typeof Feedback>;

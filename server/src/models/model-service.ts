@@ -1,6 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
 import type { EventBus } from '../events/event-bus.js';
+import {
+  cursorOf,
+  parseSnapshot,
+  readUnseenFeedback,
+  seenBy,
+  visibleIn,
+  type FeedbackCursor,
+  type Snapshot,
+} from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import type { Orm } from '../database/orm.js';
@@ -14,20 +22,49 @@ export interface LiveModel {
   readonly versionId: number;
   readonly version: number;
   readonly model: NaiveBayesModel;
-  /** The version was trained on feedback up to this id. */
+  /** The highest feedback id in the version's training data (for people). */
   readonly trainedThroughFeedbackId: number;
-  /**
-   * Feedback up to this id was replayed when the model was loaded; later feedback is learned as
-   * it commits (in whatever order concurrent commits finish), each row once.
-   */
-  readonly replayedThroughFeedbackId: number;
+  /** Which feedback the version's training data covered: everything else is learned online. */
+  readonly trainedCursor: FeedbackCursor;
 }
+
+/** A committed feedback row, as online learning identifies it. */
+export interface CommittedFeedback {
+  id: number;
+  /** The transaction that wrote it (feedback.xid). */
+  xid: bigint;
+}
+
+/**
+ * What a live model has learned, exactly: every feedback visible in `seen`, plus the rows in
+ * `beyond` (learned as they committed, or read after `seen` was taken). A row is learned when it
+ * is in neither, and then put in `beyond`; a catch-up moves `seen` forward and drops from `beyond`
+ * what the new snapshot covers. So each committed row is learned once, whatever order commits,
+ * announcements and reads happen in.
+ */
+interface Learning {
+  readonly live: LiveModel;
+  seen: FeedbackCursor;
+  seenSnapshot: Snapshot | null;
+  readonly beyond: Map<number, bigint>;
+  /** The catch-up in flight, and whether another was asked for meanwhile (they coalesce). */
+  running: Promise<number> | null;
+  again: boolean;
+}
+
+/** Feedback rows read per page by a replay or catch-up: bounds its memory, not its reach. */
+const REPLAY_PAGE_ROWS = 5000;
+
+/** Rows learned past the last snapshot after which a catch-up is started to move it forward. */
+const BEYOND_CATCH_UP_ROWS = 500;
 
 export interface NewModelVersion {
   artifact: unknown;
   trainingMetrics: IModelVersion['trainingMetrics'];
   datasetVersionId?: number | null;
   trainedThroughFeedbackId: number;
+  /** The snapshot the training data's feedback was read through (see learning-cursor.ts). */
+  trainedFeedbackSnapshot?: string | null;
   retrainJobId?: string | null;
   evaluation?: PromotionEvaluation | null;
   registry?: { runId: string; runUrl: string | null; version: string; versionUrl: string | null };
@@ -43,7 +80,9 @@ export class NotFoundError extends Error {
 const VERSION_CACHE_MS = 1000;
 
 export class ModelService {
-  private readonly live = new Map<string, LiveModel>();
+  private readonly learning = new Map<string, Learning>();
+  /** Loads of one model run one after another, so the last activation is the one served. */
+  private readonly loads = new Map<string, Promise<unknown>>();
   private readonly versionCache = new Map<number, { value: Promise<IModelVersion | null>; at: number }>();
 
   constructor(
@@ -81,45 +120,53 @@ export class ModelService {
 
   /** True when every task has a live model in memory. */
   get ready(): boolean {
-    return this.tasks.all().every((t) => this.live.has(t.name));
+    return this.tasks.all().every((t) => this.learning.has(t.name));
   }
 
   getLive(model: string): LiveModel | undefined {
-    return this.live.get(model);
+    return this.learning.get(model)?.live;
   }
 
-  /** Online learning: applies one feedback committed by this process to the live model. */
-  learn(model: string, feedbackId: number, input: TaskInput, label: string): void {
-    const live = this.live.get(model);
-    if (!live || !this.learnsOnline(live.task) || feedbackId <= live.replayedThroughFeedbackId) return;
-    live.model.learn(live.task.encode(input), label);
-  }
-
-  /**
-   * Online learning from feedback other processes committed (ids `from`..`to`): read back from
-   * PostgreSQL, since events carry ids, not inputs.
-   */
-  async learnCommitted(model: string, from: number, to: number): Promise<number> {
-    const live = this.live.get(model);
-    if (!live || !this.learnsOnline(live.task) || to <= live.replayedThroughFeedbackId) return 0;
-    const { rows } = await sql<{ actual: string; input: TaskInput }>`
-      select f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
-      where f.model = ${model} and f.id between ${Math.max(from, live.replayedThroughFeedbackId + 1)} and ${to}
-      order by f.id`.execute(this.orm.em.getKysely());
-    // The live model may have been swapped while reading: those rows are in the new one's replay.
-    if (this.live.get(model) !== live) return 0;
-    for (const r of rows) live.model.learn(live.task.encode(r.input), r.actual);
-    return rows.length;
+  /** Online learning: applies one feedback this process just committed to the live model (once). */
+  learn(model: string, row: CommittedFeedback, input: TaskInput, label: string): void {
+    const state = this.learning.get(model);
+    if (!state || !this.learnsOnline(state.live.task)) return;
+    if (state.beyond.has(row.id) || seenBy(state.seen, row, state.seenSnapshot ?? undefined)) return;
+    state.live.model.learn(state.live.task.encode(input), label);
+    state.beyond.set(row.id, row.xid);
+    // A catch-up moves `seen` past these rows and forgets them: keeps `beyond` small in a process
+    // that hears of no other process's commits.
+    if (state.beyond.size >= BEYOND_CATCH_UP_ROWS && !state.running) {
+      this.catchUp(model).catch((error: unknown) => this.logger.warn({ err: error, model }, 'online learning catch-up failed'));
+    }
   }
 
   /**
-   * Learns every committed feedback of `model` this process has not learned yet, whatever
-   * announcements were missed (a lost NOTIFY, a reconnect). Returns how many rows it learned.
+   * Learns every committed feedback of `model` the live model has not learned, whoever committed
+   * it and whatever announcements were missed (another process's commit, a lost NOTIFY, a
+   * reconnect). Calls while one runs coalesce into one more run. Returns how many rows it learned.
    */
-  async catchUp(model: string): Promise<number> {
-    const live = this.live.get(model);
-    if (!live) return 0;
-    return this.learnCommitted(model, live.replayedThroughFeedbackId + 1, Number.MAX_SAFE_INTEGER);
+  catchUp(model: string): Promise<number> {
+    const state = this.learning.get(model);
+    if (!state || !this.learnsOnline(state.live.task)) return Promise.resolve(0);
+    if (state.running) {
+      state.again = true;
+      return state.running;
+    }
+    const run = (async () => {
+      let learned = 0;
+      do {
+        state.again = false;
+        learned += await this.readAndLearn(state);
+      } while (state.again && this.learning.get(model) === state);
+      return learned;
+    })();
+    state.running = run;
+    const clear = () => {
+      if (state.running === run) state.running = null;
+    };
+    run.then(clear, clear);
+    return run;
   }
 
   /**
@@ -128,12 +175,39 @@ export class ModelService {
    */
   async resync(): Promise<void> {
     for (const task of this.tasks.all()) {
-      const live = this.live.get(task.name);
+      const live = this.getLive(task.name);
       if (!live) continue;
       const row = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' });
       if (row && row.version !== live.version) await this.load(task.name);
       else await this.catchUp(task.name);
     }
+  }
+
+  /** One pass of a catch-up or replay: pages through the rows `state` has not seen, in id order. */
+  private async readAndLearn(state: Learning): Promise<number> {
+    const { live } = state;
+    const db = this.orm.em.getKysely();
+    let learned = 0;
+    let first: string | null = null;
+    for (let afterId = 0; ; ) {
+      const page = await readUnseenFeedback(db, live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS });
+      first ??= page.snapshot;
+      for (const r of page.rows) {
+        if (state.beyond.has(r.id)) continue;
+        live.model.learn(live.task.encode(r.input), r.label);
+        state.beyond.set(r.id, r.xid);
+        learned++;
+      }
+      if (page.rows.length < REPLAY_PAGE_ROWS) break;
+      afterId = page.rows.at(-1)!.id;
+    }
+    // Every unseen row visible in the first page's snapshot was in some page (later pages see
+    // more, never less), so that snapshot now covers them; rows past it stay in `beyond`.
+    const snapshot = parseSnapshot(first!);
+    state.seen = { kind: 'snapshot', snapshot: first! };
+    state.seenSnapshot = snapshot;
+    for (const [id, xid] of state.beyond) if (visibleIn(snapshot, xid)) state.beyond.delete(id);
+    return learned;
   }
 
   async versions(model: string): Promise<IModelVersion[]> {
@@ -180,6 +254,7 @@ export class ModelService {
         trainingMetrics: trained.trainingMetrics,
         datasetVersion: trained.datasetVersionId ?? null,
         trainedThroughFeedbackId: trained.trainedThroughFeedbackId,
+        trainedFeedbackSnapshot: trained.trainedFeedbackSnapshot ?? null,
         retrainJobId: trained.retrainJobId ?? null,
         evaluation: trained.evaluation ?? null,
         registryRunId: trained.registry?.runId ?? null,
@@ -230,35 +305,46 @@ export class ModelService {
     return activated;
   }
 
-  /** Loads the LIVE version's artifact and replays the feedback it has not seen. */
-  async load(model: string): Promise<LiveModel> {
+  /**
+   * Loads the LIVE version's artifact and replays the feedback it has not seen, then swaps it in.
+   * Feedback committed during the replay went to the previous model: a catch-up after the swap
+   * teaches it to the new one.
+   */
+  load(model: string): Promise<LiveModel> {
+    const previous = this.loads.get(model) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.loadNow(model));
+    this.loads.set(model, next);
+    const clear = () => {
+      if (this.loads.get(model) === next) this.loads.delete(model);
+    };
+    next.then(clear, clear);
+    return next;
+  }
+
+  private async loadNow(model: string): Promise<LiveModel> {
     const task = this.tasks.get(model);
     if (!task) throw new NotFoundError(`unknown model ${model}`);
     const em = this.orm.em.fork();
     const row = await em.findOne(ModelVersion, { model, status: 'LIVE' }, { populate: ['artifact'] });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
-    const nb = NaiveBayesModel.fromJSON(row.artifact);
-    let live: LiveModel = {
+    const trainedCursor = cursorOf({ snapshot: row.trainedFeedbackSnapshot, throughId: row.trainedThroughFeedbackId });
+    const live: LiveModel = {
       task,
       versionId: row.id,
       version: row.version,
-      model: nb,
+      model: NaiveBayesModel.fromJSON(row.artifact),
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
-      replayedThroughFeedbackId: row.trainedThroughFeedbackId,
+      trainedCursor,
     };
+    const state: Learning = { live, seen: trainedCursor, seenSnapshot: null, beyond: new Map(), running: null, again: false };
+    if (trainedCursor.kind === 'snapshot') state.seenSnapshot = parseSnapshot(trainedCursor.snapshot);
     if (this.learnsOnline(task)) {
-      const rows = await sql<{ id: string; actual: string; input: TaskInput }>`
-        select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
-        where f.model = ${model} and f.id > ${row.trainedThroughFeedbackId} order by f.id`.execute(em.getKysely());
-      for (const r of rows.rows) nb.learn(task.encode(r.input), r.actual);
-      const last = rows.rows.at(-1);
-      if (last) {
-        live = { ...live, replayedThroughFeedbackId: Number(last.id) };
-        this.logger.info({ model, version: row.version, replayed: rows.rows.length }, 'replayed feedback into the live model');
-      }
+      const replayed = await this.readAndLearn(state);
+      if (replayed > 0) this.logger.info({ model, version: row.version, replayed }, 'replayed feedback into the live model');
     }
-    this.live.set(model, live);
+    this.learning.set(model, state);
     this.versionCache.clear();
+    if (this.learnsOnline(task)) await this.catchUp(model);
     this.events.publish('modelActivated', { model, version: row.version });
     return live;
   }

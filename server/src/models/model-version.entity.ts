@@ -29,8 +29,14 @@ export const ModelVersion = defineEntity({
     datasetVersion: () => p.manyToOne(DatasetVersion).nullable(),
     /** Challenger and champion on the same held-out rows, and the gate's verdict. */
     evaluation: p.json<PromotionEvaluation>().nullable(),
-    /** Feedback rows with an id up to this one were part of the training data; later ones are replayed online. */
+    /** The highest feedback id in the training data (for people; the cursor is the snapshot below). */
     trainedThroughFeedbackId: p.bigint('number').default(0),
+    /**
+     * The snapshot (pg_snapshot text) the training data's feedback was read through: rows not
+     * visible in it are replayed online (feedback/learning-cursor.ts). Null for versions trained
+     * before snapshots were recorded, whose cursor is trainedThroughFeedbackId.
+     */
+    trainedFeedbackSnapshot: p.text().nullable(),
     /** The retrain job that produced this version (null for bootstrap): a retried job reuses its version. */
     retrainJobId: p.uuid().nullable().unique(),
     /** Where the model registry (MLflow, or the embedded one) keeps this version's run and version. */

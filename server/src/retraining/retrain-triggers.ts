@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
+import { countUnseenFeedback } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import { wilsonInterval } from '../ml/metrics.js';
@@ -65,9 +65,7 @@ export class RetrainTriggers {
           `(95% upper bound ${bound.high.toFixed(3)}) is below ${policy.minAccuracy}`,
       });
     }
-    const { rows: counted } = await sql<{ n: string }>`
-      select count(*) as n from feedback where model = ${model} and prediction_id is not null and id > ${live.trainedThroughFeedbackId}`.execute(db);
-    const fresh = Number(counted[0]!.n);
+    const fresh = await countUnseenFeedback(db, model, live.trainedCursor);
     if (fresh >= policy.afterFeedback) {
       reasons.push({
         kind: 'feedback-count',

@@ -23,7 +23,7 @@ export class DatasetStore {
   async save(
     model: string,
     dataset: Omit<PreparedDataset, 'jsonl'> & { jsonl: string | Uint8Array },
-    context: { parent: IDatasetVersion | null; feedbackThrough: number; holdoutFraction: number },
+    context: { parent: IDatasetVersion | null; feedbackThrough: number; feedbackSnapshot: string | null; holdoutFraction: number },
   ): Promise<IDatasetVersion> {
     const em = this.orm.em.fork();
     const existing = await em.findOne(DatasetVersion, { model, contentHash: dataset.contentHash });
@@ -35,6 +35,7 @@ export class DatasetStore {
       parent: context.parent?.version ?? null,
       ...counts,
       feedbackThrough: context.feedbackThrough,
+      ...(context.feedbackSnapshot ? { feedbackSnapshot: context.feedbackSnapshot } : {}),
       codeVersion: CODE_VERSION,
       createdAt: new Date().toISOString(),
       files,

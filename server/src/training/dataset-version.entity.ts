@@ -9,8 +9,13 @@ export interface DatasetManifest {
   holdoutRows: number;
   sources: string[];
   feedbackIdRange: [number, number] | null;
-  /** Every feedback with an id up to this one was considered (kept or dropped) for this version. */
+  /** The highest feedback id considered (kept or dropped) for this version. */
   feedbackThrough: number;
+  /**
+   * Every feedback visible in this PostgreSQL snapshot was considered (this version's rows and its
+   * parents'); absent in versions made before snapshots were recorded (then: ids up to feedbackThrough).
+   */
+  feedbackSnapshot?: string;
   droppedRows: number;
   /** Why rows were dropped, by reason (invalid, outlier, duplicate, window). */
   dropped?: Record<string, number>;

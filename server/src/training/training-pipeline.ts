@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
+import { cursorOf, readUnseenFeedback, type FeedbackCursor } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import type { ClassificationReport } from '../metrics/classification-report.js';
 import { ModelVersion, type IModelVersion, type PromotionEvaluation } from '../models/model-version.entity.js';
@@ -86,9 +86,13 @@ export class TrainingPipeline {
     await step('SNAPSHOTTING', 0.05); // (already SNAPSHOTTING for jobs; this moves the bar)
     const champion = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' }, { populate: ['artifact', 'datasetVersion'] });
     const parent = champion?.datasetVersion ?? (await this.datasets.latest(task.name));
-    const feedbackFrom = parent?.manifest.feedbackThrough ?? 0;
-    const feedback = parent ? await this.labelledFeedback(task.name, feedbackFrom) : [];
-    const feedbackThrough = feedback.at(-1)?.id ?? feedbackFrom;
+    // Bootstrap datasets hold no feedback: their versions replay all of it (an id cursor through 0).
+    const read = parent
+      ? await this.labelledFeedback(task.name, cursorOf({ snapshot: parent.manifest.feedbackSnapshot, throughId: parent.manifest.feedbackThrough }))
+      : null;
+    const feedback = read?.rows ?? [];
+    const feedbackSnapshot = read?.snapshot ?? null;
+    const feedbackThrough = feedback.reduce((max, f) => Math.max(max, f.id), parent?.manifest.feedbackThrough ?? 0);
     let dataset: IDatasetVersion | null = null;
     const bootstrap = !parent;
     const fitted: FittedModel = await trainInWorker(
@@ -110,6 +114,7 @@ export class TrainingPipeline {
           dataset = await this.datasets.save(task.name, summary, {
             parent,
             feedbackThrough,
+            feedbackSnapshot,
             holdoutFraction: task.definition.dataset.holdoutFraction,
           });
           await this.orm.em.fork().nativeUpdate(TrainingRun, { id: runId }, { datasetVersionId: dataset.id });
@@ -164,6 +169,7 @@ export class TrainingPipeline {
         trainingMetrics: fitted.challenger.holdout,
         datasetVersionId: ds.id,
         trainedThroughFeedbackId: feedbackThrough,
+        trainedFeedbackSnapshot: feedbackSnapshot,
         retrainJobId: request.retrainJobId ?? null,
         firstVersionOnly: bootstrap,
         evaluation,
@@ -192,12 +198,13 @@ export class TrainingPipeline {
     return { state: 'PROMOTED', version: version.version, message: summary };
   }
 
-  /** Feedback on stored predictions after `afterId`, oldest first, with the inputs it labels. */
-  private async labelledFeedback(model: string, afterId: number) {
-    const { rows } = await sql<{ id: string; actual: string; input: TaskInput }>`
-      select f.id, f.actual, p.input from feedback f join prediction p on p.id = f.prediction_id
-      where f.model = ${model} and f.id > ${afterId} order by f.id`.execute(this.orm.em.getKysely());
-    return rows.map((r) => ({ id: Number(r.id), input: r.input, label: r.actual }));
+  /**
+   * Feedback on stored predictions that `cursor` does not cover, oldest first, with the inputs it
+   * labels, read through one snapshot (in one statement), which becomes the new dataset's cursor.
+   */
+  private async labelledFeedback(model: string, cursor: FeedbackCursor) {
+    const { rows, snapshot } = await readUnseenFeedback(this.orm.em.getKysely(), model, cursor, { afterId: 0, limit: 2 ** 31 - 1 });
+    return { snapshot, rows: rows.map((r) => ({ id: r.id, input: r.input, label: r.label })) };
   }
 }
 
