@@ -36,6 +36,7 @@ export interface PgClient {
   connect(): Promise<unknown>;
   query<R = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 interface PgModule {
   Client: new (config: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient;
@@ -66,6 +67,9 @@ export async function connectPg(url: string): Promise<PgClient> {
   const pg = await loadPg();
   if (!pg) throw new Error('The `pg` package is not installed (it comes with @mikro-orm/postgresql): run `npm ci`.');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  // A server that goes away while the client idles emits 'error'; unheard, it kills the process.
+  // The next query fails on its own.
+  client.on('error', () => undefined);
   await client.connect();
   return client;
 }
@@ -183,6 +187,7 @@ async function waitUntilAccepting(binDir: string, url: string, port: number, dat
   while (Date.now() < deadline) {
     if (pg) {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+      client.on('error', () => undefined); // reported by connect()/query() below
       try {
         await client.connect();
         await client.query('select 1');
