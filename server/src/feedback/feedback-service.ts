@@ -7,6 +7,7 @@ import { NotFoundError, type ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { RetrainTriggers } from '../retraining/retrain-triggers.js';
 import { GroupCommit } from '../shared/group-commit.js';
+import { unstorableTextReason } from '../shared/storable-text.js';
 import { InvalidInputError, type Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 
@@ -244,9 +245,10 @@ function checkLabel(task: Task, label: string, field: string): string {
 }
 
 function checkIdempotencyKey(key: string | null | undefined, field = 'idempotencyKey'): void {
-  if (key !== undefined && key !== null && (key.length === 0 || key.length > 200)) {
-    throw new InvalidInputError([{ field, reason: 'must be 1 to 200 characters' }]);
-  }
+  if (key === undefined || key === null) return;
+  if (key.length === 0 || key.length > 200) throw new InvalidInputError([{ field, reason: 'must be 1 to 200 characters' }]);
+  const unstorable = unstorableTextReason(key);
+  if (unstorable !== null) throw new InvalidInputError([{ field, reason: unstorable }]);
 }
 
 /** "Incorrect" names the actual label only when there is exactly one other label. */

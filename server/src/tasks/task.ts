@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EncodedExample, NaiveBayesSpec } from '../ml/naive-bayes.js';
 import { tokenize } from '../ml/text.js';
+import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition, TaskDefinition } from './task-definition.js';
 
 export type TaskInput = Record<string, number | string>;
@@ -18,6 +19,12 @@ export class InvalidInputError extends Error {
   }
 }
 
+/** Inputs are stored (jsonb) before anyone learns from them: refuse what PostgreSQL cannot hold. */
+function storable(value: string, ctx: z.RefinementCtx): void {
+  const reason = unstorableTextReason(value);
+  if (reason !== null) ctx.addIssue({ code: 'custom', message: reason });
+}
+
 function featureValidator(f: FeatureDefinition): z.ZodType<number | string> {
   switch (f.type) {
     case 'float':
@@ -31,12 +38,14 @@ function featureValidator(f: FeatureDefinition): z.ZodType<number | string> {
     case 'category':
       return z
         .string({ error: 'must be a string' })
+        .superRefine(storable)
         .trim()
         .min(1, 'must not be empty')
         .max(f.maxLength, `must be at most ${f.maxLength} characters`);
     case 'text':
       return z
         .string({ error: 'must be a string' })
+        .superRefine(storable)
         .refine((s) => s.trim().length > 0, 'must not be empty')
         .refine((s) => s.length <= f.maxLength, `must be at most ${f.maxLength} characters`);
   }
