@@ -7,7 +7,7 @@ import { reportFromConfusion, type ClassificationReport } from './classification
 
 /** Which feedback the live metrics count. Lifetime when empty. */
 export interface MetricsWindow {
-  /** The most recent N feedback. */
+  /** The most recent N feedback (predictions are then counted from the oldest one they label). */
   lastFeedback?: number | null;
   /** Feedback of the last N seconds. */
   lastSeconds?: number | null;
@@ -17,6 +17,8 @@ export interface LiveMetrics extends ClassificationReport {
   model: string;
   predictionCount: number;
   feedbackCount: number;
+  /** Feedback on predictions Relearn served (outcomes recorded for predictions made elsewhere excluded). */
+  labelledPredictionCount: number;
   /** Internal id of the version these figures are restricted to, if any. */
   modelVersionId: number | null;
 }
@@ -52,19 +54,32 @@ export class MetricsService {
     const version = modelVersionId === null ? sql`` : sql`and model_version_id = ${modelVersionId}`;
     const since = window.lastSeconds ? sql`and created_at > now() - make_interval(secs => ${window.lastSeconds})` : sql``;
     const limit = window.lastFeedback ? sql`order by id desc limit ${window.lastFeedback}` : sql``;
-    const { rows } = await sql<{ tp: string; tn: string; fp: string; fn: string }>`
+    const { rows } = await sql<{ tp: string; tn: string; fp: string; fn: string; labelled: string; span_start: Date | null }>`
+      with w as (select predicted, actual, prediction_id from feedback where model = ${model} ${version} ${since} ${limit})
       select count(*) filter (where predicted = ${pos} and actual = ${pos}) as tp,
              count(*) filter (where predicted <> ${pos} and actual <> ${pos}) as tn,
              count(*) filter (where predicted = ${pos} and actual <> ${pos}) as fp,
-             count(*) filter (where predicted <> ${pos} and actual = ${pos}) as fn
-      from (select predicted, actual from feedback where model = ${model} ${version} ${since} ${limit}) f`.execute(db);
+             count(*) filter (where predicted <> ${pos} and actual = ${pos}) as fn,
+             count(*) filter (where prediction_id is not null) as labelled,
+             (select min(p.created_at) from prediction p join w on p.id = w.prediction_id) as span_start
+      from w`.execute(db);
+    const r = rows[0]!;
+    // A window of the last N feedback spans the predictions they label: count the predictions made
+    // since the oldest of those, so the labelled share compares like with like.
+    const spanStart = window.lastFeedback && r.span_start ? sql`and created_at >= ${new Date(r.span_start)}` : sql``;
     const predictionVersion = modelVersionId === null ? sql`` : sql`and model_version_id = ${modelVersionId}`;
     const { rows: p } = await sql<{ n: string }>`
-      select count(*) as n from prediction where model = ${model} ${predictionVersion} ${since}`.execute(db);
-    const r = rows[0]!;
+      select count(*) as n from prediction where model = ${model} ${predictionVersion} ${since} ${spanStart}`.execute(db);
     const confusion: Confusion = { tp: Number(r.tp), tn: Number(r.tn), fp: Number(r.fp), fn: Number(r.fn) };
     const report = reportFromConfusion(confusion);
-    return { ...report, model, predictionCount: Number(p[0]!.n), feedbackCount: report.count, modelVersionId };
+    return {
+      ...report,
+      model,
+      predictionCount: Number(p[0]!.n),
+      feedbackCount: report.count,
+      labelledPredictionCount: Number(r.labelled),
+      modelVersionId,
+    };
   }
 
   /** The last `size` feedback of one version: how many, and how many were right. */
