@@ -76,10 +76,15 @@ export class AlertService {
       if (row.retrainJobId) retrainJobId = row.retrainJobId;
       const record = toRecord(row);
       records.push(record);
-      this.events.publish('alertReceived', record);
+      this.events.publish('alertReceived', { id: record.id, model: record.model ?? null });
       this.logger.info({ model, alert: base.alertName, status: alert.status, action: row.action }, `alert: ${row.message}`);
     }
     return { alerts: records, retrainJobId };
+  }
+
+  async get(id: string): Promise<AlertRecord | null> {
+    const row = await this.orm.em.fork().findOne(AlertEvent, { id });
+    return row ? toRecord(row) : null;
   }
 
   async list(model: string, limit = 50): Promise<AlertRecord[]> {

@@ -108,7 +108,12 @@ export function registerAlertSchema(builder: Builder) {
         return new Repeater<AlertRecord>(async (push, stop) => {
           const received = services.events.subscribe('alertReceived');
           void stop.then(() => received.return?.());
-          for await (const alert of received) if (alert.model === model) await push(alert);
+          // Events carry the id only: the alert is read back from its row.
+          for await (const { id, model: of } of received) {
+            if (of !== model) continue;
+            const alert = await services.alerts.get(id).catch(() => null);
+            if (alert) await push(alert);
+          }
         });
       },
       resolve: (alert) => alert,

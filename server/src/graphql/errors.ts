@@ -30,7 +30,33 @@ export function toClientError(error: Error): GraphQLError | null {
   if (error instanceof ModelNotReadyError) {
     return new GraphQLError(error.message, { extensions: { code: 'MODEL_NOT_READY', http: { status: 503 } } });
   }
+  if (isDatabaseUnavailable(error)) {
+    return new GraphQLError('the database is unavailable; retry shortly (with the same idempotencyKey for feedback)', {
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } },
+    });
+  }
   return null;
+}
+
+/** What clients are told to wait before retrying while PostgreSQL is away (a restart takes seconds). */
+const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * SQLSTATEs and socket errors of a database that is away (restarting, failing over, unreachable),
+ * not of a bad statement: 08xxx connection exceptions, 57P01-57P03 shutdown / crash / cannot
+ * connect now, 53300 too many connections.
+ */
+const UNAVAILABLE_CODES = /^(08...|57P0[123]|53300|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/;
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/** True when `error` (or what it wraps) says the database cannot be reached right now. */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) return true;
+  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return isDatabaseUnavailable(error.cause, depth + 1);
 }
 
 /** The error a resolver threw, under the GraphQLError wrappers of graphql-js and the executor. */

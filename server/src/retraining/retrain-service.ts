@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../database/orm.js';
-import type { EventBus } from '../events/event-bus.js';
+import { retrainStep, type EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import type { ServingMetrics } from '../metrics/prometheus.js';
 import type { RetrainQueue } from '../queue/retrain-queue.js';
@@ -89,13 +89,18 @@ export class RetrainService {
     if (created) await this.queue.send({ retrainJobId: job.id, model }, { maxAttempts: job.maxAttempts });
     this.logger.info({ model, job: job.id, trigger: entry.kind, reason: entry.reason, debounced: !created }, 'retrain requested');
     const record = toRecord(job);
-    this.events.publish('retrainJobChanged', record);
+    this.events.publish('retrainJobChanged', retrainStep(record));
     return { job: record, created };
   }
 
   async list(model: string, limit = 20): Promise<RetrainJobRecord[]> {
     const jobs = await this.orm.em.fork().find(RetrainJob, { model }, { orderBy: { createdAt: 'desc' }, limit });
     return jobs.map(toRecord);
+  }
+
+  async get(id: string): Promise<RetrainJobRecord | null> {
+    const job = await this.orm.em.fork().findOne(RetrainJob, { id });
+    return job ? toRecord(job) : null;
   }
 
   async latest(model: string): Promise<RetrainJobRecord | null> {
@@ -169,7 +174,7 @@ export class RetrainService {
     const record = toRecord(job);
     const write = this.updates.then(async () => {
       await this.orm.em.fork().nativeUpdate(RetrainJob, { id: job.id }, { ...patch, updatedAt: job.updatedAt });
-      this.events.publish('retrainJobChanged', record);
+      this.events.publish('retrainJobChanged', retrainStep(record));
     });
     this.updates = write.catch(() => {});
     return write;

@@ -88,7 +88,14 @@ export function registerRetrainSchema(builder: Builder) {
           };
           const latest = await services.retrains.latest(model);
           if (latest) await pushNew(latest);
-          for await (const job of changes) if (job.model === model) await pushNew(job);
+          // Events carry the step only: the job is read back, and shows the step announced
+          // (a later step may already be in the row; it gets its own event).
+          for await (const { id, model: of, ...step } of changes) {
+            if (of !== model) continue;
+            // A failed read skips this step (a database blip must not end the subscription).
+            const job = await services.retrains.get(id).catch(() => null);
+            if (job) await pushNew({ ...job, ...step });
+          }
         });
       },
       resolve: (job) => job,
