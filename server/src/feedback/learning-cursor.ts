@@ -73,14 +73,16 @@ export async function readUnseenFeedback(
   db: Kysely<any>,
   model: string,
   cursor: FeedbackCursor,
-  page: { afterId: number; limit: number },
+  page: { afterId: number; limit: number; exceptIds?: readonly number[] },
 ): Promise<LabelledPage> {
+  // Rows the caller already learned past the cursor are not read again (their inputs may be large).
+  const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
   const { rows } = await sql<{ id: string; xid: string; actual: string; input: TaskInput | null; snap: string }>`
     with s as (select pg_current_snapshot()::text as snap)
     select f.id, f.xid::text as xid, f.actual, p.input, s.snap
     from s left join lateral (
       select f.id, f.xid, f.actual, f.prediction_id from feedback f
-      where f.model = ${model} and f.prediction_id is not null and f.id > ${page.afterId} and ${unseen(cursor)}
+      where f.model = ${model} and f.prediction_id is not null and f.id > ${page.afterId} and ${unseen(cursor)} ${except}
       order by f.id limit ${page.limit}
     ) f on true
     left join prediction p on p.id = f.prediction_id

@@ -190,7 +190,7 @@ export class ModelService {
     let learned = 0;
     let first: string | null = null;
     for (let afterId = 0; ; ) {
-      const page = await readUnseenFeedback(db, live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS });
+      const page = await readUnseenFeedback(db, live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS, exceptIds: [...state.beyond.keys()] });
       first ??= page.snapshot;
       for (const r of page.rows) {
         if (state.beyond.has(r.id)) continue;
