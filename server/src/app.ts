@@ -26,6 +26,15 @@ import type { BlobStore } from './storage/blob-store.js';
 import { TaskRegistry } from './tasks/task-registry.js';
 import { DatasetStore } from './training/dataset-store.js';
 import { TrainingPipeline } from './training/training-pipeline.js';
+import { remainingAtLeast, runShutdownSteps, type ShutdownStep } from './shared/shutdown.js';
+
+/**
+ * Shutdown budgets (ms) after SHUTDOWN_TIMEOUT_MS, the grace of work in flight: the HTTP server's
+ * slack past it, the floors of the other in-flight steps, and the closes of the connections.
+ */
+const STOP_BUDGETS = { httpSlack: 1_000, writes: 2_000, triggers: 500, background: 500, queue: 2_000, events: 1_000, pool: 1_500, database: 1_500 };
+/** The most app.stop() takes beyond SHUTDOWN_TIMEOUT_MS, whatever the database does: 10 s. */
+export const SHUTDOWN_MARGIN_MS = Object.values(STOP_BUDGETS).reduce((sum, ms) => sum + ms, 0);
 
 export interface AppRoles {
   /** Serve the GraphQL API (predict, feedback, …). */
@@ -63,17 +72,35 @@ export async function buildApp(
   logger: Logger = createLogger(config),
   roles: AppRoles = { api: true, trainer: config.trainer === 'in-process' },
 ): Promise<App> {
+  // What has been started so far, newest first: a failed start closes it all before rethrowing.
+  const started: ShutdownStep[] = [];
+  try {
+    return await assembleApp(config, logger, roles, (step) => started.unshift(step));
+  } catch (error) {
+    logger.error({ err: error }, 'start failed: releasing what was started');
+    await runShutdownSteps(started, logger, 'releasing a failed start').catch(() => {});
+    throw error;
+  }
+}
+
+async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRelease: (step: ShutdownStep) => void): Promise<App> {
   const tasks = await TaskRegistry.load(config.taskPaths);
   const database = await openDatabaseServer(config, logger);
-  const orm = await initORM(database.url, { poolMax: database.kind === 'embedded' ? 8 : 20 });
+  onRelease({ name: 'the embedded database', timeoutMs: STOP_BUDGETS.database, run: () => database.stop() });
+  const orm = await initORM(database.url, { poolMax: database.kind === 'embedded' ? 8 : 20, migrate: false });
+  onRelease({ name: 'the database pool', timeoutMs: STOP_BUDGETS.pool, run: () => orm.close() });
+  await orm.migrator.up();
   const blobs = await createBlobStore(config, config.dataDir);
   const registry = createModelRegistry(config, { orm, blobs });
   // Processes share events through PostgreSQL; the embedded database has one process only.
   const eventTarget = database.kind === 'postgres' ? await PostgresEventTarget.connect(database.url, logger) : null;
+  if (eventTarget) onRelease({ name: 'the event connection', timeoutMs: STOP_BUDGETS.events, run: () => eventTarget.close() });
   const events = createEventBus(eventTarget);
   const queue = new PgBossRetrainQueue(database.url, logger.child({ component: 'queue' }), {
     retryDelaySeconds: config.retrainRetryDelaySeconds,
   });
+  // Registered before start(): a start that fails half-way has already opened pg-boss's pool.
+  onRelease({ name: 'the retrain queue', timeoutMs: STOP_BUDGETS.queue, run: (ms) => queue.stop(ms - 1000) });
   await queue.start();
 
   const serving = new ServingMetrics();
@@ -104,11 +131,22 @@ export async function buildApp(
   // Feedback committed by other API processes teaches this process's live models too.
   const committed = events.subscribe('feedbackCommitted');
   const learning = (async () => {
-    for await (const { model, from, to, origin: from_ } of committed) {
+    for await (const { model, origin: from_ } of committed) {
       if (from_ === origin) continue;
-      await models.learnCommitted(model, from, to).catch((error: unknown) => logger.warn({ err: error, model }, 'could not learn feedback from another process'));
+      // Not awaited: catch-ups of a model coalesce, so a burst of announcements costs one read or two.
+      models.catchUp(model).catch((error: unknown) => logger.warn({ err: error, model }, 'could not learn feedback from another process'));
     }
   })();
+
+  // What was NOTIFYed while the LISTEN connection was down is gone: catch up from the tables (the
+  // LIVE version, committed feedback), and have every metrics subscriber refresh.
+  eventTarget?.onReconnect(async () => {
+    try {
+      await models.resync();
+    } finally {
+      for (const t of tasks.all()) metrics.changed(t.name);
+    }
+  });
 
   const yoga = roles.api
     ? createGraphQLServer({
@@ -121,12 +159,16 @@ export async function buildApp(
       })
     : null;
   const readiness = async () => {
-    let databaseOk: boolean | string = true;
-    try {
-      await sql`select 1`.execute(orm.em.getKysely());
-    } catch (error) {
-      databaseOk = (error as Error).message;
-    }
+    // Time-bound: a probe must answer even when the database does not.
+    let timer: NodeJS.Timeout | undefined;
+    const databaseOk = await Promise.race([
+      sql`select 1`.execute(orm.em.getKysely()).then(
+        () => true,
+        (error: unknown) => (logger.warn({ err: error }, 'readiness: the database does not answer'), false),
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
+    ]);
+    clearTimeout(timer);
     const checks: Record<string, boolean | string> = { database: databaseOk };
     for (const t of tasks.all()) checks[`model:${t.name}`] = models.getLive(t.name) !== undefined;
     return { ready: Object.values(checks).every((v) => v === true), checks };
@@ -167,25 +209,58 @@ export async function buildApp(
     modelsReady,
     start: () => http.listen(config.port, config.host),
     // Reverse start order; each step logged so a hung shutdown says where.
+    // Bounded whatever the database does: work in flight shares SHUTDOWN_TIMEOUT_MS, each later step
+    // keeps a floor, the closes have fixed budgets; in all at most SHUTDOWN_TIMEOUT_MS + SHUTDOWN_MARGIN_MS.
+    // Rejects (ShutdownIncompleteError) when a step failed or overran, after still trying the rest.
     async stop() {
-      logger.info('stopping: no new requests; finishing those in flight');
-      await http.close(config.shutdownTimeoutMs);
-      logger.info('stopping: committing pending writes');
-      await Promise.all([predictions.drain(), feedback.drain()]);
-      triggers.stop();
-      await triggers.drain();
-      metrics.stop();
-      await modelsStarted?.catch(() => {});
-      await workerStarted.catch(() => {});
-      logger.info('stopping: the retrain queue (a running retrain may finish first)');
-      await queue.stop();
-      await activations.return?.();
-      await committed.return?.();
-      await Promise.all([following, learning]);
-      await eventTarget?.close();
-      logger.info('stopping: closing the database');
-      await orm.close();
-      await database.stop();
+      const inFlight = Date.now() + config.shutdownTimeoutMs;
+      await runShutdownSteps(
+        [
+          {
+            name: 'no new requests; finishing those in flight',
+            timeoutMs: config.shutdownTimeoutMs + STOP_BUDGETS.httpSlack,
+            run: () => http.close(config.shutdownTimeoutMs),
+          },
+          {
+            name: 'committing pending writes',
+            timeoutMs: remainingAtLeast(STOP_BUDGETS.writes, inFlight),
+            run: () => Promise.all([predictions.drain(), feedback.drain()]),
+          },
+          {
+            name: 'retrain triggers and metrics pushes',
+            timeoutMs: remainingAtLeast(STOP_BUDGETS.triggers, inFlight),
+            run: async () => {
+              triggers.stop();
+              metrics.stop();
+              await triggers.drain();
+            },
+          },
+          {
+            name: 'model bootstrap and trainer start',
+            timeoutMs: remainingAtLeast(STOP_BUDGETS.background, inFlight),
+            run: () => Promise.all([modelsStarted?.catch(() => {}), workerStarted.catch(() => {})]),
+          },
+          {
+            name: 'the retrain queue (a running retrain may finish first)',
+            timeoutMs: remainingAtLeast(STOP_BUDGETS.queue, inFlight),
+            // pg-boss's own grace ends a second early: failing the unfinished job and closing its pool follow.
+            run: (ms) => queue.stop(ms - 1000),
+          },
+          {
+            name: 'event subscriptions and connection',
+            timeoutMs: STOP_BUDGETS.events,
+            run: async () => {
+              await activations.return?.();
+              await committed.return?.();
+              await Promise.all([following, learning]);
+              await eventTarget?.close();
+            },
+          },
+          { name: 'the database pool', timeoutMs: STOP_BUDGETS.pool, run: () => orm.close() },
+          { name: 'the embedded database', timeoutMs: STOP_BUDGETS.database, run: () => database.stop() },
+        ],
+        logger,
+      );
       logger.info('stopped');
     },
   };

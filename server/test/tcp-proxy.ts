@@ -9,6 +9,11 @@ export interface TcpProxy {
   url: string;
   /** Closes the listening port and cuts open connections: clients see the service as down. */
   down(): Promise<void>;
+  /**
+   * A partition: connections stay open and new ones are accepted, but no byte passes either way, so
+   * nothing fails fast (a client waits for its own timeouts, if it has any). up() ends it.
+   */
+  stall(): void;
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -16,18 +21,30 @@ export interface TcpProxy {
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
+  let stalled = false;
   let server: Server | null = null;
   let port = 0;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
+        if (stalled) {
+          // Accepted and then never answered.
+          sockets.add(client);
+          client.pause();
+          client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+          return;
+        }
         const upstream = connect(Number(target.port), target.hostname);
+        const pair: [Socket, Socket] = [client, upstream];
+        pairs.add(pair);
         sockets.add(client).add(upstream);
         const drop = () => {
           client.destroy();
           upstream.destroy();
           sockets.delete(client);
           sockets.delete(upstream);
+          pairs.delete(pair);
         };
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
@@ -39,6 +56,15 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
         resolve();
       });
     });
+  const stall = () => {
+    stalled = true;
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  };
   const down = async () => {
     const s = server;
     server = null;
@@ -51,7 +77,17 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     port,
     url: `${target.protocol}//127.0.0.1:${port}`,
     down,
-    up: () => (server ? Promise.resolve() : listen()),
+    stall,
+    // After a partition the stalled connections are dead to both sides: cut them, then forward again.
+    up: async () => {
+      if (stalled) {
+        stalled = false;
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+        pairs.clear();
+      }
+      if (!server) await listen();
+    },
     close: down,
   };
 }

@@ -6,6 +6,9 @@ import type { Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { MetricsService } from './metrics-service.js';
 
+/** How long a scrape waits for the quality gauges' database read before serving the last values. */
+const QUALITY_READ_TIMEOUT_MS = 2000;
+
 /**
  * Prometheus metrics. Counters count what this process did (Prometheus sums processes); the
  * quality gauges are read from PostgreSQL at scrape time so every process reports the same
@@ -46,7 +49,7 @@ export class ServingMetrics {
     });
     this.latency = new Histogram({
       name: 'relearn_predict_duration_seconds',
-      help: 'Time to validate, predict and durably store one prediction',
+      help: 'Time to validate, predict and durably store the predictions of one request (predict or predictBatch)',
       labelNames: ['model'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [this.registry],
@@ -104,30 +107,52 @@ export class ServingMetrics {
     const threshold = windowGauge('relearn_model_accuracy_threshold', "The task's minimum acceptable accuracy (retrain.minAccuracy)");
     const minSamples = windowGauge('relearn_model_min_samples', "The task's minimum sample before accuracy is judged (retrain.minSamples)");
     const lastFeedback = windowGauge('relearn_last_feedback_timestamp_seconds', 'When the model last received feedback (Unix time)');
-    // One scrape-time query fills all these gauges; prom-client collects them concurrently, so they share it.
-    let pending: Promise<void> | null = null;
-    const collectOnce = () => (pending ??= fill().finally(() => (pending = null)));
+    const readFailures = new Counter({
+      name: 'relearn_quality_read_failures_total',
+      help: 'Scrapes that served the last known quality gauges because the database did not answer in time',
+      registers: [this.registry],
+      collect: () => collectOnce(),
+    });
+    // One scrape-time read fills all these gauges; prom-client collects them concurrently, so they
+    // share it. The read is time-bound and the gauges change only when it succeeds: while the
+    // database is away a scrape answers at once with the last values (and the process metrics).
+    let reading: Promise<void> | null = null;
+    let scrape: Promise<void> | null = null;
+    const collectOnce = () => (scrape ??= boundedRead().finally(() => (scrape = null)));
+    const boundedRead = async () => {
+      // A read still in flight from an earlier scrape is waited for again, not started twice.
+      reading ??= fill().finally(() => (reading = null));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), QUALITY_READ_TIMEOUT_MS)));
+      const outcome = await Promise.race([reading.then(() => 'ok' as const, () => 'failed' as const), timeout]);
+      clearTimeout(timer);
+      if (outcome !== 'ok') readFailures.inc();
+    };
     const fill = async () => {
-      for (const g of [...Object.values(gauges), windowAccuracy, windowFeedback, lastFeedback]) g.reset();
+      type Sample = { gauge: Gauge<string>; labels: Record<string, string>; value: number };
+      const samples: Sample[] = [];
       for (const task of tasks.all()) {
         const policy = task.definition.retrain;
-        threshold.set({ model: task.name }, policy.minAccuracy);
-        minSamples.set({ model: task.name }, policy.minSamples);
+        samples.push({ gauge: threshold, labels: { model: task.name }, value: policy.minAccuracy });
+        samples.push({ gauge: minSamples, labels: { model: task.name }, value: policy.minSamples });
         const last = await metrics.lastFeedbackAt(task.name);
-        if (last) lastFeedback.set({ model: task.name }, last.getTime() / 1000);
+        if (last) samples.push({ gauge: lastFeedback, labels: { model: task.name }, value: last.getTime() / 1000 });
         const live = models.getLive(task.name);
         if (!live) continue;
         const recent = await metrics.recentWindow(task.name, live.versionId, policy.window);
-        windowFeedback.set({ model: task.name }, recent.n);
-        if (recent.n > 0) windowAccuracy.set({ model: task.name }, recent.correct / recent.n);
+        samples.push({ gauge: windowFeedback, labels: { model: task.name }, value: recent.n });
+        if (recent.n > 0) samples.push({ gauge: windowAccuracy, labels: { model: task.name }, value: recent.correct / recent.n });
         const m = await metrics.compute(task.name, {}, live.versionId);
         const labels = { model: task.name, version: String(live.version) };
         // A metric with no data is absent, never NaN.
         for (const key of Object.keys(names) as (keyof typeof names)[]) {
           const value = m[key];
-          if (value !== null) gauges[key].set(labels, value);
+          if (value !== null) samples.push({ gauge: gauges[key], labels, value });
         }
       }
+      // All read: swap in the new values at once (a version that is no longer live disappears).
+      for (const g of [...Object.values(gauges), windowAccuracy, windowFeedback, lastFeedback, threshold, minSamples]) g.reset();
+      for (const { gauge, labels, value } of samples) gauge.set(labels, value);
     };
     const gauges = Object.fromEntries(
       Object.entries(names).map(([key, [name, help]]) => [
@@ -149,9 +174,13 @@ export class ServingMetrics {
     for (const c of Object.values(this.confusion)) c.inc({ model, version: String(version) }, 0);
   }
 
-  predictionServed(p: PredictionRecord, seconds: number): void {
+  predictionServed(p: PredictionRecord): void {
     this.predictions.inc({ model: p.model, version: String(p.version), label: p.label });
-    this.latency.observe({ model: p.model }, seconds);
+  }
+
+  /** One predict or predictBatch request took `seconds` (a batch: once per model it served). */
+  predictRequestServed(model: string, seconds: number): void {
+    this.latency.observe({ model }, seconds);
   }
 
   /** `version` is the version that served the prediction; null for outcomes of unknown origin. */

@@ -17,7 +17,8 @@ export interface RetrainQueue {
   send(message: RetrainMessage, options: { maxAttempts: number }): Promise<boolean>;
   /** Starts processing jobs in this process. A handler that throws is retried. */
   work(handler: (message: RetrainMessage, attempt: number) => Promise<void>): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops, letting a running job finish for up to `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const QUEUE = 'relearn-retrain';
@@ -65,7 +66,7 @@ export class PgBossRetrainQueue implements RetrainQueue {
     );
   }
 
-  async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, timeout: 30_000 });
+  async stop(graceMs = 30_000): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: graceMs });
   }
 }
