@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
-import type { RetrainService } from '../retraining/retrain-service.js';
+import type { PendingRetrainRequest, RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import { AlertEvent, type AlertAction, type IAlertEvent } from './alert.entity.js';
 
@@ -65,14 +65,17 @@ export class AlertService {
         annotations: alert.annotations ?? {},
         startsAt: alert.startsAt ? new Date(alert.startsAt) : null,
       };
-      // Decided and recorded in one transaction, so the next delivery sees this one's decision.
-      const row = await this.orm.em.fork().transactional(async (tx) => {
+      // Decided, recorded and the retrain job written in one transaction on one connection, so
+      // the next delivery sees this one's decision and job (one retrain per incident), and
+      // nothing inside waits for another connection (a deadlock on the embedded database).
+      const { row, retrain } = await this.orm.em.fork().transactional(async (tx) => {
         if (model) await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:alert:${model}`]);
-        const decided = await this.decide(tx, base, alert.status);
+        const { retrain, ...decided } = await this.decide(tx, base, alert.status);
         const created = tx.create(AlertEvent, { ...base, ...decided });
         await tx.flush();
-        return created;
+        return { row: created, retrain };
       });
+      if (retrain) await this.retrains.announce(retrain);
       if (row.retrainJobId) retrainJobId = row.retrainJobId;
       const record = toRecord(row);
       records.push(record);
@@ -96,7 +99,7 @@ export class AlertService {
     tx: EntityManager,
     alert: { model: string | null; fingerprint: string; labels: Record<string, string>; alertName: string | null },
     status: 'firing' | 'resolved',
-  ): Promise<{ action: AlertAction; message: string; retrainJobId: string | null }> {
+  ): Promise<{ action: AlertAction; message: string; retrainJobId: string | null; retrain?: PendingRetrainRequest }> {
     if (status === 'resolved') return { action: 'resolved', message: 'resolved: nothing to do', retrainJobId: null };
     if (alert.labels.action !== 'retrain') {
       return { action: 'ignored', message: 'firing, but not labelled action=retrain: recorded only', retrainJobId: null };
@@ -122,8 +125,9 @@ export class AlertService {
         };
       }
       const reason = `alert ${alert.alertName ?? alert.fingerprint} firing`;
-      const { job } = await this.retrains.request(model, { kind: 'alert', reason });
-      return { action: 'retrain-requested' as const, message: `retrain requested (job ${job.id})`, retrainJobId: job.id };
+      const retrain = await this.retrains.requestWithin(tx, model, { kind: 'alert', reason });
+      const { job } = retrain;
+      return { action: 'retrain-requested' as const, message: `retrain requested (job ${job.id})`, retrainJobId: job.id, retrain };
     }
   }
 }

@@ -242,7 +242,7 @@ class WireConnection {
   cycleDone = true;
   /** ...and its status was idle (not in a transaction). */
   idle = true;
-  private input = Buffer.alloc(0);
+  private input: Buffer = Buffer.alloc(0);
   private pending: Buffer[] = [];
   private started = false;
   private readonly output = new ReadyForQueryScanner();

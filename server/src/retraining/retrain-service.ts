@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../database/orm.js';
 import { retrainStep, type EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +11,13 @@ import { RetrainJob, isFinished, type IRetrainJob, type RetrainState, type Retra
 
 /** Triggers this soon after a job was asked for join it even once it runs. */
 const DEBOUNCE_SECONDS = 10;
+
+/** A retrain request written in a transaction that has not been announced yet. */
+export interface PendingRetrainRequest {
+  job: IRetrainJob;
+  created: boolean;
+  entry: RetrainTrigger;
+}
 
 /** A retrain job as published to subscribers and other processes. */
 export type RetrainJobRecord = Omit<IRetrainJob, 'createdAt' | 'startedAt' | 'finishedAt' | 'updatedAt'> & {
@@ -54,40 +62,53 @@ export class RetrainService {
    * it (debounced) and that job is returned.
    */
   async request(model: string, trigger: Omit<RetrainTrigger, 'at'>): Promise<{ job: RetrainJobRecord; created: boolean }> {
+    const pending = await this.orm.em.fork().transactional((tx) => this.requestWithin(tx, model, trigger));
+    return this.announce(pending);
+  }
+
+  /**
+   * The request's rows, written on the caller's transaction `tx` (the model's retrain lock is
+   * held until it commits): a decision and the job it asks for commit together, and nothing
+   * waits on a second connection meanwhile — which would deadlock the embedded database's
+   * single backend. Call `announce` once `tx` has committed.
+   */
+  async requestWithin(tx: EntityManager, model: string, trigger: Omit<RetrainTrigger, 'at'>): Promise<PendingRetrainRequest> {
     const task = this.tasks.get(model);
     if (!task) throw new Error(`unknown model ${model}`);
-    const em = this.orm.em.fork();
     const entry: RetrainTrigger = { ...trigger, reason: trigger.reason.slice(0, 1000), at: new Date().toISOString() };
-    const { job, created } = await em.transactional(async (tx) => {
-      await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:retrain:${model}`]);
-      // Join the job that is still waiting, or one already running but asked for only moments
-      // ago: a burst of triggers (several alerts, several API processes) is one retrain.
-      const recent = new Date(Date.now() - DEBOUNCE_SECONDS * 1000);
-      const waiting =
-        (await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } })) ??
-        (await tx.findOne(
-          RetrainJob,
-          { model, createdAt: { $gt: recent }, state: { $in: ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] } },
-          { orderBy: { createdAt: 'desc' } },
-        ));
-      if (waiting) {
-        waiting.triggers = [...waiting.triggers, entry].slice(-50);
-        return { job: waiting, created: false };
-      }
-      const fresh = tx.create(RetrainJob, {
-        id: randomUUID(),
-        model,
-        state: 'QUEUED',
-        triggers: [entry],
-        progress: 0,
-        attempts: 0,
-        maxAttempts: task.definition.retrain.maxAttempts,
-      });
-      return { job: fresh, created: true };
+    await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:retrain:${model}`]);
+    // Join the job that is still waiting, or one already running but asked for only moments
+    // ago: a burst of triggers (several alerts, several API processes) is one retrain.
+    const recent = new Date(Date.now() - DEBOUNCE_SECONDS * 1000);
+    const waiting =
+      (await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } })) ??
+      (await tx.findOne(
+        RetrainJob,
+        { model, createdAt: { $gt: recent }, state: { $in: ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] } },
+        { orderBy: { createdAt: 'desc' } },
+      ));
+    if (waiting) {
+      waiting.triggers = [...waiting.triggers, entry].slice(-50);
+      return { job: waiting, created: false, entry };
+    }
+    const fresh = tx.create(RetrainJob, {
+      id: randomUUID(),
+      model,
+      state: 'QUEUED',
+      triggers: [entry],
+      progress: 0,
+      attempts: 0,
+      maxAttempts: task.definition.retrain.maxAttempts,
     });
-    // The queue is told after the job row is committed, so a worker always finds the row.
-    if (created) await this.queue.send({ retrainJobId: job.id, model }, { maxAttempts: job.maxAttempts });
-    this.logger.info({ model, job: job.id, trigger: entry.kind, reason: entry.reason, debounced: !created }, 'retrain requested');
+    return { job: fresh, created: true, entry };
+  }
+
+  /** After the request's transaction committed: tells the queue and subscribers. */
+  async announce({ job, created, entry }: PendingRetrainRequest): Promise<{ job: RetrainJobRecord; created: boolean }> {
+    // The queue is told after the job row is committed, so a worker always finds the row. A
+    // process that dies before this leaves the row QUEUED: startWorker's sweep delivers it.
+    if (created) await this.queue.send({ retrainJobId: job.id, model: job.model }, { maxAttempts: job.maxAttempts });
+    this.logger.info({ model: job.model, job: job.id, trigger: entry.kind, reason: entry.reason, debounced: !created }, 'retrain requested');
     const record = toRecord(job);
     this.events.publish('retrainJobChanged', retrainStep(record));
     return { job: record, created };

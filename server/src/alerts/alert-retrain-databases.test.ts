@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../test/test-app.js';
+
+const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef';
+const ANSWER_MS = 20_000;
+
+/** Alertmanager's webhook body (version 4) for one alert. */
+function alertmanagerBody(fingerprint: string, labels: Record<string, string>) {
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="RelearnModelAccuracyLow", model="${labels.model}"}`,
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'relearn',
+    groupLabels: { alertname: 'RelearnModelAccuracyLow', model: labels.model },
+    commonLabels: labels,
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'RelearnModelAccuracyLow', ...labels },
+        annotations: { summary: 'accuracy below threshold' },
+        startsAt: '2026-11-23T09:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus/graph',
+        fingerprint,
+      },
+    ],
+  };
+}
+
+// The alert's decision, its row and the retrain request once deadlocked the embedded database
+// (a transaction on one connection waiting for a query on another, with PGlite's one backend).
+describe.each(['embedded', 'postgres'] as const)('a firing alert on the %s database', (database) => {
+  let sut: TestApp;
+  const post = (body: unknown) =>
+    fetch(`${sut.url}/webhooks/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(ANSWER_MS),
+    });
+  const jobs = async (model: string) =>
+    (await sut.gql(`query($m: String!) { retrainJobs(model: $m) { id state triggers { kind } } }`, { m: model })).data.retrainJobs;
+
+  beforeAll(async () => {
+    sut = await startTestApp({ database, env: { WEBHOOK_TOKEN } });
+  });
+  afterAll(() => sut?.stop());
+
+  it('POST /webhooks/alerts answers, and the incident starts exactly one retrain, which runs to its end', async () => {
+    const firing = alertmanagerBody('am-db-1', { model: 'spam', action: 'retrain', severity: 'warning' });
+    const sibling = alertmanagerBody('am-db-2', { model: 'spam', action: 'retrain', severity: 'critical' });
+    // Alertmanager repeats and retries, and sibling alerts of one incident arrive together.
+    const answers = await Promise.all([post(firing), post(firing), post(sibling), post(firing)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    const bodies = await Promise.all(answers.map((a) => a.json()));
+    const actions = bodies.map((b) => b.alerts[0].action).sort();
+    expect(actions).toEqual(['duplicate', 'duplicate', 'duplicate', 'retrain-requested']);
+    const jobIds = new Set(bodies.map((b) => b.retrainJobId));
+    expect(jobIds.size).toBe(1);
+
+    const deadline = Date.now() + 60_000;
+    let list = await jobs('spam');
+    while (!['PROMOTED', 'REJECTED', 'FAILED'].includes(list[0]?.state) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      list = await jobs('spam');
+    }
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: [...jobIds][0], triggers: [{ kind: 'alert' }] });
+    expect(['PROMOTED', 'REJECTED']).toContain(list[0].state);
+  });
+
+  it("keeps serving after the alert: another model's alert starts that model's own retrain", async () => {
+    const fraud = await post(alertmanagerBody('am-db-3', { model: 'fraud', action: 'retrain' }));
+    expect((await fraud.json()).alerts[0].action).toBe('retrain-requested');
+    expect(await jobs('fraud')).toHaveLength(1);
+    const recorded = (await sut.gql(`{ alerts(model: "spam") { action } }`)).data.alerts;
+    expect(recorded).toHaveLength(4);
+  });
+});
