@@ -110,7 +110,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }), serving);
   const metrics = new MetricsService(orm, tasks, events, config.metricsPushIntervalMs);
   const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
-  const predictions = new PredictionService(orm, tasks, models, serving);
+  const predictions = new PredictionService(orm, tasks, models, serving, config.recentPredictions);
   const origin = randomUUID();
   const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers, events, origin);
   serving.attachQualityGauges(tasks, models, metrics);

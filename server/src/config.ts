@@ -45,8 +45,10 @@ export interface Config {
   logPretty: boolean;
   /** How long a burst of feedback is gathered before `metricsUpdated` pushes (ms). */
   metricsPushIntervalMs: number;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (with or without Content-Length). */
   maxBodyBytes: number;
+  /** The recent-prediction cache (feedback reads its prediction from it): oldest evicted past either bound. */
+  recentPredictions: { maxCount: number; maxBytes: number };
   shutdownTimeoutMs: number;
 }
 
@@ -83,6 +85,8 @@ const envSchema = z.object({
   LOG_PRETTY: boolish.optional(),
   METRICS_PUSH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(250),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  RECENT_PREDICTIONS_MAX_COUNT: z.coerce.number().int().min(0).default(10_000),
+  RECENT_PREDICTIONS_MAX_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
@@ -134,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     metricsPushIntervalMs: e.METRICS_PUSH_INTERVAL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    recentPredictions: { maxCount: e.RECENT_PREDICTIONS_MAX_COUNT, maxBytes: e.RECENT_PREDICTIONS_MAX_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -1,6 +1,6 @@
 import { GaussianNB, MultinomialNB } from 'ml-naivebayes';
 import { describe, expect, it } from 'vitest';
-import { NaiveBayesModel, type EncodedExample, type LabelledExample, type NaiveBayesSpec } from './naive-bayes.js';
+import { NaiveBayesModel, featureBucket, type EncodedExample, type LabelledExample, type NaiveBayesSpec } from './naive-bayes.js';
 
 // --- helpers ---------------------------------------------------------------------------------
 
@@ -363,7 +363,7 @@ describe(NaiveBayesModel.name, () => {
       sut.learnMany(mixedRows(9, 400));
       const json = JSON.stringify(sut);
       const parsed: unknown = JSON.parse(json);
-      expect(parsed).toMatchObject({ format: 'relearn.naive-bayes', formatVersion: 1, spec: mixedSpec });
+      expect(parsed).toMatchObject({ format: 'relearn.naive-bayes', formatVersion: 2, spec: mixedSpec });
 
       const restored = NaiveBayesModel.fromJSON(parsed);
       expect(restored.toJSON()).toEqual(sut.toJSON());
@@ -402,7 +402,7 @@ describe(NaiveBayesModel.name, () => {
       ['a string', () => 'model', /artifact must be an object/],
       ['an array', () => [], /artifact must be an object/],
       ['a foreign format', () => ({ ...valid(), format: 'NaiveBayes' }), /format must be "relearn.naive-bayes"/],
-      ['a newer version', () => ({ ...valid(), formatVersion: 2 }), /unsupported formatVersion 2/],
+      ['a newer version', () => ({ ...valid(), formatVersion: 3 }), /unsupported formatVersion 3/],
       ['no spec', () => ({ ...valid(), spec: undefined }), /spec must be an object/],
       ['duplicate labels', () => ({ ...valid(), spec: { ...mixedSpec, labels: ['a', 'a'] } }), /duplicate entry "a"/],
       ['short class counts', () => ({ ...valid(), classCounts: [1, 2] }), /classCounts must be an array of length 3/],
@@ -411,7 +411,7 @@ describe(NaiveBayesModel.name, () => {
       ['NaN m2', () => { const v = valid(); v.gaussian.m2[0][1] = Number.NaN; return v; }, /gaussian\.m2\[0\]\[1\]/],
       ['inconsistent categorical counts', () => { const v = valid(); v.categorical[0][0][1][0] += 1; return v; }, /categorical\[0\] counts for label "legit" sum to/],
       ['a duplicate token', () => { const v = valid(); v.multinomial.tokens.push(v.multinomial.tokens[0]); return v; }, /duplicate key/],
-      ['a malformed token entry', () => { const v = valid(); v.multinomial.tokens.push({ t: 1 }); return v; }, /multinomial\.tokens\[\d+\] must be a \[string, number\[\]\] entry/],
+      ['a malformed token entry', () => { const v = valid(); v.multinomial.tokens.push({ t: 1 }); return v; }, /multinomial\.tokens\[\d+\] must be a \[bucket, number\[\]\] entry/],
       ['missing multinomial', () => ({ ...valid(), multinomial: null }), /multinomial must be an object/],
     ])('rejects %s with a clear error', (_, make, message) => {
       expect(() => NaiveBayesModel.fromJSON(make())).toThrow(message);
@@ -486,6 +486,108 @@ describe(NaiveBayesModel.name, () => {
         expect(prediction.scores.map((s) => s.label)).toEqual(LABELS);
         expect(prediction.probability).toBe(Math.max(...prediction.scores.map((s) => s.probability)));
       }
+    });
+  });
+
+  describe('feature space (hashed buckets)', () => {
+    /** Texts of unique words, as a client inventing tokens sends them. */
+    function uniqueWordRows(seed: number, n: number, words: number): LabelledExample[] {
+      const rand = rng(seed);
+      return Array.from({ length: n }, (_, i) => {
+        const tokens = new Map<string, number>();
+        for (let w = 0; w < words; w++) tokens.set(`u${seed}x${i}x${w}x${Math.floor(rand() * 1e9)}`, 1 + (w % 3));
+        return { x: { gaussian: [], categorical: [`merchant-${seed}-${i}`], tokens }, label: LABELS[i % 3]! };
+      });
+    }
+    const small: NaiveBayesSpec = { labels: LABELS, gaussian: [], categorical: ['merchant'], multinomial: true, tokenBuckets: 5000, categoryBuckets: [64] };
+
+    it('never holds more than its buckets, however many distinct tokens and values it learns', () => {
+      const sut = NaiveBayesModel.create(small);
+      sut.learnMany(uniqueWordRows(30, 40, 2500)); // 100,000 distinct tokens, 40 distinct values
+      expect(sut.vocabularySize).toBeLessThanOrEqual(5000);
+      expect(sut.vocabularySize).toBeGreaterThan(4900); // the space is filled, not bypassed
+      expect(sut.categorySizes[0]).toBeLessThanOrEqual(64);
+      const json = sut.toJSON();
+      expect(json.multinomial!.tokens.length).toBe(sut.vocabularySize);
+      expect(json.spec).toMatchObject({ tokenBuckets: 5000, categoryBuckets: [64] });
+      expectValidDistribution(sut.predictProba(uniqueWordRows(31, 1, 100)[0]!.x), 3);
+    });
+
+    it('learns online exactly what MultinomialNB learns in batch on the hashed columns, at the cap', () => {
+      const rows = uniqueWordRows(32, 60, 400); // 24,000 tokens into 5,000 buckets: many collisions
+      const sut = NaiveBayesModel.create(small);
+      for (const row of rows) sut.learn(row.x, row.label);
+      // The same rows as a fixed vectorizer would give them: one column per bucket.
+      const bucketsUsed = [...new Set(rows.flatMap((r) => [...r.x.tokens!.keys()].map((t) => featureBucket(t, 5000))))].sort((a, b) => a - b);
+      expect(bucketsUsed.length).toBe(sut.vocabularySize);
+      const column = new Map(bucketsUsed.map((b, j) => [b, j]));
+      const dense = rows.map((r) => {
+        const x = new Array<number>(bucketsUsed.length).fill(0);
+        for (const [t, n] of r.x.tokens!) x[column.get(featureBucket(t, 5000))!]! += n;
+        return x;
+      });
+      const ml = new MultinomialNB();
+      ml.train(dense, rows.map((r) => LABELS.indexOf(r.label)));
+      for (const [token] of [...rows[0]!.x.tokens!].slice(0, 50)) {
+        const j = column.get(featureBucket(token, 5000))!;
+        sut.tokenLogProbabilities(token)!.forEach((l, c) => expectClose(l, ml.conditionalProbability.get(c, j)));
+      }
+    });
+
+    it('gives the same model whatever order the rows are learned in, and merges exactly', () => {
+      const rows = uniqueWordRows(33, 90, 300);
+      const forward = NaiveBayesModel.create(small);
+      forward.learnMany(rows);
+      const backward = NaiveBayesModel.create(small);
+      backward.learnMany([...rows].reverse());
+      expect(backward.toJSON()).toEqual(forward.toJSON());
+      const merged = NaiveBayesModel.create(small);
+      for (const part of [rows.slice(0, 20), rows.slice(20, 70), rows.slice(70)]) {
+        const m = NaiveBayesModel.create(small);
+        m.learnMany(part);
+        merged.merge(m);
+      }
+      expect(merged.toJSON()).toEqual(forward.toJSON());
+      expect(() => merged.merge(NaiveBayesModel.create({ ...small, tokenBuckets: 5001 }))).toThrow(/different specs/);
+    });
+
+    it('reads a version 1 artifact (counts by token and value) into the default buckets', () => {
+      const sut = NaiveBayesModel.create(mixedSpec);
+      const rows = mixedRows(34, 200);
+      sut.learnMany(rows);
+      const v2 = sut.toJSON();
+      const byToken = new Map<string, number[]>();
+      const byValue = new Map<string, number[]>();
+      for (const r of rows) {
+        const c = LABELS.indexOf(r.label);
+        const v = byValue.get(r.x.categorical[0]!) ?? [0, 0, 0];
+        v[c]! += 1;
+        byValue.set(r.x.categorical[0]!, v);
+        for (const [t, n] of r.x.tokens!) {
+          const counts = byToken.get(t) ?? [0, 0, 0];
+          counts[c]! += n;
+          byToken.set(t, counts);
+        }
+      }
+      const v1 = {
+        ...v2,
+        formatVersion: 1,
+        spec: mixedSpec,
+        categorical: [[...byValue]],
+        multinomial: { totals: v2.multinomial!.totals, tokens: [...byToken] },
+      };
+      const restored = NaiveBayesModel.fromJSON(JSON.parse(JSON.stringify(v1)));
+      expect(restored.toJSON()).toEqual(v2);
+    });
+
+    it('refuses an artifact bucket outside its feature space', () => {
+      const sut = NaiveBayesModel.create(small);
+      sut.learnMany(uniqueWordRows(35, 3, 10));
+      const json = JSON.parse(JSON.stringify(sut)) as Record<string, any>;
+      json.multinomial.tokens.push([5000, [1, 0, 0]]);
+      expect(() => NaiveBayesModel.fromJSON(json)).toThrow(/bucket below 5000/);
+      expect(() => NaiveBayesModel.create({ ...small, tokenBuckets: 0 })).toThrow(/tokenBuckets/);
+      expect(() => NaiveBayesModel.create({ ...small, categoryBuckets: [] })).toThrow(/categoryBuckets/);
     });
   });
 

@@ -4,13 +4,45 @@
  * disjoint data can be merged. The maths follows ml-naivebayes 4.0.0 (GaussianNB and
  * MultinomialNB) wherever that library is well defined; the extra guards only apply where it
  * would produce NaN or -Infinity.
+ *
+ * Feature space (the hashing trick): clients choose tokens and category values, so the model
+ * never keys its counts by them. Each token is counted in bucket `featureBucket(token,
+ * tokenBuckets)` and each value of a categorical feature in `featureBucket(value, buckets)` of
+ * that feature; the "vocabulary" is the set of buckets that have counts. Memory is therefore
+ * fixed by the spec (buckets × labels × 8 bytes per hashed feature), whatever is learned, and
+ * counting stays a sum: online learning in any order equals batch training on the same rows,
+ * merges are exact, and a replay rebuilds the same model. Tokens sharing a bucket share their
+ * counts; with the default 2^20 token buckets the ~94,000 tokens of the spam bootstrap rarely do.
  */
+
+/** Default feature spaces; a task definition may set its own. */
+export const DEFAULT_TOKEN_BUCKETS = 1 << 20;
+export const DEFAULT_CATEGORY_BUCKETS = 1 << 16;
+/** Upper bound of any feature space (128 MiB of counts per label at most). */
+export const MAX_FEATURE_BUCKETS = 1 << 24;
 
 export interface NaiveBayesSpec {
   labels: string[];
   gaussian: string[];
   categorical: string[];
   multinomial: boolean;
+  /** Buckets tokens are hashed into (default DEFAULT_TOKEN_BUCKETS); only used when multinomial. */
+  tokenBuckets?: number;
+  /** Buckets of each categorical feature, in `categorical` order (default DEFAULT_CATEGORY_BUCKETS each). */
+  categoryBuckets?: number[];
+}
+
+/** A spec with every feature space spelled out, as a model holds and an artifact records it. */
+export type ResolvedSpec = Required<NaiveBayesSpec>;
+
+/**
+ * FNV-1a (32-bit) over the UTF-16 code units, modulo `buckets`. Written here because it is five
+ * lines and part of the artifact format: it must never change with a dependency's version.
+ */
+export function featureBucket(key: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % buckets;
 }
 
 export interface EncodedExample {
@@ -35,13 +67,13 @@ export interface Prediction {
   scores: LabelScore[];
 }
 
-/** Per-category or per-token counts, one entry per spec label. Entries keep insertion order. */
-export type CountEntry = [key: string, countsPerLabel: number[]];
+/** Counts of one bucket (category values or tokens hashed there), one per spec label; buckets ascending. */
+export type CountEntry = [bucket: number, countsPerLabel: number[]];
 
 export interface NaiveBayesArtifact {
   format: typeof ARTIFACT_FORMAT;
   formatVersion: typeof ARTIFACT_VERSION;
-  spec: NaiveBayesSpec;
+  spec: ResolvedSpec;
   /** Rows learned per label, in spec.labels order. */
   classCounts: number[];
   gaussian: {
@@ -53,13 +85,14 @@ export interface NaiveBayesArtifact {
     pooledMean: number[];
     pooledM2: number[];
   };
-  /** One list per categorical feature. */
+  /** One list per categorical feature: its buckets that have counts. */
   categorical: CountEntry[][];
   multinomial: { totals: number[]; tokens: CountEntry[] } | null;
 }
 
 export const ARTIFACT_FORMAT = 'relearn.naive-bayes';
-export const ARTIFACT_VERSION = 1;
+/** 2: counts per hashed bucket. 1 (still read): counts per token and category value, hashed on load. */
+export const ARTIFACT_VERSION = 2;
 
 const LOG_2PI = Math.log(2 * Math.PI);
 // Relative and absolute variance floors, in the spirit of sklearn's var_smoothing: they only
@@ -68,7 +101,7 @@ const RELATIVE_VARIANCE_FLOOR = 1e-9;
 const ABSOLUTE_VARIANCE_FLOOR = 1e-12;
 
 export class NaiveBayesModel {
-  readonly spec: Readonly<NaiveBayesSpec>;
+  readonly spec: Readonly<ResolvedSpec>;
   private readonly labelIndex: Map<string, number>;
   private readonly k: number;
   private readonly g: number;
@@ -79,20 +112,22 @@ export class NaiveBayesModel {
   private readonly m2: Float64Array;
   private readonly pooledMean: Float64Array; // [feature]
   private readonly pooledM2: Float64Array;
-  private readonly categories: Map<string, Float64Array>[]; // [feature] value -> counts per label
-  private readonly tokenCounts: Map<string, Float64Array>; // token -> counts per label
+  private readonly categories: HashedCounts[]; // [feature]
+  private readonly tokenCounts: HashedCounts;
   private readonly tokenTotals: Float64Array; // [label]
 
   // Scratch buffers reused by predict so the hot path allocates only its result.
   private readonly scratchScores: Float64Array;
   private readonly scratchLog: Float64Array;
 
-  private constructor(spec: NaiveBayesSpec) {
+  private constructor(spec: ResolvedSpec) {
     this.spec = Object.freeze({
       labels: Object.freeze([...spec.labels]) as string[],
       gaussian: Object.freeze([...spec.gaussian]) as string[],
       categorical: Object.freeze([...spec.categorical]) as string[],
       multinomial: spec.multinomial,
+      tokenBuckets: spec.tokenBuckets,
+      categoryBuckets: Object.freeze([...spec.categoryBuckets]) as number[],
     });
     this.k = spec.labels.length;
     this.g = spec.gaussian.length;
@@ -102,8 +137,9 @@ export class NaiveBayesModel {
     this.m2 = new Float64Array(this.k * this.g);
     this.pooledMean = new Float64Array(this.g);
     this.pooledM2 = new Float64Array(this.g);
-    this.categories = spec.categorical.map(() => new Map());
-    this.tokenCounts = new Map();
+    this.categories = spec.categoryBuckets.map((buckets) => new HashedCounts(buckets, this.k));
+    // A model without text spends no memory on a token space.
+    this.tokenCounts = new HashedCounts(spec.multinomial ? spec.tokenBuckets : 0, this.k);
     this.tokenTotals = new Float64Array(this.k);
     this.scratchScores = new Float64Array(this.k);
     this.scratchLog = new Float64Array(this.k);
@@ -151,24 +187,14 @@ export class NaiveBayesModel {
     const cx = x.categorical;
     for (let f = 0; f < this.categories.length; f++) {
       const table = this.categories[f]!;
-      const value = cx[f]!;
-      let row = table.get(value);
-      if (row === undefined) {
-        row = new Float64Array(this.k);
-        table.set(value, row);
-      }
-      row[c]! += 1;
+      table.add(table.bucketOf(cx[f]!), c, 1);
     }
 
     if (this.spec.multinomial && x.tokens !== undefined) {
+      const table = this.tokenCounts;
       for (const [token, count] of x.tokens) {
         if (count === 0) continue; // a zero count must not grow the vocabulary
-        let row = this.tokenCounts.get(token);
-        if (row === undefined) {
-          row = new Float64Array(this.k);
-          this.tokenCounts.set(token, row);
-        }
-        row[c]! += count;
+        table.add(table.bucketOf(token), c, count);
         this.tokenTotals[c]! += count;
       }
     }
@@ -204,10 +230,8 @@ export class NaiveBayesModel {
       }
       this.total = Na + Nb;
     }
-    for (let f = 0; f < this.categories.length; f++) {
-      addCounts(this.categories[f]!, other.categories[f]!, this.k);
-    }
-    addCounts(this.tokenCounts, other.tokenCounts, this.k);
+    for (let f = 0; f < this.categories.length; f++) this.categories[f]!.addAll(other.categories[f]!);
+    this.tokenCounts.addAll(other.tokenCounts);
     for (let c = 0; c < this.k; c++) this.tokenTotals[c]! += other.tokenTotals[c]!;
   }
 
@@ -241,22 +265,30 @@ export class NaiveBayesModel {
     const f = this.spec.categorical.indexOf(feature);
     if (f < 0) throw new Error(`Unknown categorical feature ${JSON.stringify(feature)}`);
     const table = this.categories[f]!;
-    const row = table.get(value);
-    const v = table.size;
-    return Array.from(this.counts, (n, c) => (row ? Math.log((row[c]! + 1) / (n + v)) : -Math.log(n + v + 1)));
+    const b = table.bucketOf(value);
+    const seen = table.has(b);
+    const v = table.used;
+    return Array.from(this.counts, (n, c) => (seen ? Math.log((table.count(b, c) + 1) / (n + v)) : -Math.log(n + v + 1)));
   }
 
-  /** log P(token | label) per label, or null when the token is outside the learned vocabulary. */
+  /** log P(token | label) per label, or null when the token's bucket has never been learned. */
   tokenLogProbabilities(token: string): number[] | null {
-    const row = this.tokenCounts.get(token);
-    if (row === undefined) return null;
-    const v = this.tokenCounts.size;
-    return Array.from(row, (count, c) => Math.log((count + 1) / (this.tokenTotals[c]! + v)));
+    const table = this.tokenCounts;
+    if (!this.spec.multinomial) return null;
+    const b = table.bucketOf(token);
+    if (!table.has(b)) return null;
+    const v = table.used;
+    return Array.from(this.tokenTotals, (total, c) => Math.log((table.count(b, c) + 1) / (total + v)));
   }
 
-  /** Number of distinct tokens learned. */
+  /** Token buckets with counts: the learned vocabulary, at most `spec.tokenBuckets`. */
   get vocabularySize(): number {
-    return this.tokenCounts.size;
+    return this.tokenCounts.used;
+  }
+
+  /** Buckets with counts per categorical feature (distinct values seen, at most each feature's buckets). */
+  get categorySizes(): number[] {
+    return this.categories.map((t) => t.used);
   }
 
   predictProba(x: EncodedExample): number[] {
@@ -305,8 +337,6 @@ export class NaiveBayesModel {
   toJSON(): NaiveBayesArtifact {
     const g = this.g;
     const rows = (a: Float64Array) => this.spec.labels.map((_, c) => Array.from(a.subarray(c * g, (c + 1) * g)));
-    // Entry lists rather than objects: keys are user data and "__proto__" must survive.
-    const entries = (m: Map<string, Float64Array>): CountEntry[] => Array.from(m, ([key, v]) => [key, Array.from(v)]);
     return {
       format: ARTIFACT_FORMAT,
       formatVersion: ARTIFACT_VERSION,
@@ -315,6 +345,8 @@ export class NaiveBayesModel {
         gaussian: [...this.spec.gaussian],
         categorical: [...this.spec.categorical],
         multinomial: this.spec.multinomial,
+        tokenBuckets: this.spec.tokenBuckets,
+        categoryBuckets: [...this.spec.categoryBuckets],
       },
       classCounts: Array.from(this.counts),
       gaussian: {
@@ -323,9 +355,9 @@ export class NaiveBayesModel {
         pooledMean: Array.from(this.pooledMean),
         pooledM2: Array.from(this.pooledM2),
       },
-      categorical: this.categories.map(entries),
+      categorical: this.categories.map((t) => t.entries()),
       multinomial: this.spec.multinomial
-        ? { totals: Array.from(this.tokenTotals), tokens: entries(this.tokenCounts) }
+        ? { totals: Array.from(this.tokenTotals), tokens: this.tokenCounts.entries() }
         : null,
     };
   }
@@ -335,8 +367,13 @@ export class NaiveBayesModel {
     if (a.format !== ARTIFACT_FORMAT) {
       throw new Error(`${PREFIX}format must be ${JSON.stringify(ARTIFACT_FORMAT)}, got ${describe(a.format)}`);
     }
-    if (a.formatVersion !== ARTIFACT_VERSION) {
-      throw new Error(`${PREFIX}unsupported formatVersion ${describe(a.formatVersion)}; this build reads ${ARTIFACT_VERSION}`);
+    if (a.formatVersion !== ARTIFACT_VERSION && a.formatVersion !== 1) {
+      throw new Error(`${PREFIX}unsupported formatVersion ${describe(a.formatVersion)}; this build reads 1 and ${ARTIFACT_VERSION}`);
+    }
+    // Version 1 keyed counts by token and value: hashed into the default feature spaces here.
+    const keyed = a.formatVersion === 1;
+    if (keyed && a.spec !== null && typeof a.spec === 'object' && ('tokenBuckets' in a.spec || 'categoryBuckets' in a.spec)) {
+      throw new Error(`${PREFIX}formatVersion 1 has no feature buckets`);
     }
     const spec = validateSpec(a.spec, 'spec');
     const model = new NaiveBayesModel(spec);
@@ -363,10 +400,9 @@ export class NaiveBayesModel {
     const cats = array(a.categorical, spec.categorical.length, 'categorical');
     for (let f = 0; f < cats.length; f++) {
       const path = `categorical[${f}]`;
-      readEntries(cats[f], k, path, model.categories[f]!);
+      readEntries(cats[f], k, path, model.categories[f]!, keyed);
       // Every row adds exactly one value per feature, so per-label sums must equal the class counts.
-      const sums = new Float64Array(k);
-      for (const row of model.categories[f]!.values()) for (let c = 0; c < k; c++) sums[c]! += row[c]!;
+      const sums = model.categories[f]!.sums();
       for (let c = 0; c < k; c++) {
         if (sums[c] !== counts[c]) {
           throw new Error(`${PREFIX}${path} counts for label ${JSON.stringify(spec.labels[c])} sum to ${sums[c]}, expected ${counts[c]}`);
@@ -377,7 +413,7 @@ export class NaiveBayesModel {
     if (spec.multinomial) {
       const mn = asObject(a.multinomial, 'multinomial');
       model.tokenTotals.set(numberArray(mn.totals, k, 'multinomial.totals', isCount));
-      readEntries(mn.tokens, k, 'multinomial.tokens', model.tokenCounts);
+      readEntries(mn.tokens, k, 'multinomial.tokens', model.tokenCounts, keyed);
     } else if (a.multinomial !== null && a.multinomial !== undefined) {
       throw new Error(`${PREFIX}multinomial must be null when spec.multinomial is false`);
     }
@@ -393,10 +429,8 @@ export class NaiveBayesModel {
     this.m2.set(other.m2);
     this.pooledMean.set(other.pooledMean);
     this.pooledM2.set(other.pooledM2);
-    other.categories.forEach((table, f) => {
-      for (const [value, row] of table) this.categories[f]!.set(value, row.slice());
-    });
-    for (const [token, row] of other.tokenCounts) this.tokenCounts.set(token, row.slice());
+    other.categories.forEach((table, f) => this.categories[f]!.copyFrom(table));
+    this.tokenCounts.copyFrom(other.tokenCounts);
     this.tokenTotals.set(other.tokenTotals);
   }
 
@@ -482,18 +516,20 @@ export class NaiveBayesModel {
 
     for (let f = 0; f < this.categories.length; f++) {
       const table = this.categories[f]!;
-      const row = table.get(x.categorical[f]!);
-      const v = table.size;
+      const b = table.bucketOf(x.categorical[f]!);
+      const seen = table.has(b);
+      const v = table.used;
       for (let c = 0; c < k; c++) {
         const n = this.counts[c]!;
-        // Laplace smoothing over the V values seen; an unseen value counts as one extra value
-        // with zero observations, so it gets 1 / (n_c + V + 1) for every label.
-        out[c]! += row !== undefined ? Math.log((row[c]! + 1) / (n + v)) : -Math.log(n + v + 1);
+        // Laplace smoothing over the V values (buckets) seen; an unseen value counts as one extra
+        // value with zero observations, so it gets 1 / (n_c + V + 1) for every label.
+        out[c]! += seen ? Math.log((table.count(b, c) + 1) / (n + v)) : -Math.log(n + v + 1);
       }
     }
 
     if (this.spec.multinomial && x.tokens !== undefined && x.tokens.size > 0) {
-      const vocab = this.tokenCounts.size;
+      const table = this.tokenCounts;
+      const vocab = table.used;
       const logDenom = this.scratchLog;
       for (let c = 0; c < k; c++) logDenom[c] = Math.log(this.tokenTotals[c]! + vocab);
       for (const [token, count] of x.tokens) {
@@ -501,9 +537,10 @@ export class NaiveBayesModel {
         if (!(count >= 0 && count < Infinity)) {
           throw new Error(`Token ${JSON.stringify(token)} count must be a finite non-negative number, got ${describe(count)}`);
         }
-        const row = this.tokenCounts.get(token);
-        if (row === undefined || count === 0) continue;
-        for (let c = 0; c < k; c++) out[c]! += count * (Math.log(row[c]! + 1) - logDenom[c]!);
+        if (count === 0) continue;
+        const b = table.bucketOf(token);
+        if (!table.has(b)) continue;
+        for (let c = 0; c < k; c++) out[c]! += count * (Math.log(table.count(b, c) + 1) - logDenom[c]!);
       }
     }
   }
@@ -531,24 +568,78 @@ function mergeMoments(
   m2[i] = m2[i]! + m2B + ((d * d * na) / n) * nb;
 }
 
-function addCounts(into: Map<string, Float64Array>, from: Map<string, Float64Array>, k: number): void {
-  for (const [key, row] of from) {
-    const target = into.get(key);
-    if (target === undefined) {
-      into.set(key, row.slice());
-    } else {
-      for (let c = 0; c < k; c++) target[c]! += row[c]!;
+/**
+ * Counts per label of each bucket of one hashed feature, dense: `buckets × labels` float64s, fixed
+ * when the model is made. `used` counts the buckets that have any count (the V of Laplace smoothing).
+ */
+class HashedCounts {
+  private readonly counts: Float64Array; // [bucket * k + label]
+  used = 0;
+
+  constructor(
+    readonly buckets: number,
+    private readonly k: number,
+  ) {
+    this.counts = new Float64Array(buckets * k);
+  }
+
+  bucketOf(key: string): number {
+    return featureBucket(key, this.buckets);
+  }
+
+  has(bucket: number): boolean {
+    const base = bucket * this.k;
+    for (let c = 0; c < this.k; c++) if (this.counts[base + c] !== 0) return true;
+    return false;
+  }
+
+  count(bucket: number, label: number): number {
+    return this.counts[bucket * this.k + label]!;
+  }
+
+  add(bucket: number, label: number, n: number): void {
+    if (n === 0) return;
+    if (!this.has(bucket)) this.used++;
+    this.counts[bucket * this.k + label]! += n;
+  }
+
+  addAll(other: HashedCounts): void {
+    const k = this.k;
+    for (let b = 0; b < this.buckets; b++) {
+      if (!other.has(b)) continue;
+      for (let c = 0; c < k; c++) this.add(b, c, other.counts[b * k + c]!);
     }
+  }
+
+  copyFrom(other: HashedCounts): void {
+    this.counts.set(other.counts);
+    this.used = other.used;
+  }
+
+  sums(): Float64Array {
+    const out = new Float64Array(this.k);
+    for (let i = 0; i < this.counts.length; i++) out[i % this.k]! += this.counts[i]!;
+    return out;
+  }
+
+  entries(): CountEntry[] {
+    const out: CountEntry[] = [];
+    for (let b = 0; b < this.buckets; b++) {
+      if (this.has(b)) out.push([b, Array.from(this.counts.subarray(b * this.k, (b + 1) * this.k))]);
+    }
+    return out;
   }
 }
 
-function sameSpec(a: Readonly<NaiveBayesSpec>, b: Readonly<NaiveBayesSpec>): boolean {
-  const eq = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+function sameSpec(a: Readonly<ResolvedSpec>, b: Readonly<ResolvedSpec>): boolean {
+  const eq = (x: readonly unknown[], y: readonly unknown[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   return (
     eq(a.labels, b.labels) &&
     eq(a.gaussian, b.gaussian) &&
     eq(a.categorical, b.categorical) &&
-    a.multinomial === b.multinomial
+    a.multinomial === b.multinomial &&
+    a.tokenBuckets === b.tokenBuckets &&
+    eq(a.categoryBuckets, b.categoryBuckets)
   );
 }
 
@@ -590,16 +681,25 @@ function numberArray(v: unknown, length: number, path: string, ok: (n: number) =
   return arr as number[];
 }
 
-function readEntries(v: unknown, k: number, path: string, into: Map<string, Float64Array>): void {
-  if (!Array.isArray(v)) throw new Error(`${PREFIX}${path} must be an array of [key, counts] entries`);
+/** Reads [bucket, counts] entries (or, from a version 1 artifact, [key, counts] entries hashed here). */
+function readEntries(v: unknown, k: number, path: string, into: HashedCounts, keyed: boolean): void {
+  if (!Array.isArray(v)) throw new Error(`${PREFIX}${path} must be an array of [bucket, counts] entries`);
+  const seen = new Set<string | number>();
   for (let i = 0; i < v.length; i++) {
     const entry: unknown = v[i];
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
-      throw new Error(`${PREFIX}${path}[${i}] must be a [string, number[]] entry`);
+    if (keyed) {
+      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+        throw new Error(`${PREFIX}${path}[${i}] must be a [string, number[]] entry`);
+      }
+    } else if (!Array.isArray(entry) || entry.length !== 2 || !Number.isInteger(entry[0]) || entry[0] < 0 || entry[0] >= into.buckets) {
+      throw new Error(`${PREFIX}${path}[${i}] must be a [bucket, number[]] entry with a bucket below ${into.buckets}`);
     }
-    const key = entry[0];
-    if (into.has(key)) throw new Error(`${PREFIX}${path} has duplicate key ${JSON.stringify(key)}`);
-    into.set(key, Float64Array.from(numberArray(entry[1], k, `${path}[${i}][1]`, isCount)));
+    const key = entry[0] as string | number;
+    if (seen.has(key)) throw new Error(`${PREFIX}${path} has duplicate key ${JSON.stringify(key)}`);
+    seen.add(key);
+    const counts = numberArray(entry[1], k, `${path}[${i}][1]`, isCount);
+    const bucket = typeof key === 'string' ? into.bucketOf(key) : key;
+    for (let c = 0; c < k; c++) into.add(bucket, c, counts[c]!);
   }
 }
 
@@ -615,7 +715,7 @@ function stringList(v: unknown, path: string, prefix: string): string[] {
   return [...(v as string[])];
 }
 
-function validateSpec(v: unknown, path: string): NaiveBayesSpec {
+function validateSpec(v: unknown, path: string): ResolvedSpec {
   const prefix = 'Invalid naive Bayes spec: ';
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${prefix}${path} must be an object`);
   const s = v as Record<string, unknown>;
@@ -626,5 +726,12 @@ function validateSpec(v: unknown, path: string): NaiveBayesSpec {
   const clash = gaussian.find((name) => categorical.includes(name));
   if (clash !== undefined) throw new Error(`${prefix}feature ${JSON.stringify(clash)} is both gaussian and categorical`);
   if (typeof s.multinomial !== 'boolean') throw new Error(`${prefix}${path}.multinomial must be a boolean`);
-  return { labels, gaussian, categorical, multinomial: s.multinomial };
+  const isBuckets = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_FEATURE_BUCKETS;
+  const tokenBuckets = s.tokenBuckets ?? DEFAULT_TOKEN_BUCKETS;
+  if (!isBuckets(tokenBuckets)) throw new Error(`${prefix}${path}.tokenBuckets must be an integer from 1 to ${MAX_FEATURE_BUCKETS}`);
+  const categoryBuckets = s.categoryBuckets ?? categorical.map(() => DEFAULT_CATEGORY_BUCKETS);
+  if (!Array.isArray(categoryBuckets) || categoryBuckets.length !== categorical.length || !categoryBuckets.every(isBuckets)) {
+    throw new Error(`${prefix}${path}.categoryBuckets must list one integer from 1 to ${MAX_FEATURE_BUCKETS} per categorical feature`);
+  }
+  return { labels, gaussian, categorical, multinomial: s.multinomial, tokenBuckets: tokenBuckets as number, categoryBuckets: [...(categoryBuckets as number[])] };
 }

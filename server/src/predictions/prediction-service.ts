@@ -30,43 +30,86 @@ export class UnknownModelError extends Error {
   override name = 'UnknownModelError';
 }
 
+/** Bounds of the recent-prediction cache: whichever is reached first evicts the oldest. */
+export interface RecentPredictionLimits {
+  maxCount: number;
+  /** Estimated heap bytes of the cached records (a long non-Latin-1 text costs 2 bytes a character). */
+  maxBytes: number;
+}
+
+export const DEFAULT_RECENT_PREDICTIONS: RecentPredictionLimits = { maxCount: 10_000, maxBytes: 64 * 1024 * 1024 };
+
+/** Fixed cost of one cached record besides its strings (object, scores, map entry), rounded up. */
+const RECORD_OVERHEAD_BYTES = 1024;
+
+/** An upper estimate of a record's heap size: strings at 2 bytes per UTF-16 unit, plus overhead. */
+export function estimatedRecordBytes(record: PredictionRecord): number {
+  let chars = record.id.length + record.model.length + record.label.length;
+  for (const v of Object.values(record.input)) if (typeof v === 'string') chars += v.length;
+  for (const s of record.scores) chars += s.label.length;
+  return RECORD_OVERHEAD_BYTES + 2 * chars;
+}
+
 /**
  * Bounded map of recent predictions: feedback usually follows its prediction within seconds.
- * A ring of ids evicts the oldest in O(1) (a Map's first key gets slow once the map is full).
+ * A ring of ids, oldest first, evicts in O(1) (a Map's first key gets slow once the map is full).
  */
-class RecentPredictions {
+export class RecentPredictions {
   private readonly map = new Map<string, PredictionRecord>();
-  private readonly ring: (string | undefined)[];
-  private next = 0;
+  private readonly ring: ({ id: string; bytes: number } | undefined)[];
+  private head = 0; // oldest
+  private size = 0;
+  private total = 0;
 
-  constructor(capacity: number) {
-    this.ring = new Array<string | undefined>(capacity);
+  constructor(private readonly limits: RecentPredictionLimits) {
+    this.ring = new Array(limits.maxCount);
   }
 
   get(id: string) {
     return this.map.get(id);
   }
 
+  get count(): number {
+    return this.size;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
   set(record: PredictionRecord) {
-    const evicted = this.ring[this.next];
-    if (evicted !== undefined) this.map.delete(evicted);
-    this.ring[this.next] = record.id;
-    this.next = (this.next + 1) % this.ring.length;
+    const bytes = estimatedRecordBytes(record);
+    if (bytes > this.limits.maxBytes || this.ring.length === 0) return; // would evict everything else: read it back instead
+    while (this.size > 0 && (this.size === this.ring.length || this.total + bytes > this.limits.maxBytes)) this.evictOldest();
+    this.ring[(this.head + this.size) % this.ring.length] = { id: record.id, bytes };
+    this.size++;
+    this.total += bytes;
     this.map.set(record.id, record);
+  }
+
+  private evictOldest() {
+    const oldest = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.ring.length;
+    this.size--;
+    this.total -= oldest.bytes;
+    this.map.delete(oldest.id);
   }
 }
 
 export class PredictionService {
   private readonly writer: GroupCommit<PredictionRecord, void>;
-  private readonly recent = new RecentPredictions(10_000);
+  private readonly recent: RecentPredictions;
 
   constructor(
     private readonly orm: Orm,
     private readonly tasks: TaskRegistry,
     private readonly models: ModelService,
     private readonly metrics: ServingMetrics,
+    recentLimits: RecentPredictionLimits = DEFAULT_RECENT_PREDICTIONS,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
+    this.recent = new RecentPredictions(recentLimits);
   }
 
   /** Validates, predicts with the live model, stores the prediction, and only then returns it. */
@@ -75,7 +118,8 @@ export class PredictionService {
     const record = this.score(model, rawInput);
     await this.writer.submit(record);
     this.recent.set(record);
-    this.metrics.predictionServed(record, (performance.now() - started) / 1000);
+    this.metrics.predictionServed(record);
+    this.metrics.predictRequestServed(model, (performance.now() - started) / 1000);
     return record;
   }
 
@@ -86,8 +130,11 @@ export class PredictionService {
     const seconds = (performance.now() - started) / 1000;
     for (const r of records) {
       this.recent.set(r);
-      this.metrics.predictionServed(r, seconds);
+      this.metrics.predictionServed(r);
     }
+    // The latency histogram counts requests: one observation of this request's duration per
+    // model it served (a batch of 20 is one observation, not 20 copies of the batch's time).
+    for (const model of new Set(records.map((r) => r.model))) this.metrics.predictRequestServed(model, seconds);
     return records;
   }
 

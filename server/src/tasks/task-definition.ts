@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { DEFAULT_CATEGORY_BUCKETS, DEFAULT_TOKEN_BUCKETS, MAX_FEATURE_BUCKETS } from '../ml/naive-bayes.js';
 
 /**
  * A task is declared in one JSON file: its inputs, labels, classifier, data and retrain policy.
@@ -18,18 +19,28 @@ const numericFeature = z.object({
   exclusiveMin: z.boolean().default(false),
 });
 
+/**
+ * The feature space of a category or text feature: values (tokens) are hashed into this many
+ * buckets, so a model's memory is bounded by its definition (buckets × labels × 8 bytes), never by
+ * how many distinct values clients send. See ml/naive-bayes.ts.
+ */
+const featureBuckets = (fallback: number) => z.number().int().min(1).max(MAX_FEATURE_BUCKETS).default(fallback);
+
 const categoryFeature = z.object({
   name,
   type: z.literal('category'),
   description: z.string().optional(),
   maxLength: z.number().int().positive().default(64),
+  featureBuckets: featureBuckets(DEFAULT_CATEGORY_BUCKETS),
 });
 
 const textFeature = z.object({
   name,
   type: z.literal('text'),
   description: z.string().optional(),
-  maxLength: z.number().int().positive().default(100_000),
+  /** Characters per text; tokenisation also stops at MAX_TOKENS_PER_DOCUMENT tokens (ml/text.ts). */
+  maxLength: z.number().int().positive().max(1_000_000).default(100_000),
+  featureBuckets: featureBuckets(DEFAULT_TOKEN_BUCKETS),
 });
 
 export const featureSchema = z.discriminatedUnion('type', [numericFeature, categoryFeature, textFeature]);

@@ -17,7 +17,11 @@ describe(TaskRegistry.name, () => {
       gaussian: ['amount', 'hour', 'dayOfWeek', 'previousAmount', 'timeSinceLast'],
       categorical: ['merchantCategory'],
       multinomial: false,
+      tokenBuckets: 1 << 20,
+      categoryBuckets: [1 << 16],
     });
+    // Spam's vocabulary is bounded by its definition: 2^20 token buckets.
+    expect(sut.get('spam')!.modelSpec).toMatchObject({ multinomial: true, tokenBuckets: 1 << 20, categoryBuckets: [] });
   });
 
   it('refuses an invalid task file, listing every problem', async () => {

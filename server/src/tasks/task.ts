@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EncodedExample, NaiveBayesSpec } from '../ml/naive-bayes.js';
+import { DEFAULT_TOKEN_BUCKETS, type EncodedExample, type NaiveBayesSpec } from '../ml/naive-bayes.js';
 import { tokenize } from '../ml/text.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition, TaskDefinition } from './task-definition.js';
@@ -68,12 +68,15 @@ export class Task {
     this.positiveLabel = definition.positiveLabel;
     this.gaussian = definition.features.filter((f) => f.type === 'float' || f.type === 'int').map((f) => f.name);
     this.categorical = definition.features.filter((f) => f.type === 'category').map((f) => f.name);
-    this.textFeature = definition.features.find((f) => f.type === 'text')?.name;
+    const text = definition.features.find((f) => f.type === 'text');
+    this.textFeature = text?.name;
     this.modelSpec = {
       labels: [...definition.labels],
       gaussian: this.gaussian,
       categorical: this.categorical,
-      multinomial: this.textFeature !== undefined,
+      multinomial: text !== undefined,
+      tokenBuckets: text?.featureBuckets ?? DEFAULT_TOKEN_BUCKETS,
+      categoryBuckets: definition.features.flatMap((f) => (f.type === 'category' ? [f.featureBuckets] : [])),
     };
     this.inputSchema = z.strictObject(
       Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)])),
