@@ -211,6 +211,28 @@ describe(PGliteWireServer.name, () => {
     expect((await bystander.query('select $1::int as ok', [2])).rows).toEqual([{ ok: 2 }]);
   });
 
+  it('says which connection holds the database when others have waited behind its transaction', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown, msg: string) => warnings.push({ fields, msg }), error: () => {} };
+    const watched = new PGliteWireServer(db, { logger: logger as any, slowHoldWarningMs: 50 });
+    await watched.start();
+    const open = async () => {
+      const c = new pg.Client({ connectionString: `postgresql://postgres:postgres@${watched.address}/postgres` });
+      c.on('error', () => {});
+      await c.connect();
+      return c;
+    };
+    const [holder, waiter] = [await open(), await open()];
+    await holder.query('begin');
+    const waited = waiter.query('select 1 as one');
+    while (warnings.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(warnings[0]).toMatchObject({ fields: { waiting: 1 }, msg: expect.stringMatching(/held the database/) });
+    await holder.query('commit');
+    expect((await waited).rows).toEqual([{ one: 1 }]);
+    await Promise.all([holder.end(), waiter.end()]);
+    await watched.stop();
+  });
+
   it('stops with connections open, one of them in a transaction, leaving PGlite idle', async () => {
     const other = new PGliteWireServer(db);
     await other.start();
