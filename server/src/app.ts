@@ -179,6 +179,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     readiness,
     maxBodyBytes: config.maxBodyBytes,
     webhookHmacSecret: config.webhookHmacSecret,
+    webhookHmacRequireTimestamp: config.webhookHmacRequireTimestamp,
     logger,
   });
 

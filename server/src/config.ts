@@ -36,6 +36,8 @@ export interface Config {
   webhookToken: string | null;
   /** Grafana's HMAC secret; when set, alert webhooks must carry a valid signature too. */
   webhookHmacSecret: string | null;
+  /** Grafana signatures must cover a timestamp (else a captured request could be replayed forever). */
+  webhookHmacRequireTimestamp: boolean;
   adminToken: string;
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
@@ -80,6 +82,7 @@ const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_HMAC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_HMAC_TIMESTAMP: z.enum(['required', 'optional']).default('required'),
   TASKS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: boolish.optional(),
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineLearning: e.ONLINE_LEARNING === 'on',
     webhookToken: e.WEBHOOK_TOKEN ?? null,
     webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
+    webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],

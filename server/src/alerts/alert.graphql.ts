@@ -69,15 +69,14 @@ export function registerAlertSchema(builder: Builder) {
       description:
         'Receives an alert from monitoring (webhook token, and Grafana\'s signature when configured). A firing alert labelled action=retrain starts at most one retrain of its model while it fires; resolved alerts start nothing.',
       args: { input: t.arg({ type: AlertInput, required: true }) },
-      resolve: async (_, { input }, { services, webhook }) => {
-        if (!webhook) throw new UnauthenticatedError('alert webhooks need "Authorization: Bearer <WEBHOOK_TOKEN>" (and a valid signature when WEBHOOK_HMAC_SECRET is set)');
+      resolve: async (_, { input }, { services, webhookRefusal }) => {
+        if (webhookRefusal) throw new UnauthenticatedError(webhookRefusal);
         if (input.source !== 'grafana' && input.source !== 'alertmanager') {
           throw new InvalidInputError([{ field: 'source', reason: 'must be grafana or alertmanager' }]);
         }
-        const parsed = parseWebhookBody({ ...input, version: input.source === 'grafana' ? '1' : '4' });
-        if (!parsed.ok) {
-          throw new InvalidInputError(parsed.problems.map((p) => ({ field: p.split(':')[0]!, reason: p.slice(p.indexOf(':') + 2) })));
-        }
+        // The same validation as POST /webhooks/alerts: a bad date or field is BAD_USER_INPUT naming it.
+        const parsed = parseWebhookBody(input, input.source);
+        if (!parsed.ok) throw new InvalidInputError(parsed.problems);
         const outcome = await services.alerts.receive(parsed.notification);
         return { accepted: true, ...outcome };
       },

@@ -7,6 +7,7 @@ import type { AlertService } from '../alerts/alert-service.js';
 import type { RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { DatasetStore } from '../training/dataset-store.js';
+import type { RequestLoaders } from './loaders.js';
 
 /** What resolvers may call: the domain services, handed down from the composition root. */
 export interface Services {
@@ -30,4 +31,8 @@ export interface Context {
    * HMAC secret is configured — Grafana's signature over the body was verified.
    */
   webhook: boolean;
+  /** Why the request is not an authorised alert webhook (which check failed), null when it is. */
+  webhookRefusal: string | null;
+  /** Per-request batching and de-duplication of the queries resolvers make. */
+  loaders: RequestLoaders;
 }

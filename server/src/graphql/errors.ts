@@ -83,6 +83,17 @@ export function createMaskError(logger: Logger) {
   };
 }
 
+/** Which of the document limits (graphql/query-limits.ts) a refused document went over. */
+export type QueryLimit = 'tokens' | 'fields' | 'depth' | 'aliases' | 'directives' | 'cost';
+
+/**
+ * A document refused before execution for its size or cost: one code for every such limit
+ * (like GRAPHQL_VALIDATION_FAILED), `limit` says which, HTTP 400.
+ */
+export function queryTooComplex(limit: QueryLimit, message: string, details: { max: number; cost?: number }): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, ...details, http: { status: 400 } } });
+}
+
 export function requireAdmin(admin: boolean): void {
   if (!admin) throw new UnauthenticatedError('this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
 }

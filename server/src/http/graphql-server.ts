@@ -1,17 +1,24 @@
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { SignatureCheck } from '../alerts/webhook-auth.js';
 import type { Context, Services } from '../graphql/context.js';
 import { createMaskError, isAdminToken, useInputErrorCodes } from '../graphql/errors.js';
+import { createLoaderFactory } from '../graphql/loaders.js';
+import { useQueryLimits } from '../graphql/query-limits.js';
 import type { Logger } from '../logger.js';
 
-export type RelearnYoga = YogaServerInstance<Record<string, unknown>, Context>;
-
 /**
- * Set by the HTTP layer after it checked Grafana's signature over the raw body (`valid` or
- * `invalid`); stripped from every incoming request so a client cannot claim it.
+ * What the transports hand the GraphQL layer besides the request. Server context, so nothing a
+ * client sends (no header, no connection parameter) can set it.
  */
-export const SIGNATURE_CHECK_HEADER = 'x-relearn-signature-check';
+export interface RelearnServerContext {
+  /** Grafana's signature over the raw body, checked by the HTTP layer (absent: not signed). */
+  signature?: SignatureCheck;
+  /** graphql-ws: the credentials of the socket (upgrade request header or connectionParams). */
+  authorization?: string | null;
+}
+
+export type RelearnYoga = YogaServerInstance<RelearnServerContext, Context>;
 
 export function createGraphQLServer(options: {
   schema: GraphQLSchema;
@@ -23,17 +30,28 @@ export function createGraphQLServer(options: {
 }): RelearnYoga {
   const { schema, services, adminToken, webhookToken, webhookHmacSecret, logger } = options;
   const yogaLogger = logger.child({ component: 'graphql' });
-  return createYoga<Record<string, unknown>, Context>({
+  const loaders = createLoaderFactory(services);
+  /** Why a request is not an authorised alert webhook, naming the check that failed. */
+  const webhookRefusal = (authorization: string | null, bearerOk: boolean, signature: SignatureCheck | undefined): string | null => {
+    if (!bearerOk) {
+      const what = webhookToken ? '<WEBHOOK_TOKEN>' : '<ADMIN_TOKEN> (no WEBHOOK_TOKEN is set)';
+      return authorization ? `alert webhooks need "Authorization: Bearer ${what}": the token given is not it` : `alert webhooks need "Authorization: Bearer ${what}": none was given`;
+    }
+    if (webhookHmacSecret === null) return null;
+    if (!signature) return 'alert webhooks need Grafana\'s X-Grafana-Alerting-Signature (WEBHOOK_HMAC_SECRET is set)';
+    return signature.ok ? null : signature.reason;
+  };
+  return createYoga<RelearnServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Relearn', subscriptionsProtocol: 'WS' },
-    context: ({ request }) => {
-      const authorization = request.headers.get('authorization');
+    context: ({ request, signature, authorization: socketAuthorization }) => {
+      const authorization = socketAuthorization !== undefined ? socketAuthorization : (request?.headers.get('authorization') ?? null);
       const admin = isAdminToken(authorization, adminToken);
       const bearer = admin || (webhookToken !== null && isAdminToken(authorization, webhookToken));
-      const signed = webhookHmacSecret === null || request.headers.get(SIGNATURE_CHECK_HEADER) === 'valid';
-      return { services, admin, webhook: bearer && signed };
+      const refusal = webhookRefusal(authorization, bearer, signature);
+      return { services, admin, webhook: refusal === null, webhookRefusal: refusal, loaders: loaders() };
     },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
@@ -45,14 +63,8 @@ export function createGraphQLServer(options: {
     },
     plugins: [
       useInputErrorCodes(),
-      // Abuse limits: deep, aliased, costly or huge documents are refused before execution.
-      EnvelopArmorPlugin({
-        maxDepth: { n: 8 },
-        maxAliases: { n: 20 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 5000 },
-        costLimit: { maxCost: 20_000 },
-      }),
+      // Abuse limits: huge, deep, aliased or costly documents are refused before execution.
+      ...useQueryLimits(),
     ],
   });
 }

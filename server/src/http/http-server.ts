@@ -6,12 +6,13 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.js';
 import type { ServingMetrics } from '../metrics/prometheus.js';
 import { HANDLE_ALERT } from '../alerts/alert.graphql.js';
-import { verifyGrafanaSignature } from '../alerts/webhook-auth.js';
+import { GrafanaWebhookVerifier, type SignatureCheck } from '../alerts/webhook-auth.js';
 import { parseWebhookBody } from '../alerts/webhook-bodies.js';
-import { SIGNATURE_CHECK_HEADER, type RelearnYoga } from './graphql-server.js';
+import type { RelearnYoga } from './graphql-server.js';
 import { createStaticFiles } from './static-files.js';
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+/** The whole body, refused (status 413) as soon as it passes `maxBytes`, whether or not it said its length. */
+async function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -19,16 +20,24 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string>
     if (size > maxBytes) throw Object.assign(new Error('request body too large'), { status: 413 });
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString('utf8');
 }
 
 function forwardHeaders(req: IncomingMessage): Record<string, string> {
   return Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
 }
 
-async function relay(res: ServerResponse, answer: Response): Promise<void> {
-  res.writeHead(answer.status, Object.fromEntries(answer.headers.entries()));
-  res.end(Buffer.from(await answer.arrayBuffer()));
+/** A websocket's credentials, as a `Bearer …` header value (null: none). */
+function socketAuthorization(upgrade: IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined): string | null {
+  const header = upgrade.headers.authorization;
+  if (typeof header === 'string' && header) return header;
+  const given = connectionParams?.authorization ?? connectionParams?.Authorization ?? connectionParams?.token;
+  if (typeof given !== 'string' || !given) return null;
+  return /^Bearer\s/i.test(given) ? given : `Bearer ${given}`;
 }
 
 export interface Readiness {
@@ -50,12 +59,17 @@ export function createHttpServer(options: {
   readiness: () => Promise<Readiness>;
   maxBodyBytes: number;
   webhookHmacSecret: string | null;
+  /** Refuse Grafana signatures that do not cover a timestamp (they would never expire). */
+  webhookHmacRequireTimestamp?: boolean;
   logger: Logger;
   /** The built dashboard's directory (default: web/dist of this repository). */
   webDist?: string;
 }): HttpServer {
   const { yoga, serving, readiness, maxBodyBytes, webhookHmacSecret, logger } = options;
   const serveStatic = createStaticFiles(options.webDist);
+  const verifier = webhookHmacSecret
+    ? new GrafanaWebhookVerifier(webhookHmacSecret, { requireTimestamp: options.webhookHmacRequireTimestamp ?? true })
+    : null;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -76,20 +90,26 @@ export function createHttpServer(options: {
       res.writeHead(200, { 'content-type': serving.contentType() }).end(text);
       return;
     }
-    delete req.headers[SIGNATURE_CHECK_HEADER];
     if ((path === '/graphql' || path === '/webhooks/alerts') && yoga) {
       const length = Number(req.headers['content-length'] ?? 0);
       if (length > maxBodyBytes) return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       if (path === '/webhooks/alerts') return alertWebhook(req, res, yoga);
       // A signed GraphQL request (Grafana's payload template): check the signature over the raw body.
-      if (req.method === 'POST' && req.headers['x-grafana-alerting-signature'] && webhookHmacSecret) {
+      // The result reaches the context as server context, which no client can set.
+      if (req.method === 'POST' && req.headers['x-grafana-alerting-signature'] && verifier) {
         const body = await readBody(req, maxBodyBytes);
-        return relay(res, await yoga.fetch('http://relearn/graphql', {
-          method: 'POST',
-          headers: { ...forwardHeaders(req), [SIGNATURE_CHECK_HEADER]: signatureCheck(req, body) },
-          body,
-        }));
+        const signature = signatureCheck(req, body);
+        const answer = await yoga.fetch('http://relearn/graphql', { method: 'POST', headers: forwardHeaders(req), body }, { signature });
+        const text = await answer.text();
+        // Not handled on this side (masked error): the sender's retry with this signature must pass.
+        if (signature?.ok && (answer.status >= 500 || text.includes('"INTERNAL_SERVER_ERROR"'))) verifier.release(signature.signature);
+        res.writeHead(answer.status, Object.fromEntries(answer.headers.entries())).end(text);
+        return;
       }
+      // Yoga would read the body itself, without bound when it is chunked (no Content-Length): it
+      // is read here within the limit and handed over as an already-read body (@whatwg-node/server
+      // takes `req.body`, as behind a body parser), so nothing runs until all of it is in.
+      if (req.method !== 'GET' && req.method !== 'HEAD') (req as IncomingMessage & { body?: Buffer }).body = await readBodyBytes(req, maxBodyBytes);
       return yoga(req, res);
     }
     // The dashboard (web/dist): `/`, its assets, and index.html for client-side paths.
@@ -97,26 +117,27 @@ export function createHttpServer(options: {
     json(res, 404, { error: 'not found' });
   };
 
-  const signatureCheck = (req: IncomingMessage, body: string): 'valid' | 'invalid' | 'absent' => {
-    if (!webhookHmacSecret || !req.headers['x-grafana-alerting-signature']) return 'absent';
+  /** Grafana's signature over the raw body; undefined when none was sent (or none is configured). */
+  const signatureCheck = (req: IncomingMessage, body: string): SignatureCheck | undefined => {
+    if (!verifier || !req.headers['x-grafana-alerting-signature']) return undefined;
     const header = (name: string) => {
       const v = req.headers[name];
       return typeof v === 'string' ? v : null;
     };
-    const result = verifyGrafanaSignature({
-      secret: webhookHmacSecret,
+    const result = verifier.verify({
       body,
       signature: header('x-grafana-alerting-signature'),
       timestamp: header('x-grafana-alerting-signature-timestamp'),
     });
     if (!result.ok) logger.warn({ reason: result.reason }, 'alert webhook signature refused');
-    return result.ok ? 'valid' : 'invalid';
+    return result;
   };
 
   /**
    * The standard Grafana and Alertmanager webhook bodies, for monitoring that cannot send a
    * GraphQL request: validated here, then run as the same `handleAlert` mutation, with the
-   * caller's credentials.
+   * caller's credentials. Every refusal names its reason: 400 for the body (each field), 401
+   * for the credentials (which check failed); 500 only for a failure on this side (retry).
    */
   const alertWebhook = async (req: IncomingMessage, res: ServerResponse, yoga: RelearnYoga) => {
     if (req.method !== 'POST') return json(res, 405, { error: 'POST an Alertmanager or Grafana webhook body' });
@@ -125,27 +146,47 @@ export function createHttpServer(options: {
     try {
       parsedJson = JSON.parse(body);
     } catch {
-      return json(res, 400, { error: 'the body is not JSON' });
+      return json(res, 400, { error: 'the body is not JSON', field: '(body)' });
     }
     const parsed = parseWebhookBody(parsedJson);
-    if (!parsed.ok) return json(res, 400, { error: 'not an Alertmanager or Grafana webhook body', problems: parsed.problems });
-    const answer = await yoga.fetch('http://relearn/graphql', {
-      method: 'POST',
-      headers: { ...forwardHeaders(req), 'content-type': 'application/json', [SIGNATURE_CHECK_HEADER]: signatureCheck(req, body) },
-      body: JSON.stringify({ query: HANDLE_ALERT, variables: { input: parsed.notification } }),
-    });
-    const result = (await answer.json()) as { data?: { handleAlert?: unknown }; errors?: { message: string; extensions?: { code?: string } }[] };
-    const code = result.errors?.[0]?.extensions?.code;
-    if (code === 'UNAUTHENTICATED') return json(res, 401, { error: result.errors![0]!.message });
-    if (code === 'BAD_USER_INPUT') return json(res, 400, { error: result.errors![0]!.message });
-    if (result.errors?.length) return json(res, 500, { error: 'the alert could not be handled; retry' });
-    return json(res, 200, result.data!.handleAlert);
+    if (!parsed.ok) {
+      const first = parsed.problems[0]!;
+      return json(res, 400, {
+        error: `not an Alertmanager or Grafana webhook body: ${first.field}: ${first.reason}`,
+        field: first.field,
+        problems: parsed.problems.map((p) => `${p.field}: ${p.reason}`),
+      });
+    }
+    const signature = signatureCheck(req, body);
+    const answer = await yoga.fetch(
+      'http://relearn/graphql',
+      {
+        method: 'POST',
+        headers: { ...forwardHeaders(req), 'content-type': 'application/json' },
+        body: JSON.stringify({ query: HANDLE_ALERT, variables: { input: parsed.notification } }),
+      },
+      { signature },
+    );
+    const result = (await answer.json()) as { data?: { handleAlert?: unknown }; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
+    const error = result.errors?.[0];
+    const code = error?.extensions?.code;
+    if (code === 'UNAUTHENTICATED') return json(res, 401, { error: error!.message });
+    if (code === 'BAD_USER_INPUT') return json(res, 400, { error: error!.message, field: error!.extensions?.field });
+    if (error || !result.data?.handleAlert) {
+      if (signature?.ok) verifier!.release(signature.signature);
+      return json(res, 500, { error: 'the alert could not be handled; retry' });
+    }
+    return json(res, 200, result.data.handleAlert);
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if ((error as { status?: number }).status === 413) {
-        if (!res.headersSent) json(res, 413, { error: `request body over ${maxBodyBytes} bytes` });
+        // The rest of the body is not read: close the connection once the answer is out.
+        if (!res.headersSent) {
+          res.setHeader('connection', 'close');
+          json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        }
         return;
       }
       logger.error({ err: error, url: req.url }, 'request failed');
@@ -156,7 +197,8 @@ export function createHttpServer(options: {
   server.keepAliveTimeout = 65_000;
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBodyBytes });
-  // graphql-ws through yoga's envelop, so the same plugins (limits, masking) and context apply.
+  // graphql-ws through yoga's envelop, so the same plugins (limits, masking, codes) and context
+  // apply; queries, mutations and subscriptions alike (yoga's examples/graphql-ws).
   const ws = useServer(
     {
       // Yoga's enveloped execute/subscribe travel with the args prepared in onSubscribe.
@@ -169,16 +211,21 @@ export function createHttpServer(options: {
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-          request: new Request('http://localhost/graphql', {
-            headers: Object.entries(ctx.extra.request.headers).flatMap(([k, v]) =>
-              typeof v === 'string' ? [[k, v] as [string, string]] : [],
-            ),
-          }),
+          // No fetch Request here: the socket's credentials are the upgrade request's
+          // Authorization header, else connectionParams { authorization } or { token }.
+          authorization: socketAuthorization(ctx.extra.request, ctx.connectionParams),
         });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          // A refused or malformed document is an error message on the socket, not a closed socket.
+          return [error instanceof GraphQLError ? error : new GraphQLError('the document could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
         const args = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           execute,

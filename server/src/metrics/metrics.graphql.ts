@@ -23,8 +23,9 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
       feedbackCount: t.exposeInt('feedbackCount'),
       feedbackShare: t.float({
         nullable: true,
-        description: 'Share of predictions that received feedback.',
-        resolve: (m) => (m.predictionCount > 0 ? Math.min(1, m.feedbackCount / m.predictionCount) : null),
+        description:
+          'Share of the predictions counted (predictionCount) that received feedback; outcomes of predictions made elsewhere do not count.',
+        resolve: (m) => (m.predictionCount > 0 ? Math.min(1, m.labelledPredictionCount / m.predictionCount) : null),
       }),
       logLoss: t.float({ nullable: true, description: 'Holdout log loss (training metrics only).', resolve: (m) => m.logLoss ?? null }),
       liveVersion: t.field({
@@ -48,12 +49,15 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
     t.field({
       type: refs.ModelMetrics,
       description: 'Live metrics from feedback: lifetime by default, or over a window, optionally of one version.',
+      // An aggregate over the model's feedback and predictions per field (its arguments differ
+      // from alias to alias): the cost limit lets a document hold a few, not twenty.
+      extensions: { complexity: 5000 },
       args: {
         model: t.arg.string({ required: true }),
         window: t.arg({ type: MetricsWindow }),
         version: t.arg.int({ description: 'Only predictions served by this version.' }),
       },
-      resolve: async (_, args, { services }) => {
+      resolve: async (_, args, { services, loaders }) => {
         checkModel(services, args.model);
         const w = args.window ?? {};
         for (const [field, value] of Object.entries(w)) {
@@ -67,7 +71,7 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
           if (!v) throw new InvalidInputError([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
           versionId = v.id;
         }
-        return services.metrics.compute(args.model, w, versionId);
+        return loaders.metrics.load({ model: args.model, window: w, versionId });
       },
     }),
   );

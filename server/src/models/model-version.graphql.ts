@@ -7,6 +7,11 @@ import type { FeatureDefinition } from '../tasks/task-definition.js';
 import type { Task } from '../tasks/task.js';
 import { MODEL_VERSION_STATUSES, type IModelActivation } from './model-version.entity.js';
 
+/** Cost units (graphql/query-limits.ts): a resolver that reads one row. */
+const READS_A_ROW = 10;
+/** An aggregate over a version's feedback, de-duplicated across a request's parents. */
+const BATCHED_AGGREGATE = 100;
+
 export function registerModelSchema(builder: Builder, refs: SharedRefs) {
   const Status = builder.enumType('ModelVersionStatus', {
     values: {
@@ -32,22 +37,24 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         resolve: (v) => {
           if (!v.trainingMetrics) return null;
           const r = reportFromConfusion(v.trainingMetrics.confusion, v.trainingMetrics.logLoss ?? null);
-          return { ...r, model: v.model, predictionCount: r.count, feedbackCount: r.count, modelVersionId: v.id };
+          return { ...r, model: v.model, predictionCount: r.count, feedbackCount: r.count, labelledPredictionCount: r.count, modelVersionId: v.id };
         },
       }),
       datasetVersion: t.int({
         nullable: true,
         description: 'The dataset version it was trained on.',
-        resolve: async (v, _, { services }) => {
+        extensions: { complexity: READS_A_ROW },
+        resolve: async (v, _, { loaders }) => {
           const id = datasetIdOf(v);
-          return id === null ? null : ((await services.datasets.byId(id))?.version ?? null);
+          return id === null ? null : ((await loaders.datasetById.load(id))?.version ?? null);
         },
       }),
       datasetHash: t.string({
         nullable: true,
-        resolve: async (v, _, { services }) => {
+        extensions: { complexity: READS_A_ROW },
+        resolve: async (v, _, { loaders }) => {
           const id = datasetIdOf(v);
-          return id === null ? null : ((await services.datasets.byId(id))?.contentHash ?? null);
+          return id === null ? null : ((await loaders.datasetById.load(id))?.contentHash ?? null);
         },
       }),
       mlflowRunId: t.string({ nullable: true, description: 'The registry run that trained it.', resolve: (v) => v.registryRunId ?? null }),
@@ -61,16 +68,20 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       promotedBy: t.string({
         nullable: true,
         description: 'Who or what last made this version live.',
-        resolve: async (v, _, { services }) => (await services.models.lastActivation(v.model, v.version))?.actor ?? null,
+        extensions: { complexity: READS_A_ROW },
+        resolve: async (v, _, { loaders }) => (await loaders.lastActivation.load({ model: v.model, version: v.version }))?.actor ?? null,
       }),
       promotionReason: t.string({
         nullable: true,
-        resolve: async (v, _, { services }) => (await services.models.lastActivation(v.model, v.version))?.reason ?? null,
+        extensions: { complexity: READS_A_ROW },
+        resolve: async (v, _, { loaders }) => (await loaders.lastActivation.load({ model: v.model, version: v.version }))?.reason ?? null,
       }),
       liveMetrics: t.field({
         type: refs.ModelMetrics,
         description: 'Measured on feedback to the predictions this version served since it went live.',
-        resolve: (v, _, { services }) => services.metrics.compute(v.model, {}, v.id),
+        // An aggregate, but one per version per request however many parents ask (the loader).
+        extensions: { complexity: BATCHED_AGGREGATE },
+        resolve: (v, _, { loaders }) => loaders.metrics.load({ model: v.model, window: {}, versionId: v.id }),
       }),
     }),
   });

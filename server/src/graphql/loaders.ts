@@ -1,0 +1,44 @@
+import DataLoader from 'dataloader';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { LiveMetrics, MetricsWindow } from '../metrics/metrics-service.js';
+import type { IModelActivation } from '../models/model-version.entity.js';
+import type { IDatasetVersion } from '../training/dataset-version.entity.js';
+import type { Services } from './context.js';
+
+/**
+ * Per-request loaders: a document that asks for the same figures under many parents (1,000
+ * predictions of one version, each with `modelVersion { liveMetrics }`) or many aliases with the
+ * same arguments costs one query per distinct key, not one per field.
+ */
+export interface RequestLoaders {
+  /** Live metrics of a model, optionally over a window and of one version. */
+  metrics: DataLoader<{ model: string; window: MetricsWindow; versionId: number | null }, LiveMetrics, string>;
+  lastActivation: DataLoader<{ model: string; version: number }, IModelActivation | null, string>;
+  datasetById: DataLoader<number, IDatasetVersion | null>;
+}
+
+/**
+ * Metrics aggregates scan a model's feedback and predictions: at most this many run at once in
+ * a process, whoever asks, so they cannot take the connection pool (and PostgreSQL's cores)
+ * from predictions and feedback. Extra ones queue.
+ */
+const METRICS_AGGREGATES_AT_ONCE = 2;
+
+export function createLoaderFactory(services: Services): () => RequestLoaders {
+  const aggregates: LimitFunction = pLimit(METRICS_AGGREGATES_AT_ONCE);
+  const each = <K, V>(load: (key: K) => Promise<V>) => (keys: readonly K[]) =>
+    Promise.all(keys.map((k) => load(k).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+  return () => ({
+    metrics: new DataLoader(
+      each((k: { model: string; window: MetricsWindow; versionId: number | null }) =>
+        aggregates(() => services.metrics.compute(k.model, k.window, k.versionId)),
+      ),
+      { cacheKeyFn: (k) => JSON.stringify([k.model, k.window.lastFeedback ?? null, k.window.lastSeconds ?? null, k.versionId]) },
+    ),
+    lastActivation: new DataLoader(
+      each((k: { model: string; version: number }) => services.models.lastActivation(k.model, k.version)),
+      { cacheKeyFn: (k) => `${k.model}\u0000${k.version}` },
+    ),
+    datasetById: new DataLoader(each((id: number) => services.datasets.byId(id))),
+  });
+}
