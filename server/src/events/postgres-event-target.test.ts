@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPg } from '../../../scripts/services/postgres.js';
 import { startRestartablePostgres, type RestartablePostgres } from '../../test/restartable-postgres.js';
+import { startTcpProxy } from '../../test/tcp-proxy.js';
 import { createLogger } from '../logger.js';
 import { loadConfig } from '../config.js';
 import { MAX_PAYLOAD_BYTES, PostgresEventTarget } from './postgres-event-target.js';
@@ -92,6 +93,27 @@ describe(PostgresEventTarget.name, () => {
     },
     60_000,
   );
+
+  it('notices a partition (no reset, no error: silence) by its heartbeat, and LISTENs again once it heals', async () => {
+    const proxy = await startTcpProxy(pg.url);
+    const viaProxy = new URL(pg.url);
+    viaProxy.port = String(proxy.port);
+    const sut = await PostgresEventTarget.connect(viaProxy.toString(), logger, { minDelayMs: 50, maxDelayMs: 200, heartbeatMs: 100, heartbeatTimeoutMs: 300 });
+    try {
+      let reconnects = 0;
+      sut.onReconnect(() => void reconnects++);
+      proxy.stall();
+      await until(() => !sut.listening, 'the heartbeat to give up on the silent connection');
+      await proxy.up();
+      await until(() => reconnects === 1, 'onReconnect');
+      const heard = nextEvent(sut, 'ping');
+      sut.dispatchEvent(new CustomEvent('ping', { detail: 'after the partition' }));
+      expect(await heard).toBe('after the partition');
+    } finally {
+      await sut.close();
+      await proxy.close();
+    }
+  });
 
   it('stops trying once closed, even in the middle of an outage', async () => {
     const sut = await PostgresEventTarget.connect(pg.url, logger, { minDelayMs: 50, maxDelayMs: 200 });

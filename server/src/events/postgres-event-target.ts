@@ -12,6 +12,12 @@ export interface ReconnectOptions {
   minDelayMs?: number;
   /** Longest wait between two attempts. */
   maxDelayMs?: number;
+  /**
+   * How often the LISTEN connection is asked a `select 1`, and how long it may take: a partition
+   * (no reset, no error, just silence) is noticed by this, not by TCP keepalive hours later.
+   */
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
 }
 
 /**
@@ -37,6 +43,8 @@ export class PostgresEventTarget implements EventTarget {
   private readonly reconnectCallbacks = new Set<() => unknown>();
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeatTimeoutMs: number;
 
   private constructor(
     private readonly url: string,
@@ -45,6 +53,9 @@ export class PostgresEventTarget implements EventTarget {
   ) {
     this.minDelayMs = options.minDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 2000;
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 5000;
+    this.heartbeat = setInterval(() => void this.checkListener(), options.heartbeatMs ?? 10_000);
+    this.heartbeat.unref();
     this.publisher = new pg.Pool({ connectionString: url, max: 2, application_name: 'relearn-events', connectionTimeoutMillis: 5000 });
     // node-postgres emits 'error' on idle clients when the server goes away; unheard, it kills the
     // process. The pool has already dropped the client; a publish in flight rejects on its own.
@@ -58,6 +69,7 @@ export class PostgresEventTarget implements EventTarget {
     try {
       await target.open();
     } catch (error) {
+      clearInterval(target.heartbeat);
       await target.publisher.end().catch(() => {});
       throw error;
     }
@@ -110,6 +122,24 @@ export class PostgresEventTarget implements EventTarget {
       return;
     }
     this.listener = client;
+  }
+
+  private checking = false;
+  private async checkListener(): Promise<void> {
+    const client = this.listener;
+    if (!client || this.checking) return;
+    this.checking = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answered = await Promise.race([
+        client.query('select 1').then(() => true, () => true), // a failed query is reported by 'error'
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.heartbeatTimeoutMs))),
+      ]);
+      if (!answered) this.lost(client, new Error(`the event connection did not answer a heartbeat within ${this.heartbeatTimeoutMs} ms`));
+    } finally {
+      clearTimeout(timer);
+      this.checking = false;
+    }
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -184,6 +214,7 @@ export class PostgresEventTarget implements EventTarget {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.stopWaiting.abort();
     const listener = this.listener;
     this.listener = null;
