@@ -93,6 +93,20 @@ export class ServingMetrics {
 
   /** Quality gauges of each live version, computed when Prometheus scrapes. */
   attachQualityGauges(tasks: TaskRegistry, models: ModelService, metrics: MetricsService): void {
+    // The feature space each live model uses: bounded by its task's featureBuckets, never by clients.
+    new Gauge({
+      name: 'relearn_model_vocabulary_size',
+      help: "Token buckets with counts in the live model (at most the text feature's featureBuckets)",
+      labelNames: ['model'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const task of tasks.all()) {
+          const live = models.getLive(task.name);
+          if (live?.model.spec.multinomial) this.set({ model: task.name }, live.model.vocabularySize);
+        }
+      },
+    });
     const names = {
       accuracy: ['model_accuracy', 'Accuracy of the live version on its feedback (0-1)'],
       precision: ['model_precision', 'Precision of the live version on its feedback (0-1)'],
