@@ -19,10 +19,10 @@ export interface RequestLoaders {
 
 /**
  * Metrics aggregates scan a model's feedback and predictions: at most this many run at once in
- * a process, whoever asks, so they cannot take the connection pool (and PostgreSQL's cores)
- * from predictions and feedback. Extra ones queue.
+ * a process, whoever asks, so they cannot take the connection pool (or more than one of
+ * PostgreSQL's cores) from predictions and feedback. Extra ones queue, in order.
  */
-const METRICS_AGGREGATES_AT_ONCE = 2;
+const METRICS_AGGREGATES_AT_ONCE = 1;
 
 export function createLoaderFactory(services: Services): () => RequestLoaders {
   const aggregates: LimitFunction = pLimit(METRICS_AGGREGATES_AT_ONCE);

@@ -2,6 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
 import { GraphQLError, getNullableType, isListType, Kind, parse, type DocumentNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { queryTooComplex, type QueryLimit } from './errors.js';
 
 /**
@@ -29,6 +30,12 @@ export const QUERY_LIMITS = {
   maxCost: 50_000,
   /** Items assumed for a list field whose size no argument states. */
   defaultListSize: 10,
+  /**
+   * A refused document's answer waits this long (an idle timer, no work): refusing still costs
+   * parsing and, for a batch, its variables (~1-6 ms), so a client that sends them back to back
+   * would otherwise take the serving thread from everyone else. Honest clients rarely see it.
+   */
+  refusalDelayMs: 200,
 };
 
 /**
@@ -150,7 +157,13 @@ export function useQueryLimits(limits = QUERY_LIMITS): Plugin[] {
       if (c > limits.maxCost) setResultAndStopExecution({ errors: [refusal(c)] });
     },
   };
-  return [armor as unknown as Plugin, documentLimits, cost];
+  const slowRefusals: Plugin = {
+    async onResultProcess({ result }) {
+      if (limits.refusalDelayMs <= 0 || Array.isArray(result) || !result || Symbol.asyncIterator in result) return;
+      if (result.errors?.some((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX')) await sleep(limits.refusalDelayMs);
+    },
+  };
+  return [armor as unknown as Plugin, documentLimits, cost, slowRefusals];
 }
 
 const limitKey = {
