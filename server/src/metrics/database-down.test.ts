@@ -32,6 +32,13 @@ describe('while the database is away', () => {
       body: JSON.stringify({ query, variables }),
     });
 
+  it("MikroORM's pool has error listeners of its own (PostgreSqlConnection.handlePoolErrors): a dropped idle connection cannot end the process", async () => {
+    const connection = sut.app.orm.driver.getConnection() as unknown as { getNativeClient(): Promise<import('node:events').EventEmitter> };
+    const pool = await connection.getNativeClient();
+    expect(pool.listenerCount('error')).toBeGreaterThan(0);
+    expect(pool.listenerCount('connect')).toBeGreaterThan(0); // adds one to every client, checked out or idle
+  });
+
   it('/metrics answers with the process metrics and the last quality values; /readyz says 503, database false; GraphQL says 503 SERVICE_UNAVAILABLE with Retry-After', async () => {
     const before = await (await fetch(`${sut.url}/metrics`)).text();
     const accuracyLine = before.split('\n').find((l) => l.startsWith('model_accuracy{'));
