@@ -21,6 +21,8 @@ export interface FeedbackRecord {
   correct: boolean;
   idempotencyKey: string | null;
   createdAt: Date;
+  /** The transaction that committed it (xid8 as text): online learning's cursor. */
+  xid: string;
 }
 
 export interface FeedbackInput {
@@ -41,7 +43,7 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
-type NewFeedback = Omit<FeedbackRecord, 'id' | 'createdAt'> & { source: 'feedback' | 'outcome' };
+type NewFeedback = Omit<FeedbackRecord, 'id' | 'createdAt' | 'xid'> & { source: 'feedback' | 'outcome' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -94,7 +96,7 @@ export class FeedbackService {
     const inserted = await this.writer.submit(row);
     if (!inserted) return this.resolveConflict(row);
     this.afterCommit(task, inserted, prediction.version);
-    this.models.learn(task.name, inserted.id, prediction.input, actual);
+    this.models.learn(task.name, { id: inserted.id, xid: BigInt(inserted.xid) }, prediction.input, actual);
     return inserted;
   }
 
@@ -221,6 +223,7 @@ interface DbFeedback {
   idempotency_key: string | null;
   source: string;
   created_at: Date;
+  xid: string;
 }
 
 function fromDb(r: DbFeedback): FeedbackRecord {
@@ -234,6 +237,7 @@ function fromDb(r: DbFeedback): FeedbackRecord {
     correct: r.correct,
     idempotencyKey: r.idempotency_key,
     createdAt: new Date(r.created_at),
+    xid: String(r.xid),
   };
 }
 
