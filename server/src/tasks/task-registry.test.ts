@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../../test/test-app.js';
+import { featureBucket } from '../ml/naive-bayes.js';
+import { MERCHANT_CATEGORIES } from './data/fraud-generator.js';
 import { TaskRegistry } from './task-registry.js';
 
 const threatTask = fileURLToPath(new URL('../../../examples/tasks/threat.json', import.meta.url));
@@ -22,6 +24,13 @@ describe(TaskRegistry.name, () => {
     });
     // Spam's vocabulary is bounded by its definition: 2^20 token buckets.
     expect(sut.get('spam')!.modelSpec).toMatchObject({ multinomial: true, tokenBuckets: 1 << 20, categoryBuckets: [] });
+  });
+
+  it("gives each of fraud's merchant categories a bucket of its own (no shared counts)", async () => {
+    const sut = await TaskRegistry.load();
+    const [buckets] = sut.get('fraud')!.modelSpec.categoryBuckets!;
+    const used = MERCHANT_CATEGORIES.map((c) => featureBucket(c, buckets!));
+    expect(new Set(used).size).toBe(MERCHANT_CATEGORIES.length);
   });
 
   it('refuses an invalid task file, listing every problem', async () => {
