@@ -131,8 +131,8 @@ describe('a failed start', () => {
 
   it('with a queue that cannot start closes the pool, the event connection and the queue on PostgreSQL', async () => {
     const url = await freshDatabaseUrl('failed_start');
-    // A pgboss schema pg-boss cannot read: its start fails after the ORM, the migrations and the
-    // event connection are up.
+    // A pgboss schema that is not pg-boss's (none of its functions): its start fails after the ORM,
+    // the migrations and the event connection are up.
     const client = await connectPg(url);
     await client.query('CREATE SCHEMA pgboss; CREATE TABLE pgboss.version (nonsense int)');
     await client.end();
@@ -140,7 +140,7 @@ describe('a failed start', () => {
       const admin = await connectPg(url);
       try {
         const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-        return Number(rows[0].n);
+        return Number(rows[0]!.n);
       } finally {
         await admin.end();
       }
@@ -149,7 +149,7 @@ describe('a failed start', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'relearn-failed-start-'));
     try {
       const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'silent', LOG_PRETTY: 'false' });
-      await expect(buildApp(config, createLogger(config))).rejects.toThrow(/version/);
+      await expect(buildApp(config, createLogger(config))).rejects.toThrow(/pgboss/);
       await until(`open TCP handles back to ${before} (now ${openTcpHandles()})`, () => openTcpHandles() === before, 5_000);
       await until('no session of the failed start left on the database', async () => (await sessions()) === 0, 5_000);
     } finally {
