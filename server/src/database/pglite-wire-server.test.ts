@@ -162,6 +162,25 @@ describe(PGliteWireServer.name, () => {
     expect((await c.query('select $1::text as x', ['after'])).rows).toEqual([{ x: 'after' }]);
   });
 
+  it('runs what a connection sent before Terminate, then closes it (rolling back a transaction left open)', async () => {
+    const query = (text: string) => message('Q', Buffer.from(`${text}\0`));
+    const terminate = message('X', Buffer.alloc(0));
+    const committing = rawSocket(sut.port);
+    committing.socket.write(startupPacket({ user: 'postgres', database: 'postgres' }));
+    await committing.until(endsWithReady);
+    committing.socket.write(Buffer.concat([query("insert into t (client, n, tag) values (97, 1, 'before-terminate')"), terminate]));
+    await committing.closed;
+    const leaving = rawSocket(sut.port);
+    leaving.socket.write(startupPacket({ user: 'postgres', database: 'postgres' }));
+    await leaving.until(endsWithReady);
+    leaving.socket.write(Buffer.concat([query('begin'), query("insert into t (client, n, tag) values (97, 2, 'left-open')"), terminate]));
+    await leaving.closed;
+    const c = await client();
+    const { rows } = await c.query('select tag from t where client = 97 order by n');
+    expect(rows).toEqual([{ tag: 'before-terminate' }]);
+    expect(db.isInTransaction()).toBe(false);
+  });
+
   it('answers SSL and GSS encryption requests with N, drops cancel requests, refuses a startup packet without a user, and keeps serving', async () => {
     const ssl = rawSocket(sut.port);
     ssl.socket.write(codePacket(80877103));

@@ -138,6 +138,7 @@ export class PGliteWireServer {
   /** Ends one connection with a FATAL ErrorResponse (08P01 protocol violation, XX000 PGlite failure). */
   private fail(connection: WireConnection, error: Error, code = '08P01'): void {
     this.logger?.warn({ connection: connection.id, err: error }, 'embedded PostgreSQL: connection closed on error');
+    connection.closed = true;
     if (!connection.socket.destroyed) connection.socket.end(errorResponse('FATAL', code, error.message));
     connection.socket.destroySoon();
   }
@@ -159,16 +160,17 @@ export class PGliteWireServer {
 
   private async run(): Promise<void> {
     for (let c = this.next(); c; c = this.next()) {
+      const i = this.waiting.indexOf(c);
+      if (i >= 0) this.waiting.splice(i, 1);
       if (c.closed) {
+        c.units.length = 0;
         await this.release(c);
         continue;
       }
       this.take(c);
       const unit = c.units.shift()!;
-      if (c.units.length === 0) {
-        const i = this.waiting.indexOf(c);
-        if (i >= 0) this.waiting.splice(i, 1);
-      }
+      // Pipelined units of one connection take turns with the others' (it holds the backend only mid-cycle or in a transaction).
+      if (c.units.length > 0) this.waiting.push(c);
       c.beginUnit();
       try {
         await this.execute(unit, (bytes) => c.write(bytes));
@@ -181,6 +183,7 @@ export class PGliteWireServer {
       }
       if (c.idle) this.holder = null;
       else if (c.closed) await this.release(c);
+      if (c.terminated && c.units.length === 0) c.socket.end();
     }
     this.armWarning();
   }
@@ -236,6 +239,8 @@ export class PGliteWireServer {
 class WireConnection {
   readonly units: Buffer[] = [];
   closed = false;
+  /** Terminate received: end the socket once the units before it have run. */
+  terminated = false;
   heldSince = 0;
   warned = false;
   /** The last unit's answer ended with ReadyForQuery. */
@@ -266,7 +271,7 @@ class WireConnection {
   receive(chunk: Buffer): boolean {
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
     let completed = false;
-    while (!this.closed) {
+    while (!this.closed && !this.terminated) {
       if (!this.started) {
         // Startup-phase packets have no type byte: length, then a code.
         if (this.input.length < 8) break;
@@ -305,8 +310,9 @@ class WireConnection {
       const message = this.input.subarray(0, length + 1);
       this.input = this.input.subarray(length + 1);
       if (type === 0x58 /* X Terminate */) {
-        this.socket.end();
-        this.closed = true;
+        // What came before it still runs (a COMMIT then Terminate commits); then the socket ends.
+        this.terminated = true;
+        if (this.units.length === 0) this.socket.end();
         break;
       }
       this.pending.push(message);
