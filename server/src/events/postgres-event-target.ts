@@ -24,8 +24,10 @@ export interface ReconnectOptions {
  * An EventTarget over PostgreSQL LISTEN/NOTIFY, for yoga's pub/sub: an event published in any
  * process (API or trainer) reaches the subscribers of every process. Events go through
  * PostgreSQL only, so the publishing process hears its own events back like everyone else.
- * Written by hand because yoga ships Redis event targets only. NOTIFY payloads are capped at
- * 8000 bytes, so events carry ids and fixed-size fields, never records.
+ * Written by hand: yoga ships Redis event targets only, and pg-listen (1.7.0, little activity) stops
+ * reconnecting after `retryTimeout` (3 s by default, andywer/pg-listen#56); this loop is small and
+ * tested against real restarts. NOTIFY payloads are capped at 8000 bytes, so events carry ids and
+ * fixed-size fields, never records.
  *
  * The LISTEN connection is re-opened whenever it is lost (a restart, a failover, a cut network):
  * with backoff, forever, until close(). What was NOTIFYed in the gap is gone, so onReconnect
