@@ -31,7 +31,8 @@ export function toClientError(error: Error): GraphQLError | null {
     return new GraphQLError(error.message, { extensions: { code: 'MODEL_NOT_READY', http: { status: 503 } } });
   }
   if (isDatabaseUnavailable(error)) {
-    return new GraphQLError('the database is unavailable; retry shortly (with the same idempotencyKey for feedback)', {
+    // Socket errors say nothing of which backing service failed (PostgreSQL, MinIO, MLflow): all are retryable.
+    return new GraphQLError('the database (or another backing service) is unavailable; retry shortly (feedback: with the same idempotencyKey)', {
       extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } },
     });
   }
