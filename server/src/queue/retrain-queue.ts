@@ -32,7 +32,10 @@ export class PgBossRetrainQueue implements RetrainQueue {
     private readonly options: { pollingIntervalSeconds?: number; heartbeatSeconds?: number; retryDelaySeconds?: number } = {},
   ) {
     this.boss = new PgBoss({ connectionString, max: 4, application_name: 'relearn-queue' });
-    this.boss.on('error', (error) => this.logger.error({ err: error }, 'retrain queue error'));
+    // The message and code only: pg-boss's errors can carry the whole pg client (kilobytes a line during an outage).
+    this.boss.on('error', (error: Error & { code?: string }) =>
+      this.logger.error({ err: { message: error.message, code: error.code, name: error.name } }, 'retrain queue error'),
+    );
   }
 
   async start(): Promise<void> {
