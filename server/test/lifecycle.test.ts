@@ -43,7 +43,42 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-describe('npm start', () => {
+/** `npm <args>` in its own process group (as a terminal runs it), so that every descendant can be found. */
+function npmScript(args: string[], extraEnv: Record<string, string>, groups: number[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_PRETTY: 'false', LOG_LEVEL: 'info', RELEARN_SKIP_WEB_BUILD: '1' };
+  for (const key of ['DATABASE_URL', 'S3_ENDPOINT', 'MLFLOW_TRACKING_URI', 'TRAINER']) delete env[key];
+  const npm: ChildProcess = spawn('npm', args, { cwd: root, env: { ...env, ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  groups.push(npm.pid!);
+  let out = '';
+  npm.stdout!.on('data', (d) => (out += d));
+  npm.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+  return { npm, pgid: npm.pid!, output: () => out, exited };
+}
+
+/** Waits for the port the script prints, then for /readyz 200; returns the port. */
+async function readyPort(script: ReturnType<typeof npmScript>, portPattern: RegExp): Promise<number> {
+  await until('the port in the output', () => portPattern.test(script.output()) || script.npm.exitCode !== null, 120_000);
+  const port = Number(portPattern.exec(script.output())?.[1]);
+  expect(port, script.output().slice(-3000)).toBeGreaterThan(0);
+  const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
+  await until('/readyz 200', ready, 120_000);
+  return port;
+}
+
+/** Signals the npm process only; npm must pass it on, and every process of its group must end. */
+async function signalAndExpectAllGone(script: ReturnType<typeof npmScript>, signal: NodeJS.Signals, port: number, entry: RegExp) {
+  const running = processesInGroup(script.pgid);
+  expect(running.some((p) => entry.test(p)), running.join('\n')).toBe(true);
+  process.kill(script.pgid, signal);
+  await script.exited;
+  await until(`every process of the npm group gone (left: ${processesInGroup(script.pgid).join('; ')})`, () => processesInGroup(script.pgid).length === 0, 30_000);
+  expect(await portIsFree(port)).toBe(true);
+  expect(script.output()).toMatch(new RegExp(`"signal":"${signal}"[^\\n]*shutting down`));
+  expect(script.output()).toMatch(/"msg":"stopped"/);
+}
+
+describe('npm start and npm run trainer', () => {
   let dataDir: string;
   const groups: number[] = [];
 
@@ -64,43 +99,24 @@ describe('npm start', () => {
 
   // The second start reuses the data directory (its models are trained already).
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`stops on ${signal} to the npm process: every process it started ends and the port is free`, async () => {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        DATA_DIR: dataDir,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_PRETTY: 'false',
-        LOG_LEVEL: 'info',
-        RELEARN_SKIP_WEB_BUILD: '1',
-      };
-      for (const key of ['DATABASE_URL', 'S3_ENDPOINT', 'MLFLOW_TRACKING_URI', 'TRAINER']) delete env[key];
-      // Its own process group, as a terminal gives it, so that every descendant can be found.
-      const npm: ChildProcess = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const pgid = npm.pid!;
-      groups.push(pgid);
-      let out = '';
-      npm.stdout!.on('data', (d) => (out += d));
-      npm.stderr!.on('data', (d) => (out += d));
-      const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
-
-      await until('the banner', () => /GraphQL \+ GraphiQL\s+http:\/\/127\.0\.0\.1:\d+\//.test(out) || npm.exitCode !== null, 120_000);
-      const port = Number(/GraphQL \+ GraphiQL\s+http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)?.[1]);
-      expect(port, out.slice(-3000)).toBeGreaterThan(0);
-      expect(out).toMatch(/prestart/); // npm start still installs what it needs first
-      const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
-      await until('/readyz 200', ready, 120_000);
-      const running = processesInGroup(pgid);
-      expect(running.some((p) => /server\/src\/main\.ts/.test(p)), running.join('\n')).toBe(true);
-
-      process.kill(npm.pid!, signal);
-      await exited;
-      await until(`every process of npm start's group gone (left: ${processesInGroup(pgid).join('; ')})`, () => processesInGroup(pgid).length === 0, 30_000);
-      expect(await portIsFree(port)).toBe(true);
-      expect(out).toMatch(new RegExp(`"signal":"${signal}"[^\\n]*shutting down`));
-      expect(out).toMatch(/"msg":"stopped"/);
+    it(`npm start stops on ${signal} to the npm process: every process it started ends and the port is free`, async () => {
+      const script = npmScript(['start'], { DATA_DIR: dataDir }, groups);
+      const port = await readyPort(script, /GraphQL \+ GraphiQL\s+http:\/\/127\.0\.0\.1:(\d+)\//);
+      expect(script.output()).toMatch(/prestart/); // npm start still installs what it needs first
+      await signalAndExpectAllGone(script, signal, port, /server\/src\/main\.ts/);
     });
   }
+
+  it('npm run trainer stops on SIGTERM to the npm process', async () => {
+    const trainerDir = await mkdtemp(path.join(tmpdir(), 'relearn-npm-trainer-'));
+    try {
+      const script = npmScript(['run', 'trainer'], { DATA_DIR: trainerDir, DATABASE_URL: await freshDatabaseUrl('npm_trainer') }, groups);
+      const port = await readyPort(script, /"port":(\d+)[^\n]*trainer started/);
+      await signalAndExpectAllGone(script, 'SIGTERM', port, /server\/src\/trainer\.ts/);
+    } finally {
+      await rm(trainerDir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** TCP servers and sockets open in this process (PGlite's socket server, pool connections, …). */
