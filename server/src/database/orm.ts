@@ -30,6 +30,9 @@ export function ormConfig(clientUrl: string, options: { poolMax?: number; debug?
       snapshotOnMigrate: false,
     },
     pool: { min: 0, max: options.poolMax ?? 10 },
+    // pg.Pool options: a database that stalls (rather than refuses) fails a new connection after
+    // 5 s — SERVICE_UNAVAILABLE, retryable — instead of holding the request for ever.
+    driverOptions: { connectionTimeoutMillis: 5000, keepAlive: true },
     debug: options.debug ?? false,
     // Relearn never relies on implicit lazy loading across requests.
     allowGlobalContext: false,
