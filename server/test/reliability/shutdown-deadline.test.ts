@@ -90,7 +90,8 @@ describe('shutdown when PostgreSQL is gone', () => {
     proxy.stall();
     const { code, ms } = await sigtermAndTime(api);
     await traffic.stop();
-    console.error(`[shutdown] partition: exit ${code} after ${ms} ms (deadline ${DEADLINE_MS} ms)`);
+    const abandoned = [...api.output().matchAll(/"msg":"stopping: ([^"]*) did not finish within/g)].map((m) => m[1]);
+    console.error(`[shutdown] partition: exit ${code} after ${ms} ms (deadline ${DEADLINE_MS} ms); abandoned: ${abandoned.join(', ')}`);
     expect(ms, api.output().slice(-4000)).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
     expect(code).toBe(1);
     expect(api.output()).toMatch(/did not finish within/);
