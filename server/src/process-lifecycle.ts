@@ -20,8 +20,8 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
  * the terminal and forwarded by npm), then exit with its outcome: 0 when everything closed, 1 when a
  * step failed or overran. app.stop() is bounded; the watchdog is the last resort should it still not
  * settle. `npm start` runs the entry with `exec node --import tsx …` so that npm's child is this
- * process: npm forwards signals to its child only, and `sh -c` or the tsx CLI in between died or
- * never relayed them, leaving the server running.
+ * process: npm forwards SIGINT/SIGTERM to its direct child only, and the `sh -c` it runs scripts in
+ * does not relay them (dash just dies), so tsx and node never saw them and kept the port.
  */
 export function stopOnSignals(app: App, logger: Logger): void {
   let stopping = false;
