@@ -307,7 +307,8 @@ async function main(): Promise<number> {
     phases.push({ phase: 'idle', describe: 'no other client', predict: await openLoop(port, rate, seconds) });
     for (const attack of attacks) {
       progress(`${attack}: ${ATTACKS[attack].describe}`);
-      const abuser = startChild('abuser', { BENCH_ATTACK: attack, BENCH_PORT: String(port), BENCH_SECONDS: String(seconds + 60) });
+      // Runs until told to stop (bounded: 10 minutes), however long the measured phase takes.
+      const abuser = startChild('abuser', { BENCH_ATTACK: attack, BENCH_PORT: String(port), BENCH_SECONDS: '600' });
       children.push(abuser.proc);
       await abuser.next('started');
       await new Promise((r) => setTimeout(r, 1000)); // let the attack reach its steady state

@@ -117,7 +117,10 @@ export function useInputErrorCodes(): Plugin {
     onExecutionResult({ result, setResult }) {
       if (!result || !('errors' in result) || !result.errors?.length) return;
       const errors = result.errors.map((e) => {
-        const m = /^Variable "\$[^"]+" got invalid value .*?(?: at "([^"]+)")?; (.*)$/s.exec(e.message);
+        const m =
+          /^Variable "\$[^"]+" got invalid value .*?(?: at "([^"]+)")?; (.*)$/s.exec(e.message) ??
+          // A required variable left out or null: the variable is the field.
+          /^Variable "\$([^"]+)" of (?:required|non-null) type "[^"]+" (was not provided|must not be null)\.$/s.exec(e.message);
         if (!m || e.extensions?.code) return e;
         return new GraphQLError(e.message, {
           nodes: e.nodes,

@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
-import { GraphQLError, getNullableType, isListType, Kind, parse, type DocumentNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, getNullableType, isListType, Kind, Lexer, parse, Source, TokenKind, type DocumentNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryTooComplex, type QueryLimit } from './errors.js';
@@ -24,6 +24,13 @@ export const QUERY_LIMITS = {
    */
   maxFields: 200,
   maxDepth: 8,
+  /**
+   * Brackets open at once ({, [ and ( together), checked by a lexer pass before parsing:
+   * graphql-js's parser recurses per level, and ~2,400 levels inside the token limit overflow
+   * its stack (a RangeError, answered as an internal error). The depth limit above is checked
+   * later, on the parsed document.
+   */
+  maxNesting: 64,
   maxAliases: 20,
   maxDirectives: 20,
   /** Cost units, see `estimateCost`. */
@@ -64,6 +71,22 @@ const estimateCost =
     const items = listArg ? listArg.length : (limit ?? defaultListSize);
     return Math.max(1, items) * (price + childComplexity);
   };
+
+/** The deepest bracket nesting of a document, read by graphql-js's lexer (strings and comments skipped); stops past `stopAt`. */
+export function bracketNesting(source: string | Source, stopAt: number, maxTokens: number): number {
+  const lexer = new Lexer(typeof source === 'string' ? new Source(source) : source);
+  let depth = 0;
+  let deepest = 0;
+  for (let n = 0; n <= maxTokens; n++) {
+    const token = lexer.advance();
+    if (token.kind === TokenKind.EOF) break;
+    if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > stopAt) break;
+    } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) depth--;
+  }
+  return deepest;
+}
 
 /** Field selections and fragment spreads of a document: a walk of its selection sets only. */
 export function countSelections(document: DocumentNode, stopAt = Infinity): number {
@@ -106,6 +129,15 @@ export function useQueryLimits(limits = QUERY_LIMITS): Plugin[] {
   const documentLimits: Plugin = {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
+        let nesting = 0;
+        try {
+          nesting = bracketNesting(source, limits.maxNesting, limits.maxTokens);
+        } catch {
+          // A lexical error: the parser below reports it with its position.
+        }
+        if (nesting > limits.maxNesting) {
+          throw queryTooComplex('depth', `Query too complex: brackets nested more than ${limits.maxNesting} deep.`, { max: limits.maxNesting });
+        }
         try {
           return parse(source, { ...options, maxTokens: limits.maxTokens });
         } catch (error) {

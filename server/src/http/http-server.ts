@@ -102,7 +102,7 @@ export function createHttpServer(options: {
         const answer = await yoga.fetch('http://relearn/graphql', { method: 'POST', headers: forwardHeaders(req), body }, { signature });
         const text = await answer.text();
         // Not handled on this side (masked error): the sender's retry with this signature must pass.
-        if (signature?.ok && (answer.status >= 500 || text.includes('"INTERNAL_SERVER_ERROR"'))) verifier.release(signature.signature);
+        if (signature?.ok && (answer.status >= 500 || /"(INTERNAL_SERVER_ERROR|SERVICE_UNAVAILABLE)"/.test(text))) verifier.release(signature.signature);
         res.writeHead(answer.status, Object.fromEntries(answer.headers.entries())).end(text);
         return;
       }
@@ -174,6 +174,7 @@ export function createHttpServer(options: {
     if (code === 'BAD_USER_INPUT') return json(res, 400, { error: error!.message, field: error!.extensions?.field });
     if (error || !result.data?.handleAlert) {
       if (signature?.ok) verifier!.release(signature.signature);
+      if (code === 'SERVICE_UNAVAILABLE') return json(res, 503, { error: error!.message });
       return json(res, 500, { error: 'the alert could not be handled; retry' });
     }
     return json(res, 200, result.data.handleAlert);
