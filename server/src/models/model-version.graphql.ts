@@ -3,8 +3,9 @@ import { requireAdmin } from '../graphql/errors.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import { reportFromConfusion } from '../metrics/classification-report.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
+import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition } from '../tasks/task-definition.js';
-import type { Task } from '../tasks/task.js';
+import { InvalidInputError, type Task } from '../tasks/task.js';
 import { MODEL_VERSION_STATUSES, type IModelActivation } from './model-version.entity.js';
 
 /** Cost units (graphql/query-limits.ts): a resolver that reads one row. */
@@ -172,7 +173,10 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       resolve: (_, args, { services, admin }) => {
         requireAdmin(admin);
         checkModel(services, args.model);
-        return services.models.activate(args.model, args.version, 'admin', args.reason ?? 'manual activation');
+        const reason = args.reason?.trim() || 'manual activation';
+        const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
+        if (unstorable) throw new InvalidInputError([{ field: 'reason', reason: unstorable }]);
+        return services.models.activate(args.model, args.version, 'admin', reason);
       },
     }),
   );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput, startTestApp, type TestApp } from '../../test/test-app.js';
+import { ADMIN_TOKEN, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput, startTestApp, type TestApp } from '../../test/test-app.js';
 
 // Text PostgreSQL cannot store (text/jsonb): the sender's own BAD_USER_INPUT, never anyone else's failure.
 const NUL = 'gro\u0000cery';
@@ -70,6 +70,15 @@ describe('text PostgreSQL cannot store', () => {
       o: [{ predicted: `fraud\u0000`, actual: 'fraud' }],
     });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'outcomes.0.predicted' });
+  });
+
+  it('admin reasons (retrain, activation) with NUL or a lone surrogate are BAD_USER_INPUT naming reason', async () => {
+    for (const reason of [`why${NUL}`, 'why \ud800']) {
+      const retrain = await sut.gql(`mutation($r: String) { triggerRetrain(model: "fraud", reason: $r) { id } }`, { r: reason }, { token: ADMIN_TOKEN });
+      expect(retrain.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+      const activate = await sut.gql(`mutation($r: String) { activateModelVersion(model: "fraud", version: 1, reason: $r) { version } }`, { r: reason }, { token: ADMIN_TOKEN });
+      expect(activate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    }
   });
 
   it('four clients sending NULs fail none of the concurrent innocent predictions', async () => {

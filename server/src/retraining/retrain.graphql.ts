@@ -2,6 +2,7 @@ import { Repeater } from 'graphql-yoga';
 import type { Builder } from '../graphql/builder.js';
 import { requireAdmin } from '../graphql/errors.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
+import { unstorableTextReason } from '../shared/storable-text.js';
 import { InvalidInputError } from '../tasks/task.js';
 import { RETRAIN_STATES, type RetrainTrigger } from './retrain-job.entity.js';
 import type { RetrainJobRecord } from './retrain-service.js';
@@ -48,7 +49,8 @@ export function registerRetrainSchema(builder: Builder) {
         requireAdmin(admin);
         checkModel(services, args.model);
         const reason = args.reason?.trim() || 'manual retrain';
-        if (reason.length > 1000) throw new InvalidInputError([{ field: 'reason', reason: 'must be at most 1000 characters' }]);
+        const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
+        if (unstorable) throw new InvalidInputError([{ field: 'reason', reason: unstorable }]);
         return (await services.retrains.request(args.model, { kind: 'manual', reason })).job;
       },
     }),
