@@ -75,6 +75,10 @@ describe('GraphQL over graphql-ws', () => {
     const ws = client();
     const big = await once(ws, `{ models { ${'name '.repeat(4800)} } }`);
     expect(big.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'fields' });
+    const costly = await once(ws, `{ ${Array.from({ length: 20 }, (_, i) => `m${i}: metrics(model: "spam", window: { lastFeedback: ${i + 1} }) { accuracy }`).join(' ')} }`);
+    expect(costly.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    const deepSubscription = await once(ws, `subscription { metricsUpdated(model: "spam") { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`);
+    expect(deepSubscription.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'depth' });
     const broken = await once(ws, `{ models { name `);
     expect(broken.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     const bad = await once(ws, PREDICT_FRAUD, { input: { fraud: aFraudInput({ amount: -5 }) } });
