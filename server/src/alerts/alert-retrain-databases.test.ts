@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test/test-app.js';
+import { HANDLE_ALERT } from './alert.graphql.js';
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef';
 const ANSWER_MS = 20_000;
@@ -78,5 +79,14 @@ describe.each(['embedded', 'postgres'] as const)('a firing alert on the %s datab
     expect(await jobs('fraud')).toHaveLength(1);
     const recorded = (await sut.gql(`{ alerts(model: "spam") { action } }`)).data.alerts;
     expect(recorded).toHaveLength(4);
+  });
+
+  it('the handleAlert mutation (a Grafana payload template) answers the same way', async () => {
+    const input = { source: 'grafana', status: 'firing', alerts: [{ status: 'firing', fingerprint: 'tmpl-db-1', labels: { model: 'fraud', action: 'retrain', alertname: 'x' } }] };
+    const res = await sut.gql(HANDLE_ALERT, { input }, { token: WEBHOOK_TOKEN });
+    expect(res.errors).toBeUndefined();
+    // fraud's incident from the previous alert is still open: one retrain, this one joins it.
+    expect(res.data.handleAlert.alerts[0].action).toBe('duplicate');
+    expect(await jobs('fraud')).toHaveLength(1);
   });
 });
