@@ -163,6 +163,7 @@ async function abuserChild(): Promise<void> {
 
 function startChild(role: Role, env: Record<string, string>): { proc: ChildProcess; next: <T extends FromChild['type']>(type: T) => Promise<Extract<FromChild, { type: T }>> } {
   const proc = fork(SCRIPT, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_ROLE: role }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  proc.on('error', () => {}); // a send to a child that just exited (EPIPE): its exit is handled below
   const next = <T extends FromChild['type']>(type: T) =>
     new Promise<Extract<FromChild, { type: T }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${role}: no ${type} within 10 minutes`)), 600_000);
@@ -349,7 +350,7 @@ async function main(): Promise<number> {
   } finally {
     progress('stopping');
     for (const c of children.reverse()) {
-      if (c.exitCode === null && c.connected) c.send({ cmd: 'stop' });
+      if (c.exitCode === null && c.connected) c.send({ cmd: 'stop' }, () => {});
     }
     await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => { const t = setTimeout(() => { c.kill(); r(null); }, 20_000); c.once('exit', () => { clearTimeout(t); r(null); }); }))));
     await pg?.stop().catch((e: Error) => console.error(e.message));
