@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStaticFiles, resolveStaticPath } from './static-files.js';
+import { createStaticFiles } from './static-files.js';
 
 async function serve(root: string): Promise<{ server: Server; url: string }> {
   const serveStatic = createStaticFiles(root);
@@ -63,8 +63,41 @@ describe(createStaticFiles.name, () => {
       expect(await res.text(), p).not.toContain('outside');
       expect([400, 404], p).toContain(res.status);
     }
-    expect(resolveStaticPath('/srv/dist', '/a/../../etc/passwd')).toBeNull();
-    expect(resolveStaticPath('/srv/dist', '/assets/x.js')).toBe(path.resolve('/srv/dist/assets/x.js'));
+  });
+
+  it('answers conditional requests with 304 (ETag and Last-Modified)', async () => {
+    // As a browser revalidates (fetch itself would add `cache-control: no-cache`, which forbids a 304).
+    const revalidate = { 'cache-control': 'max-age=0' };
+    const first = await fetch(`${built.url}/assets/index-AbCd1234.js`);
+    const etag = first.headers.get('etag');
+    const modified = first.headers.get('last-modified');
+    expect(etag).toMatch(/^W\/"/);
+    expect(modified).not.toBeNull();
+    const byTag = await fetch(`${built.url}/assets/index-AbCd1234.js`, { headers: { ...revalidate, 'if-none-match': etag! } });
+    expect([byTag.status, await byTag.text()]).toEqual([304, '']);
+    const byDate = await fetch(`${built.url}/`, { headers: { ...revalidate, 'if-modified-since': modified! } });
+    expect(byDate.status).toBe(304);
+    const changed = await fetch(`${built.url}/assets/index-AbCd1234.js`, { headers: { ...revalidate, 'if-none-match': 'W/"other"' } });
+    expect([changed.status, await changed.text()]).toEqual([200, 'console.log(1)']);
+  });
+
+  it('serves byte ranges, and the whole file when the range is stale', async () => {
+    const url = `${built.url}/assets/index-AbCd1234.js`;
+    const part = await fetch(url, { headers: { range: 'bytes=0-6' } });
+    expect([part.status, part.headers.get('content-range'), await part.text()]).toEqual([206, 'bytes 0-6/14', 'console']);
+    const tail = await fetch(url, { headers: { range: 'bytes=-3' } });
+    expect([tail.status, await tail.text()]).toEqual([206, '(1)']);
+    const beyond = await fetch(url, { headers: { range: 'bytes=100-200' } });
+    expect([beyond.status, beyond.headers.get('content-range')]).toEqual([416, 'bytes */14']);
+    const stale = await fetch(url, { headers: { range: 'bytes=0-6', 'if-range': 'W/"other"' } });
+    expect([stale.status, await stale.text()]).toEqual([200, 'console.log(1)']);
+  });
+
+  it('serves a file written after it started (a rebuild shows at once)', async () => {
+    expect((await fetch(`${built.url}/assets/later-ZyXw9876.js`)).status).toBe(404);
+    await writeFile(path.join(dir, 'dist/assets/later-ZyXw9876.js'), 'later()');
+    const later = await fetch(`${built.url}/assets/later-ZyXw9876.js`);
+    expect([later.status, later.headers.get('cache-control'), await later.text()]).toEqual([200, 'public, max-age=31536000, immutable', 'later()']);
   });
 
   it('answers 404 with a hint when the dashboard is not built', async () => {

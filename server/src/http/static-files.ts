@@ -1,31 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import serveStatic from 'serve-static';
 
 /** The built dashboard (npm run build -w web), relative to this file in the repository. */
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentType(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** Vite names built assets `name-<hash>.ext` under assets/: they never change, so cache them for good. */
 function isHashedAsset(relative: string): boolean {
@@ -33,56 +13,34 @@ function isHashedAsset(relative: string): boolean {
 }
 
 /**
- * The file under `root` a URL path names, or null when it would leave `root` (`..`, encoded
- * slashes or backslashes, NUL bytes) or cannot be decoded.
- */
-export function resolveStaticPath(root: string, urlPath: string): string | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return null;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  const relative = path.posix.normalize(decoded).replace(/^\/+/, '');
-  if (relative === '..' || relative.startsWith('../') || decoded.split('/').includes('..')) return null;
-  const file = path.resolve(root, relative);
-  const base = path.resolve(root);
-  return file === base || file.startsWith(base + path.sep) ? file : null;
-}
-
-/**
- * Serves the built dashboard: `/` gets index.html (no caching, so a new build shows at once), other files their content type, hashed assets an
- * immutable year. Answers false when the request is not for it (not GET/HEAD, or no such file).
+ * Serves the built dashboard with serve-static (express's: ETag and Last-Modified with 304s,
+ * byte ranges, no path outside `root`, each request looked up afresh so a rebuild shows at once):
+ * `/` is index.html without caching, hashed assets are cached for a year. Answers false when the
+ * request is not for it (not GET/HEAD, or no such file): the app keeps its state in the URL hash,
+ * so no other path needs index.html. Precompressed `.br`/`.gz` siblings are not served: the
+ * build writes none, and serve-static (unlike sirv, which fails the process when a listed file
+ * vanishes during a rebuild) has no option for them.
  */
 export function createStaticFiles(root: string = DEFAULT_WEB_DIST) {
-  const send = async (req: IncomingMessage, res: ServerResponse, file: string, relative: string) => {
-    const info = await stat(file);
-    res.writeHead(200, {
-      'content-type': contentType(file),
-      'content-length': info.size,
-      'cache-control': isHashedAsset(relative) ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'x-content-type-options': 'nosniff',
-    });
-    if (req.method === 'HEAD') return void res.end();
-    await new Promise<void>((resolve, reject) => {
-      createReadStream(file).on('error', reject).on('end', resolve).pipe(res);
-    });
-  };
+  const index = path.join(root, 'index.html');
+  const serve = serveStatic(root, {
+    index: 'index.html',
+    redirect: false,
+    setHeaders(res, file) {
+      const relative = path.relative(root, file).split(path.sep).join('/');
+      res.setHeader('cache-control', isHashedAsset(relative) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('x-content-type-options', 'nosniff');
+    },
+  });
 
-  const isFile = async (file: string) => {
-    try {
-      return (await stat(file)).isFile();
-    } catch {
-      return false;
-    }
-  };
-
-  return async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  return async function serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const urlPath = (req.url ?? '/').split('?')[0]!;
-    const index = path.join(root, 'index.html');
-    if (!(await isFile(index))) {
+    const built = await stat(index).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+    if (!built) {
+      const urlPath = (req.url ?? '/').split('?')[0]!;
       if (urlPath !== '/' && urlPath !== '/index.html') return false;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(
         'The dashboard is not built (web/dist/index.html is missing). Run `npm run build -w web`, ' +
@@ -90,22 +48,18 @@ export function createStaticFiles(root: string = DEFAULT_WEB_DIST) {
       );
       return true;
     }
-    const file = resolveStaticPath(root, urlPath);
-    if (!file) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('bad path\n');
-      return true;
-    }
-    const relative = path.relative(root, file).split(path.sep).join('/');
-    if (relative !== '' && (await isFile(file))) {
-      await send(req, res, file, relative);
-      return true;
-    }
-    // The app keeps its state in the URL hash: only `/` needs index.html; anything else missing
-    // stays the API's JSON 404.
-    if (urlPath === '/') {
-      await send(req, res, index, 'index.html');
-      return true;
-    }
-    return false;
+    // serve-static either answers (and never calls next) or passes the request on: a missing
+    // file or a refused path (`..`, bad encoding) with no error; a refusal about a file it found
+    // (416 range, 412 precondition) or a failure to read with one.
+    return new Promise<boolean>((resolve, reject) => {
+      res.once('finish', () => resolve(true));
+      res.once('close', () => resolve(true));
+      serve(req, res, (error) => {
+        if (!error) return resolve(false);
+        const { status, headers } = error as { status?: number; headers?: Record<string, string> };
+        if (status === undefined || status >= 500 || res.headersSent) return reject(error);
+        res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(`${error.message}\n`);
+      });
+    });
   };
 }
