@@ -4,11 +4,14 @@
 //
 // Installs the locked dependencies with `npm ci` when node_modules is missing or stale, then checks
 // that the Node from the npm package `node` (node_modules/.bin/node, first on PATH in npm scripts)
-// is recent enough. A fast no-op when everything is in place.
-import { spawnSync } from 'node:child_process';
+// is recent enough. A fast no-op when everything is in place. npm's EBADENGINE warnings of that first
+// install (it runs on the machine's older Node) are summarised in one line (./npm-install-output.mjs).
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { engineWarningFilter, npmCiArgs } from './npm-install-output.mjs';
 
 const MIN_NODE_MAJOR = 22;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,14 +73,35 @@ function pathWithoutLocalBins() {
     .join(path.delimiter);
 }
 
+/** `npm ci` with the machine's npm; its stderr shown line by line, EBADENGINE warnings summarised (./npm-install-output.mjs). */
+function runNpmCi() {
+  return new Promise((resolve) => {
+    const child = spawn('npm', npmCiArgs(), {
+      cwd: root,
+      stdio: ['inherit', 'inherit', 'pipe'],
+      env: { ...process.env, PATH: pathWithoutLocalBins() },
+    });
+    const filter = engineWarningFilter();
+    const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      const shown = filter.push(line);
+      if (shown !== null) process.stderr.write(`${shown}\n`);
+    });
+    const closed = new Promise((done) => lines.once('close', done));
+    child.once('error', (error) => resolve({ error, status: null, signal: null }));
+    child.once('close', async (status, signal) => {
+      await closed;
+      const summary = filter.summary();
+      if (summary) log(summary);
+      resolve({ error: null, status, signal });
+    });
+  });
+}
+
 const reason = reasonToInstall();
 if (reason) {
   log(`running \`npm ci\` because ${reason}`);
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, PATH: pathWithoutLocalBins() },
-  });
+  const result = await runNpmCi();
   if (result.error) fail(`could not run \`npm ci\`: ${result.error.message}`);
   if (result.status !== 0) {
     fail(`\`npm ci\` failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.status}`}); see the output above.`);

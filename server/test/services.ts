@@ -1,4 +1,4 @@
-// The MinIO and MLflow servers started by ./global-setup.ts, for test files.
+// The MinIO and MLflow servers started by ./global-setup.ts (services and reliability tiers), for test files.
 import { Client } from 'minio';
 import { inject } from 'vitest';
 import { randomSuffix } from '../../scripts/services/postgres.js';
@@ -8,14 +8,14 @@ import type { TestMinio } from './global-setup.js';
 /** The test MinIO server (root credentials). */
 export function testMinio(): TestMinio {
   const minio = inject('minio');
-  if (!minio) throw new Error('minio was not provided: is server/test/global-setup.ts the globalSetup?');
+  if (!minio) throw new Error('no test MinIO in this tier: name the file `*.services.test.ts` (services tier)');
   return minio;
 }
 
 /** http://127.0.0.1:PORT of the test MLflow tracking server. */
 export function testMlflowUrl(): string {
   const url = inject('mlflowUrl');
-  if (!url) throw new Error('mlflowUrl was not provided: is server/test/global-setup.ts the globalSetup?');
+  if (!url) throw new Error('no test MLflow in this tier: name the file `*.services.test.ts` (services tier)');
   return url;
 }
 

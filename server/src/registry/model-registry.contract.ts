@@ -1,4 +1,4 @@
-// The behaviour every ModelRegistry adapter shares, run by mlflow-registry.test.ts against a real
+// The behaviour every ModelRegistry adapter shares, run by mlflow-registry.services.test.ts against a real
 // MLflow server and by embedded-registry.test.ts against PostgreSQL and a blob store.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';

@@ -44,7 +44,7 @@
  *
  * A model trained at drift 0 learns "night + electronics/crypto + big amount"; at drift 1 fraud
  * looks legit on those features and is only recognisable by short timeSinceLast and
- * previousAmount >> amount, so its accuracy drops (see fraud-generator.test.ts).
+ * previousAmount >> amount, so its accuracy drops (see fraud-generator.unit.test.ts).
  *
  * Without a seed each call draws a random one, so repeated unseeded batches differ.
  */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findProcesses, processAlive, startServerProcess, stopProcessGroup, waitForHttp, withLock } from './background-process.js';
 
 const dirs: string[] = [];
@@ -39,10 +39,11 @@ describe(withLock.name, () => {
 
 describe(findProcesses.name, () => {
   it('finds a running process by its arguments', async () => {
-    const child = spawn('sleep', ['30.123']);
+    // An argument of its own: other test runs on the machine may have sleeps running too.
+    const seconds = `30.${process.pid}`;
+    const child = spawn('sleep', [seconds]);
     try {
-      await sleep(100);
-      expect(await findProcesses((argv) => argv.includes('30.123'))).toEqual([child.pid]);
+      await vi.waitFor(async () => expect(await findProcesses((argv) => argv.includes(seconds))).toEqual([child.pid]), { timeout: 10_000, interval: 20 });
     } finally {
       child.kill();
     }
@@ -56,12 +57,18 @@ describe(startServerProcess.name, () => {
     await expect(waitForHttp('Failing', 'http://127.0.0.1:9/health', failing, 10_000)).rejects.toThrow(/Failing exited with code 3[\s\S]*address already in use/);
 
     // A parent with a child of its own, as `mlflow server` has its uvicorn worker.
-    const server = await startServerProcess('sh', ['-c', 'sleep 60 & wait'], { logFile: path.join(dir, 'group.log') });
-    await sleep(200);
-    const [worker] = await findProcesses((argv) => argv[0] === 'sleep' && argv[1] === '60');
-    expect(worker).toBeDefined();
+    const seconds = `60.${process.pid}`;
+    const server = await startServerProcess('sh', ['-c', `sleep ${seconds} & wait`], { logFile: path.join(dir, 'group.log') });
+    const worker = await vi.waitFor(
+      async () => {
+        const [pid] = await findProcesses((argv) => argv[0] === 'sleep' && argv[1] === seconds);
+        expect(pid).toBeDefined();
+        return pid!;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     await stopProcessGroup(server.pid, 2_000);
     expect(processAlive(server.pid)).toBe(false);
-    expect(processAlive(worker!)).toBe(false);
+    expect(processAlive(worker)).toBe(false);
   });
 });
