@@ -81,6 +81,8 @@ const FEEDBACK = `mutation($input: FeedbackInput!) { submitFeedback(input: $inpu
 const OUTCOMES = `mutation($model: String!, $outcomes: [OutcomeInput!]!, $version: Int) { recordOutcomes(model: $model, outcomes: $outcomes, version: $version) { count metrics { accuracy precision recall f1 feedbackShare } } }`;
 const METRICS = `query($model: String!, $window: MetricsWindow, $version: Int) { metrics(model: $model, window: $window, version: $version) { accuracy precision recall f1 feedbackShare predictionCount feedbackCount confusion { tp tn fp fn } } }`;
 const HANDLE_ALERT = `mutation($input: AlertInput!) { handleAlert(input: $input) { accepted retrainJobId alerts { id action } } }`;
+const ACTIVATE = `mutation($m: String!, $v: Int!, $r: String) { activateModelVersion(model: $m, version: $v, reason: $r) { version status } }`;
+const TRIGGER = `mutation($m: String!, $r: String) { triggerRetrain(model: $m, reason: $r) { id state reason } }`;
 const QUERIES = [
   `query($m: String!) { modelVersions(model: $m) { version status liveMetrics { accuracy } trainingMetrics { logLoss } } }`,
   `query($m: String!, $l: Int) { alerts(model: $m, limit: $l) { id } }`,
@@ -154,6 +156,9 @@ function cases(predictionIds: string[]): fc.Arbitrary<Case> {
       version: fc.option(mostly(fc.integer({ min: -3, max: 2 ** 31 - 1 }))),
     }, { requiredKeys: [] })),
     gqlCase('handleAlert', HANDLE_ALERT, fc.record({ input: alertInput }), WEBHOOK_TOKEN),
+    // Admin mutations, with the admin token (so the arguments are what is tested).
+    gqlCase('activateModelVersion', ACTIVATE, fc.record({ m: model, v: mostly(fc.integer({ min: -2, max: 3 })), r: fc.option(hostileString) }, { requiredKeys: [] }), ADMIN_TOKEN),
+    gqlCase('triggerRetrain', TRIGGER, fc.record({ m: model, r: fc.option(hostileString) }, { requiredKeys: [] }), ADMIN_TOKEN),
     fc.tuple(fc.constantFrom(...QUERIES), fc.record({ m: model, l: fc.option(mostly(fc.integer({ min: -5, max: 1000 }))), id: predictionId }, { requiredKeys: [] })).map(([query, variables]) => ({ kind: 'queries', path: '/graphql' as const, body: { query, variables } })),
     alertBody.map((body) => ({ kind: 'webhook', path: '/webhooks/alerts' as const, body, token: WEBHOOK_TOKEN })),
     fc.oneof(fc.string({ maxLength: 100 }), fc.jsonValue().map((v) => JSON.stringify(v))).map((body) => ({ kind: 'webhook-raw', path: '/webhooks/alerts' as const, body, raw: true, token: WEBHOOK_TOKEN })),
