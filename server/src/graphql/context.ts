@@ -27,11 +27,10 @@ export interface Context {
   /** True when the request carries the admin bearer token. */
   admin: boolean;
   /**
-   * Alert webhook credentials: the bearer token is the webhook (or admin) token, and — when an
-   * HMAC secret is configured — Grafana's signature over the body was verified.
+   * Alert webhook credentials: null when the bearer token is the webhook (or admin) token and,
+   * with an HMAC secret configured, Grafana's signature over the body was verified; otherwise
+   * which check failed.
    */
-  webhook: boolean;
-  /** Why the request is not an authorised alert webhook (which check failed), null when it is. */
   webhookRefusal: string | null;
   /** Per-request batching and de-duplication of the queries resolvers make. */
   loaders: RequestLoaders;

@@ -51,7 +51,7 @@ export function createGraphQLServer(options: {
       const admin = isAdminToken(authorization, adminToken);
       const bearer = admin || (webhookToken !== null && isAdminToken(authorization, webhookToken));
       const refusal = webhookRefusal(authorization, bearer, signature);
-      return { services, admin, webhook: refusal === null, webhookRefusal: refusal, loaders: loaders() };
+      return { services, admin, webhookRefusal: refusal, loaders: loaders() };
     },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
