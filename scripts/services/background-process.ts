@@ -1,6 +1,7 @@
-// What the service scripts (MinIO, MLflow) share: the install cache, install locks, long-running
-// install commands with progress lines, servers started in their own process group, readiness
-// polling and stopping. Node built-ins only.
+// What the service scripts (PostgreSQL, MinIO, MLflow, Prometheus) share: the install cache,
+// install locks, one way to run a command (runCommand) and one way to start a server (retrying
+// on a taken port, stopped once: startWithPortRetry, startHttpServer), servers in their own
+// process group, readiness polling and stopping. Node built-ins only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -16,7 +17,11 @@ export function cacheDir(): string {
   return path.resolve(process.env.RELEARN_CACHE_DIR || path.join(homedir(), '.cache', 'relearn'));
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago. Kept rather than get-port: binding port 0
+ * is what get-port does too, and the race neither closes (taken before the server binds it) is
+ * handled by startWithPortRetry.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -82,7 +87,9 @@ export async function waitForProcessesToEnd(pids: number[], what: string, log: L
 
 /**
  * Runs `fn` holding an exclusive lock file (holding this process's pid), so two processes never
- * install the same thing at once. A lock left by a process that died is taken over.
+ * install the same thing at once. A lock left by a process that died is taken over. Hand-written
+ * rather than proper-lockfile: with the owner's pid a dead owner's lock is free at once (no
+ * staleness timeout during a 10-minute build) and the wait message names who holds it.
  */
 export async function withLock<T>(lockFile: string, what: string, log: Log, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   await mkdir(path.dirname(lockFile), { recursive: true });
@@ -119,6 +126,67 @@ export async function withLock<T>(lockFile: string, what: string, log: Log, time
   } finally {
     await rm(lockFile, { force: true });
   }
+}
+
+export interface CommandResult {
+  code: number | null;
+  /** stdout and stderr as they came (the last `keepOutput` characters). */
+  output: string;
+  stdout: string;
+}
+
+/**
+ * Runs a command to its end and says how it ended; never rejects on the exit code (only when it
+ * cannot start, e.g. not installed). With `progress`, a line with the command's latest output
+ * every 30 s; with `inherit`, its output goes to this process's instead of being collected.
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    uid?: number;
+    gid?: number;
+    inherit?: boolean;
+    timeoutMs?: number;
+    keepOutput?: number;
+    progress?: { what: string; log: Log };
+  } = {},
+): Promise<CommandResult> {
+  const keep = options.keepOutput ?? 1_000_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: options.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }),
+    });
+    let output = '';
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout = (stdout + chunk.toString('utf8')).slice(-keep);
+      output = (output + chunk.toString('utf8')).slice(-keep);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-keep)));
+    const started = Date.now();
+    const timer = options.progress
+      ? setInterval(() => {
+          const last = output.trimEnd().split('\n').at(-1)?.slice(0, 160) ?? '';
+          options.progress!.log(`${options.progress!.what}: ${Math.round((Date.now() - started) / 1000)} s so far; latest: ${last}`);
+        }, 30_000)
+      : undefined;
+    child.once('error', (error) => {
+      clearInterval(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearInterval(timer);
+      resolve({ code, output, stdout });
+    });
+  });
 }
 
 /**
@@ -283,6 +351,110 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
     const killDeadline = Date.now() + 5_000;
     while (groupAlive() && Date.now() < killDeadline) await sleep(100);
   }
+}
+
+/** A server start that failed because a port it was given was taken meanwhile. */
+export class PortTakenError extends Error {}
+
+/**
+ * Starts a server on ports picked by `pick`, picking new ones and starting again (three tries in
+ * all) when `start` throws PortTakenError: a port found free can be taken before the server binds
+ * it. Ports the caller chose (`fixed`) are tried once.
+ */
+export async function startWithPortRetry<P, T>(
+  what: string,
+  options: { fixed: boolean; pick: () => Promise<P>; log: Log },
+  start: (ports: P) => Promise<T>,
+): Promise<T> {
+  const attempts = options.fixed ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    const ports = await options.pick();
+    try {
+      return await start(ports);
+    } catch (error) {
+      if (!(error instanceof PortTakenError)) throw error;
+      if (attempt >= attempts) throw new Error(`${what} failed to start: ${error.message}`, { cause: error });
+      options.log(`port ${[ports].flat().join(' or ')} was taken; retrying with another`);
+    }
+  }
+}
+
+/** `stop` run once, however often (and however concurrently) the result is called. */
+export function stopOnce(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
+}
+
+/** What servers print when a port is taken (Go's `bind: address already in use`, MinIO's own, PostgreSQL's). */
+export const PORT_TAKEN = /already in use|could not bind|\bbind\b/i;
+
+export interface HttpServer {
+  /** http://127.0.0.1:PORT (the first port) */
+  url: string;
+  /** The ports it listens on, in the order they were asked for. */
+  ports: number[];
+  pid: number;
+  logFile: string;
+  /** Stops the server and its workers (SIGTERM, then SIGKILL); safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server process listening on 127.0.0.1 (in its own process group, output appended to
+ * its log file) and resolves once `readyPath` answers: the one way MinIO, MLflow, Prometheus and
+ * Alertmanager are started. `ports` are the ports it needs, 0 for one picked here (retried when
+ * taken, see startWithPortRetry).
+ */
+export async function startHttpServer(options: {
+  name: string;
+  ports: number[];
+  command: string;
+  args: (ports: number[]) => string[];
+  env?: NodeJS.ProcessEnv;
+  logFile: string | ((ports: number[]) => string);
+  keepRunning?: boolean;
+  readyPath: string;
+  ready?: (status: number, body: string) => boolean;
+  timeoutMs: number;
+  log: Log;
+  /** What the "starting" line says after the URL, e.g. the data directory. */
+  details?: (ports: number[]) => string;
+}): Promise<HttpServer> {
+  const { name, log } = options;
+  const pick = async (): Promise<number[]> => {
+    const ports: number[] = [];
+    for (const fixed of options.ports) {
+      let port = fixed || (await freePort());
+      while (!fixed && ports.includes(port)) port = await freePort();
+      ports.push(port);
+    }
+    return ports;
+  };
+  return startWithPortRetry(name, { fixed: options.ports.some(Boolean), pick, log }, async (ports) => {
+    const url = `http://127.0.0.1:${ports[0]}`;
+    const logFile = typeof options.logFile === 'function' ? options.logFile(ports) : options.logFile;
+    const startedAt = Date.now();
+    log(`starting ${name} at ${url} (${[options.details?.(ports), `log ${logFile}`].filter(Boolean).join(', ')})`);
+    const server = await startServerProcess(options.command, options.args(ports), { env: options.env, logFile, keepRunning: options.keepRunning ?? false });
+    try {
+      await waitForHttp(name, `${url}${options.readyPath}`, server, options.timeoutMs, options.ready);
+    } catch (error) {
+      await stopProcessGroup(server.pid, 2_000);
+      if (PORT_TAKEN.test(await tailFile(logFile, 20, server.logStart))) throw new PortTakenError((error as Error).message, { cause: error });
+      throw new Error(`${name} failed to start: ${(error as Error).message}`, { cause: error });
+    }
+    log(`${name} is ready at ${url} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    return {
+      url,
+      ports,
+      pid: server.pid,
+      logFile,
+      stop: stopOnce(async () => {
+        log(`stopping ${name} at ${url}`);
+        await stopProcessGroup(server.pid);
+      }),
+    };
+  });
 }
 
 /** The executable's path when it exists, else null. */

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { Client } from 'minio';
 import { processAlive, processArgv, stopProcessGroup, type Log } from './background-process.js';
 import { ensureMlflowInstalled, startMlflow } from './mlflow.js';
@@ -153,15 +153,9 @@ interface UpOptions {
   'trainer-port'?: string | undefined;
 }
 
-/** The KEY=value lines of an env file (missing file: none). */
+/** The variables of an env file, parsed by node:util parseEnv (missing file: none). */
 async function readEnvFile(file: string): Promise<Record<string, string>> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
+  return parseEnv(await readFile(file, 'utf8').catch(() => '')) as Record<string, string>;
 }
 
 /** The alert webhook token: the one .env.services already has, else a new one (kept from then on). */

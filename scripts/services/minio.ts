@@ -11,12 +11,8 @@ import path from 'node:path';
 import {
   cacheDir,
   findProcesses,
-  freePort,
   runInstallStep,
-  startServerProcess,
-  stopProcessGroup,
-  tailFile,
-  waitForHttp,
+  startHttpServer,
   waitForProcessesToEnd,
   withLock,
   type Log,
@@ -151,52 +147,27 @@ export async function startMinio(opts: StartMinioOptions): Promise<MinioServer> 
   const binary = await ensureMinioInstalled(log);
   await mkdir(dataDir, { recursive: true });
 
-  // A port picked here can be taken before MinIO binds it: retry then (only with picked ports).
-  const attempts = opts.port || opts.consolePort ? 1 : 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = opts.port || (await freePort());
-    let consolePort = opts.consolePort || (await freePort());
-    while (consolePort === port) consolePort = await freePort();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const startedAt = Date.now();
-    log(`starting MinIO at ${endpoint} (console 127.0.0.1:${consolePort}, data ${dataDir}, log ${logFile})`);
-    const server = await startServerProcess(
-      binary,
-      ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-      {
-        env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_UPDATE: 'off', MINIO_BROWSER: 'on' },
-        logFile,
-        keepRunning: opts.keepRunning ?? false,
-      },
-    );
-    try {
-      await waitForHttp('MinIO', `${endpoint}/minio/health/live`, server, START_TIMEOUT_MS);
-    } catch (error) {
-      await stopProcessGroup(server.pid, 2_000);
-      const tail = await tailFile(logFile, 20, server.logStart);
-      if (attempt < attempts && /address already in use|bind/i.test(tail)) {
-        log(`port ${port} or ${consolePort} was taken; retrying with others`);
-        continue;
-      }
-      throw new Error(`MinIO failed to start: ${(error as Error).message}`, { cause: error });
-    }
-    log(`MinIO is live at ${endpoint} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
-    let stopping: Promise<void> | undefined;
-    return {
-      endpoint,
-      accessKey,
-      secretKey,
-      port,
-      consolePort,
-      pid: server.pid,
-      logFile,
-      stop() {
-        stopping ??= (async () => {
-          log(`stopping MinIO at ${endpoint}`);
-          await stopProcessGroup(server.pid);
-        })();
-        return stopping;
-      },
-    };
-  }
+  const server = await startHttpServer({
+    name: 'MinIO',
+    ports: [opts.port ?? 0, opts.consolePort ?? 0],
+    command: binary,
+    args: ([port, consolePort]) => ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_UPDATE: 'off', MINIO_BROWSER: 'on' },
+    logFile,
+    keepRunning: opts.keepRunning ?? false,
+    readyPath: '/minio/health/live',
+    timeoutMs: START_TIMEOUT_MS,
+    log,
+    details: ([, consolePort]) => `console 127.0.0.1:${consolePort}, data ${dataDir}`,
+  });
+  return {
+    endpoint: server.url,
+    accessKey,
+    secretKey,
+    port: server.ports[0]!,
+    consolePort: server.ports[1]!,
+    pid: server.pid,
+    logFile,
+    stop: server.stop,
+  };
 }

@@ -1,20 +1,17 @@
 // A private MLflow tracking server for tests and `npm run services:up`: installed from PyPI into a
 // virtual environment in the cache directory, run with a PostgreSQL backend store and its
 // artifacts proxied to an S3 bucket (MinIO).
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import {
   cacheDir,
   findProcesses,
-  freePort,
+  runCommand,
   runInstallStep,
-  startServerProcess,
-  stopProcessGroup,
+  startHttpServer,
   tailFile,
-  waitForHttp,
   waitForProcessesToEnd,
   withLock,
   type Log,
@@ -37,7 +34,12 @@ export function mlflowVenvDir(): string {
   return path.join(cacheDir(), `mlflow-${MLFLOW_VERSION}`);
 }
 
-const run = promisify(execFile);
+/** stdout of a command that must succeed (rejects otherwise). */
+async function run(command: string, args: string[], timeoutMs: number): Promise<string> {
+  const result = await runCommand(command, args, { timeoutMs });
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.code}: ${result.output.trim().slice(-500)}`);
+  return result.stdout;
+}
 
 /** Whether the venv can run MLflow with the S3 and PostgreSQL drivers (a half-finished install cannot). */
 async function venvWorks(venv: string): Promise<boolean> {
@@ -45,8 +47,8 @@ async function venvWorks(venv: string): Promise<boolean> {
   if (!existsSync(mlflow)) return false;
   // Asynchronous: these take seconds, and other servers are starting in this process meanwhile.
   const [version, drivers] = await Promise.all([
-    run(mlflow, ['--version'], { timeout: 60_000 }).then((r) => r.stdout, () => ''),
-    run(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], { timeout: 60_000 }).then(() => true, () => false),
+    run(mlflow, ['--version'], 60_000).catch(() => ''),
+    run(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], 60_000).then(() => true, () => false),
   ]);
   return version.includes(MLFLOW_VERSION) && drivers;
 }
@@ -154,7 +156,7 @@ const serverHelps = new Map<string, Promise<string>>();
 function serverHelp(mlflow: string): Promise<string> {
   let help = serverHelps.get(mlflow);
   if (!help) {
-    help = run(mlflow, ['server', '--help'], { timeout: 60_000 }).then((r) => r.stdout);
+    help = run(mlflow, ['server', '--help'], 60_000);
     serverHelps.set(mlflow, help);
   }
   return help;
@@ -167,64 +169,42 @@ export async function startMlflow(opts: StartMlflowOptions): Promise<MlflowServe
   const mlflow = await ensureMlflowInstalled(log);
   const help = await serverHelp(mlflow);
 
-  const attempts = opts.port ? 1 : 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = opts.port || (await freePort());
-    const url = `http://127.0.0.1:${port}`;
-    const logFile = opts.logFile ?? path.join(cacheDir(), 'logs', `mlflow-${port}.log`);
-    const args = [
-      'server',
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--backend-store-uri', sqlalchemyUrl(opts.backendStoreUri),
-      '--artifacts-destination', opts.artifactsDestination,
-    ];
-    // Since 3.5 an unknown Host header gets 403 (DNS-rebinding protection).
-    // Any loopback port: tests and local setups reach it through proxies on other ports.
-    if (help.includes('--allowed-hosts')) args.push('--allowed-hosts', 'localhost,localhost:*,127.0.0.1,127.0.0.1:*');
-    // Two cores: one worker is plenty for a private server and starts faster.
-    if (help.includes('--workers')) args.push('--workers', '1');
-    const startedAt = Date.now();
-    log(`starting MLflow at ${url} (artifacts ${opts.artifactsDestination}, log ${logFile})`);
-    const server = await startServerProcess(mlflow, args, {
-      env: {
-        MLFLOW_S3_ENDPOINT_URL: opts.s3.endpoint,
-        AWS_ACCESS_KEY_ID: opts.s3.accessKey,
-        AWS_SECRET_ACCESS_KEY: opts.s3.secretKey,
-        AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-        PYTHONUNBUFFERED: '1',
-        // Server-side jobs (GenAI scorers, prompt optimisation) start eight Huey consumer processes;
-        // Relearn uses none of them, and two cores are better spent elsewhere.
-        MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
-      },
-      logFile,
-      keepRunning: opts.keepRunning ?? false,
-    });
-    try {
-      await waitForHttp('MLflow', `${url}/health`, server, START_TIMEOUT_MS, (status, body) => status === 200 && body.trim() === 'OK');
-    } catch (error) {
-      await stopProcessGroup(server.pid, 2_000);
-      const tail = await tailFile(logFile, 20, server.logStart);
-      if (attempt < attempts && /address already in use/i.test(tail)) {
-        log(`port ${port} was taken; retrying with another`);
-        continue;
-      }
-      throw new Error(`MLflow failed to start: ${(error as Error).message}`, { cause: error });
-    }
-    log(`MLflow is up at ${url} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
-    let stopping: Promise<void> | undefined;
-    return {
-      url,
-      port,
-      pid: server.pid,
-      logFile,
-      stop() {
-        stopping ??= (async () => {
-          log(`stopping MLflow at ${url}`);
-          await stopProcessGroup(server.pid);
-        })();
-        return stopping;
-      },
-    };
-  }
+  const server = await startHttpServer({
+    name: 'MLflow',
+    ports: [opts.port ?? 0],
+    command: mlflow,
+    args: ([port]) => {
+      const args = [
+        'server',
+        '--host', '127.0.0.1',
+        '--port', String(port),
+        '--backend-store-uri', sqlalchemyUrl(opts.backendStoreUri),
+        '--artifacts-destination', opts.artifactsDestination,
+      ];
+      // Since 3.5 an unknown Host header gets 403 (DNS-rebinding protection).
+      // Any loopback port: tests and local setups reach it through proxies on other ports.
+      if (help.includes('--allowed-hosts')) args.push('--allowed-hosts', 'localhost,localhost:*,127.0.0.1,127.0.0.1:*');
+      // Two cores: one worker is plenty for a private server and starts faster.
+      if (help.includes('--workers')) args.push('--workers', '1');
+      return args;
+    },
+    env: {
+      MLFLOW_S3_ENDPOINT_URL: opts.s3.endpoint,
+      AWS_ACCESS_KEY_ID: opts.s3.accessKey,
+      AWS_SECRET_ACCESS_KEY: opts.s3.secretKey,
+      AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      PYTHONUNBUFFERED: '1',
+      // Server-side jobs (GenAI scorers, prompt optimisation) start eight Huey consumer processes;
+      // Relearn uses none of them, and two cores are better spent elsewhere.
+      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+    },
+    logFile: ([port]) => opts.logFile ?? path.join(cacheDir(), 'logs', `mlflow-${port}.log`),
+    keepRunning: opts.keepRunning ?? false,
+    readyPath: '/health',
+    ready: (status, body) => status === 200 && body.trim() === 'OK',
+    timeoutMs: START_TIMEOUT_MS,
+    log,
+    details: () => `artifacts ${opts.artifactsDestination}`,
+  });
+  return { url: server.url, port: server.ports[0]!, pid: server.pid, logFile: server.logFile, stop: server.stop };
 }

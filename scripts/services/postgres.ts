@@ -3,13 +3,14 @@
 // Uses the Debian server binaries (/usr/lib/postgresql/<version>/bin), installing them with apt-get
 // when missing. PostgreSQL refuses to run as root, so when this process is root the data directory
 // is given to the `postgres` OS user and initdb/pg_ctl run as that user.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './background-process.js';
+import { freePort, PORT_TAKEN, PortTakenError, runCommand, startWithPortRetry, stopOnce, tailFile } from './background-process.js';
 
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database, e.g. postgresql://postgres@127.0.0.1:5432/postgres */
@@ -31,41 +32,20 @@ export interface StartPostgresOptions {
   stopOnExit?: boolean;
 }
 
-/** The few parts of the `pg` client used here (pg ships no types and @types/pg is not installed). */
+/** The parts of a `pg` client that the tests use. */
 export interface PgClient {
   connect(): Promise<unknown>;
   query<R = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
-interface PgModule {
-  Client: new (config: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient;
-}
-
 const PG_ROOT = '/usr/lib/postgresql';
 const OS_USER = 'postgres';
 const DB_USER = 'postgres';
 const START_TIMEOUT_S = 60;
 
-let pgModule: Promise<PgModule | null> | undefined;
-/** The `pg` package (a dependency of @mikro-orm/postgresql), or null when it is not installed. */
-function loadPg(): Promise<PgModule | null> {
-  pgModule ??= (async () => {
-    const specifier = 'pg'; // not a literal: keeps the compiler from looking for @types/pg
-    try {
-      const mod = (await import(specifier)) as { default?: PgModule } & Partial<PgModule>;
-      return mod.default ?? (mod as PgModule);
-    } catch {
-      return null;
-    }
-  })();
-  return pgModule;
-}
-
 /** A connected `pg` client; end() it when done. */
 export async function connectPg(url: string): Promise<PgClient> {
-  const pg = await loadPg();
-  if (!pg) throw new Error('The `pg` package is not installed (it comes with @mikro-orm/postgresql): run `npm ci`.');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   // A server that goes away while the client idles emits 'error'; unheard, it kills the process.
   // The next query fails on its own.
@@ -74,31 +54,20 @@ export async function connectPg(url: string): Promise<PgClient> {
   return client;
 }
 
-interface RunResult {
-  code: number | null;
-  output: string;
-}
-
-/** Runs a command, collecting stdout+stderr (or passing them through with inherit). Never rejects on exit code. */
-function run(
+/** A command's exit code and output (stdout+stderr), as the `postgres` OS user when `asPostgres`. Never rejects on exit code. */
+async function run(
   command: string,
   args: string[],
   options: { asPostgres?: boolean; cwd?: string; env?: NodeJS.ProcessEnv; inherit?: boolean } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const ids = options.asPostgres ? postgresIds() : undefined;
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...(ids ? { HOME: ids.home, USER: OS_USER, LOGNAME: OS_USER } : {}), ...options.env },
-      stdio: options.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-      ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+): Promise<{ code: number | null; output: string }> {
+  const ids = options.asPostgres ? postgresIds() : undefined;
+  const { code, output } = await runCommand(command, args, {
+    cwd: options.cwd,
+    env: { ...(ids ? { HOME: ids.home, USER: OS_USER, LOGNAME: OS_USER } : {}), ...options.env },
+    ...(options.inherit ? { inherit: true } : {}),
+    ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
   });
+  return { code, output };
 }
 
 function isRoot(): boolean {
@@ -174,33 +143,20 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The last lines of a log file, from byte `from` on (to skip earlier runs). */
-async function tail(file: string, from = 0, lines = 40): Promise<string> {
-  const text = await readFile(file).then((b) => b.subarray(from).toString('utf8'), () => '(no server log)');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-async function waitUntilAccepting(binDir: string, url: string, port: number, dataDir: string, timeoutMs: number): Promise<void> {
-  const pg = await loadPg();
+async function waitUntilAccepting(url: string, port: number, dataDir: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
-    if (pg) {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-      client.on('error', () => undefined); // reported by connect()/query() below
-      try {
-        await client.connect();
-        await client.query('select 1');
-        return;
-      } catch (error) {
-        lastError = error instanceof Error ? error.message : String(error);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    } else {
-      const ready = await run(path.join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', DB_USER, '-d', 'postgres']);
-      if (ready.code === 0) return;
-      lastError = ready.output.trim();
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined); // reported by connect()/query() below
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    } finally {
+      await client.end().catch(() => undefined);
     }
     await sleep(200);
   }
@@ -261,10 +217,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
     ...(durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
   };
 
-  // A port picked here can be taken by someone else before the server binds it: retry then.
-  const attempts = opts.port ? 1 : 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = opts.port || (await freePort());
+  return startWithPortRetry('PostgreSQL', { fixed: Boolean(opts.port), pick: async () => opts.port || (await freePort()), log }, async (port) => {
     const logStart = await stat(logFile).then((st) => st.size, () => 0);
     const serverArgs = ['-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     log(`starting PostgreSQL on 127.0.0.1:${port} (data ${dataDir}, log ${logFile}${durable ? '' : ', fsync off'})`);
@@ -279,23 +232,20 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       failure = `pg_ctl start exited with ${start.code}: ${start.output.trim()}`;
     } else {
       try {
-        await waitUntilAccepting(binDir, url, port, dataDir, START_TIMEOUT_S * 1000);
+        await waitUntilAccepting(url, port, dataDir, START_TIMEOUT_S * 1000);
       } catch (error) {
         failure = error instanceof Error ? error.message : String(error);
         await run(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'], { asPostgres, cwd: dataDir }).catch(() => undefined);
       }
     }
     if (failure) {
-      const serverLog = await tail(logFile, logStart);
-      if (attempt < attempts && /could not bind|address already in use/i.test(serverLog)) {
-        log(`port ${port} was taken; retrying with another`);
-        continue;
-      }
-      throw new Error(`PostgreSQL failed to start in ${dataDir}: ${failure}\n--- tail of ${logFile} ---\n${serverLog}`);
+      const serverLog = await tailFile(logFile, 40, logStart);
+      const message = `PostgreSQL failed to start in ${dataDir}: ${failure}\n--- tail of ${logFile} ---\n${serverLog}`;
+      if (PORT_TAKEN.test(serverLog)) throw new PortTakenError(message);
+      throw new Error(message);
     }
 
     log(`PostgreSQL is accepting connections at ${url}`);
-    let stopped = false;
     const stopNow = (): void => {
       // Last resort when the process exits without stop(): do not leave a server behind.
       spawnSync(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'], {
@@ -309,18 +259,16 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       url,
       port,
       dataDir,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
+      stop: stopOnce(async () => {
         process.off('exit', stopNow);
         log(`stopping PostgreSQL on port ${port}`);
         const result = await run(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { asPostgres, cwd: dataDir });
         if (result.code !== 0) {
-          throw new Error(`pg_ctl stop failed for ${dataDir}: ${result.output.trim()}\n--- tail of ${logFile} ---\n${await tail(logFile)}`);
+          throw new Error(`pg_ctl stop failed for ${dataDir}: ${result.output.trim()}\n--- tail of ${logFile} ---\n${await tailFile(logFile)}`);
         }
-      },
+      }),
     };
-  }
+  });
 }
 
 function quoteIdentifier(name: string): string {

@@ -6,22 +6,12 @@
 // Alertmanager route (monitoring/prometheus/rules/*.yml, monitoring/alertmanager/alertmanager.yml)
 // and change only what differs locally (targets, addresses, token, intervals, `for`), so what tests
 // run is what ships.
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import {
-  cacheDir,
-  freePort,
-  startServerProcess,
-  stopProcessGroup,
-  tailFile,
-  waitForHttp,
-  withLock,
-  type Log,
-} from './background-process.js';
+import { cacheDir, runCommand, startHttpServer, withLock, type Log } from './background-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The committed monitoring configuration. */
@@ -66,23 +56,10 @@ function findBinaries(): PrometheusBinaries | null {
   return { prometheus, promtool, alertmanager, amtool: which(['amtool']) };
 }
 
-function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: Log): Promise<{ code: number | null; tail: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let lastReport = Date.now();
-    const onData = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-20_000);
-      if (Date.now() - lastReport > 30_000) {
-        lastReport = Date.now();
-        log(`${command} ${args[0]}: ${output.trimEnd().split('\n').at(-1)?.slice(0, 160) ?? ''}`);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, tail: output.trimEnd().split('\n').slice(-25).join('\n') }));
-  });
+/** apt-get with a progress line every 30 s; the tail of its output to say why it failed. */
+async function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: Log): Promise<{ code: number | null; tail: string }> {
+  const { code, output } = await runCommand(command, args, { env, keepOutput: 20_000, progress: { what: `${command} ${args[0]}`, log } });
+  return { code, tail: output.trimEnd().split('\n').slice(-25).join('\n') };
 }
 
 let installing: Promise<PrometheusBinaries> | undefined;
@@ -126,11 +103,12 @@ export function ensurePrometheusInstalled(log: Log = defaultLog): Promise<Promet
 }
 
 /** Runs a checker (promtool, amtool); throws with its output when it fails. */
-function check(binary: string, args: string[]): string {
-  const result = spawnSync(binary, args, { encoding: 'utf8' });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-  if (result.error) throw new Error(`${path.basename(binary)} ${args.join(' ')} could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${path.basename(binary)} ${args.join(' ')} failed (exit ${result.status}):\n${output}`);
+async function check(binary: string, args: string[]): Promise<string> {
+  const result = await runCommand(binary, args).catch((error: Error) => {
+    throw new Error(`${path.basename(binary)} ${args.join(' ')} could not run: ${error.message}`);
+  });
+  const output = result.output.trim();
+  if (result.code !== 0) throw new Error(`${path.basename(binary)} ${args.join(' ')} failed (exit ${result.code}):\n${output}`);
   return output;
 }
 
@@ -384,44 +362,19 @@ async function startServer(
   const logFile = opts.logFile ?? `${dataDir}.log`;
   if (!existsSync(config)) throw new Error(`${name}: no configuration file ${config}`);
   await mkdir(dataDir, { recursive: true });
-  // A port picked here can be taken before the server binds it: retry then (only with picked ports).
-  const attempts = opts.port ? 1 : 3;
-  for (let attempt = 1; ; attempt++) {
-    const port = opts.port || (await freePort());
-    const url = `http://127.0.0.1:${port}`;
-    const startedAt = Date.now();
-    log(`starting ${name} at ${url} (config ${config}, data ${dataDir}, log ${logFile})`);
-    const server = await startServerProcess(binaryOf(binaries), argsFor(port, dataDir, config), {
-      logFile,
-      keepRunning: opts.keepRunning ?? false,
-    });
-    try {
-      await waitForHttp(name, `${url}/-/ready`, server, START_TIMEOUT_MS);
-    } catch (error) {
-      await stopProcessGroup(server.pid, 2_000);
-      const tail = await tailFile(logFile, 20, server.logStart);
-      if (attempt < attempts && /address already in use/i.test(tail)) {
-        log(`port ${port} was taken; retrying with another`);
-        continue;
-      }
-      throw new Error(`${name} failed to start: ${(error as Error).message}`, { cause: error });
-    }
-    log(`${name} is ready at ${url} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
-    let stopping: Promise<void> | undefined;
-    return {
-      url,
-      port,
-      pid: server.pid,
-      logFile,
-      stop() {
-        stopping ??= (async () => {
-          log(`stopping ${name} at ${url}`);
-          await stopProcessGroup(server.pid);
-        })();
-        return stopping;
-      },
-    };
-  }
+  const server = await startHttpServer({
+    name,
+    ports: [opts.port ?? 0],
+    command: binaryOf(binaries),
+    args: ([port]) => argsFor(port!, dataDir, config),
+    logFile,
+    keepRunning: opts.keepRunning ?? false,
+    readyPath: '/-/ready',
+    timeoutMs: START_TIMEOUT_MS,
+    log,
+    details: () => `config ${config}, data ${dataDir}`,
+  });
+  return { url: server.url, port: server.ports[0]!, pid: server.pid, logFile, stop: server.stop };
 }
 
 /** Starts Prometheus on 127.0.0.1; resolves once /-/ready answers 200. */

@@ -4,6 +4,7 @@
  * Parses the options, draws progress on stderr and prints the summary on stdout; the
  * simulation itself is runSimulation() in ../simulation/simulation.ts.
  */
+import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { z } from 'zod';
@@ -83,40 +84,40 @@ const FLAG_OPTIONS = { quiet: 'quiet', json: 'json', help: 'help' } as const;
 const FLAG_OF_KEY: Record<string, string> = Object.fromEntries(
   [...Object.entries(VALUE_OPTIONS), ...Object.entries(FLAG_OPTIONS)].map(([flag, key]) => [key, `--${flag}`]),
 );
+const PARSE_OPTIONS = {
+  ...Object.fromEntries(Object.keys(VALUE_OPTIONS).map((name) => [name, { type: 'string' as const }])),
+  ...Object.fromEntries(Object.keys(FLAG_OPTIONS).map((name) => [name, { type: 'boolean' as const }])),
+  help: { type: 'boolean' as const, short: 'h' },
+};
 
 interface Tokens {
   raw: Record<string, string | boolean>;
   problems: string[];
 }
 
-/** Splits argv into options; unknown options, positionals and missing values are problems. */
+/**
+ * Splits argv into options with node:util parseArgs; unknown options, positionals and missing
+ * values are problems (not strict, so that every one of them is reported, not only the first).
+ * A value option takes the next argument even if it starts with "-" (so "--count -1" reads -1).
+ */
 function tokenize(argv: readonly string[]): Tokens {
   const raw: Record<string, string | boolean> = {};
   const problems: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      raw.help = true;
-      continue;
-    }
-    if (!arg.startsWith('--')) {
-      problems.push(`unexpected argument "${arg}" (options start with --)`);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (name in VALUE_OPTIONS) {
-      const key = VALUE_OPTIONS[name as keyof typeof VALUE_OPTIONS];
-      // The next argument is the value even if it starts with "-" (so "--count -1" reads -1).
-      const value = inline ?? argv[++i];
-      if (value === undefined) problems.push(`--${name}: needs a value`);
-      else raw[key] = value;
-    } else if (name in FLAG_OPTIONS) {
-      if (inline !== undefined) problems.push(`--${name}: takes no value`);
-      else raw[FLAG_OPTIONS[name as keyof typeof FLAG_OPTIONS]] = true;
-    } else {
-      problems.push(`unknown option --${name}`);
+  const { tokens } = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      problems.push(`unexpected argument "${token.value}" (options start with --)`);
+    } else if (token.kind === 'option') {
+      const name = token.name;
+      if (name in VALUE_OPTIONS) {
+        if (token.value === undefined) problems.push(`--${name}: needs a value`);
+        else raw[VALUE_OPTIONS[name as keyof typeof VALUE_OPTIONS]] = token.value;
+      } else if (name in FLAG_OPTIONS) {
+        if (token.inlineValue) problems.push(`--${name}: takes no value`);
+        else raw[FLAG_OPTIONS[name as keyof typeof FLAG_OPTIONS]] = true;
+      } else {
+        problems.push(`unknown option ${token.rawName}`);
+      }
     }
   }
   return { raw, problems };
