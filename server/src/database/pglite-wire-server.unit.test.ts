@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PGliteWireServer } from './pglite-wire-server.js';
 
 /** A raw socket to the server, for what node-postgres never sends. */
@@ -141,7 +141,7 @@ describe(PGliteWireServer.name, () => {
     await doomed.query("insert into t (client, n, tag) values (99, 1, 'doomed')");
     // These wait: the backend belongs to the open transaction.
     const answers = waiting.map((c, k) => c.query('select $1::int as k', [k]));
-    while (sut.stats.waiting < 4) await new Promise((r) => setTimeout(r, 5));
+    await vi.waitFor(() => expect(sut.stats.waiting).toBeGreaterThanOrEqual(4), { timeout: 20_000, interval: 5 });
     (doomed as any).connection.stream.destroy();
     expect((await Promise.all(answers)).map((r) => r.rows[0].k)).toEqual([0, 1, 2, 3]);
     const check = await client();
@@ -244,7 +244,7 @@ describe(PGliteWireServer.name, () => {
     const [holder, waiter] = [await open(), await open()];
     await holder.query('begin');
     const waited = waiter.query('select 1 as one');
-    while (warnings.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(warnings.length).toBeGreaterThan(0), { timeout: 20_000, interval: 10 });
     expect(warnings[0]).toMatchObject({ fields: { waiting: 1 }, msg: expect.stringMatching(/held the database/) });
     await holder.query('commit');
     expect((await waited).rows).toEqual([{ one: 1 }]);

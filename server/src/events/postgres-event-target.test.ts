@@ -2,15 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPg } from '../../../scripts/services/postgres.js';
 import { startRestartablePostgres, type RestartablePostgres } from '../../test/restartable-postgres.js';
 import { startTcpProxy } from '../../test/tcp-proxy.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { loadConfig } from '../config.js';
 import { MAX_PAYLOAD_BYTES, PostgresEventTarget } from './postgres-event-target.js';
 
 const logger = createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', LOG_PRETTY: 'false' }));
+
+/** A logger that keeps what the target says, to wait on its reconnect attempts instead of on the clock. */
+function recordingLogger(): { logger: Logger; failedAttempts: () => number } {
+  const lines: { msg?: string }[] = [];
+  const recorder = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg?: string }) });
+  return { logger: recorder, failedAttempts: () => lines.filter((l) => l.msg === 'event connection: still reconnecting').length };
+}
 
 /** Resolves with the detail of the next `type` event the target delivers. */
 function nextEvent(target: PostgresEventTarget, type: string, timeoutMs = 10_000): Promise<unknown> {
@@ -64,7 +72,8 @@ describe(PostgresEventTarget.name, () => {
   it.each(['fast', 'immediate'] as const)(
     'survives a PostgreSQL stop -m %s with idle publisher and listener connections, LISTENs again when it is back, and says so',
     async (mode) => {
-      const sut = await PostgresEventTarget.connect(pg.url, logger, { minDelayMs: 50, maxDelayMs: 500 });
+      const recorded = recordingLogger();
+      const sut = await PostgresEventTarget.connect(pg.url, recorded.logger, { minDelayMs: 50, maxDelayMs: 500 });
       try {
         let reconnects = 0;
         sut.onReconnect(() => void reconnects++);
@@ -76,7 +85,7 @@ describe(PostgresEventTarget.name, () => {
         await pg.stop(mode);
         await until(() => !sut.listening, 'the listener to notice');
         // An outage of several reconnect attempts (the old code tried once, a second later, and gave up).
-        await sleep(1500);
+        await until(() => recorded.failedAttempts() >= 3, 'three failed reconnect attempts');
         // Publishing while the database is away fails quietly.
         sut.dispatchEvent(new CustomEvent('ping', { detail: { n: 2 } }));
         await pg.start();
@@ -116,17 +125,34 @@ describe(PostgresEventTarget.name, () => {
   });
 
   it('stops trying once closed, even in the middle of an outage', async () => {
-    const sut = await PostgresEventTarget.connect(pg.url, logger, { minDelayMs: 50, maxDelayMs: 200 });
-    let reconnects = 0;
-    sut.onReconnect(() => void reconnects++);
-    await pg.stop('immediate');
-    await until(() => !sut.listening, 'the listener to notice');
-    await sut.close();
-    await pg.start();
-    // Long enough for several attempts at the maximum delay, had the loop not stopped.
-    await sleep(1000);
-    expect(reconnects).toBe(0);
-    expect(await listenConnections()).toBe(0);
+    const options = { minDelayMs: 50, maxDelayMs: 200 };
+    const recorded = recordingLogger();
+    const sut = await PostgresEventTarget.connect(pg.url, recorded.logger, options);
+    // A twin left open keeps trying: its attempts are the clock of this test.
+    const twinRecorded = recordingLogger();
+    const twin = await PostgresEventTarget.connect(pg.url, twinRecorded.logger, options);
+    try {
+      let reconnects = 0;
+      sut.onReconnect(() => void reconnects++);
+      let twinReconnects = 0;
+      twin.onReconnect(() => void twinReconnects++);
+      await pg.stop('immediate');
+      await until(() => recorded.failedAttempts() >= 1 && twinRecorded.failedAttempts() >= 1, 'both to be reconnecting');
+      await sut.close();
+      const attemptsAtClose = recorded.failedAttempts();
+      // Three more failed attempts of the twin at the same backoff: the closed one would have made some too.
+      const twinAtClose = twinRecorded.failedAttempts();
+      await until(() => twinRecorded.failedAttempts() >= twinAtClose + 3, 'three more attempts of the twin');
+      await pg.start();
+      await until(() => twinReconnects === 1, 'the twin to reconnect');
+      // (An attempt already in flight at close() may still fail and say so; none starts after it.)
+      expect(recorded.failedAttempts()).toBeLessThanOrEqual(attemptsAtClose + 1);
+      expect(reconnects).toBe(0);
+      expect(await listenConnections()).toBe(1); // the twin's
+    } finally {
+      await sut.close();
+      await twin.close();
+    }
   });
 
   it('refuses an event over NOTIFY\'s 8000 bytes instead of losing it on the server', async () => {

@@ -30,11 +30,17 @@ describe('metricsUpdated subscription (graphql-ws)', () => {
   it('does not push updates of another model', async () => {
     const client = sut.wsClient();
     const sub = nextResults<any>(client, METRICS_UPDATED, { model: 'spam' }, 50, 4000);
+    // A subscriber of the model that does change: its push is the sign that the feedback went
+    // through the push path, so spam's silence then means something.
+    const fraud = nextResults<any>(client, METRICS_UPDATED, { model: 'fraud' }, 50, 60_000);
     await expect.poll(() => sub.results.length).toBe(1);
+    await expect.poll(() => fraud.results.length).toBe(1);
+    const before = fraud.results[0].metricsUpdated.feedbackCount;
     const p = await sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput() } });
     await sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.data.predict.id, correct: false } });
-    await new Promise((r) => setTimeout(r, 300));
+    await expect.poll(() => fraud.results.at(-1).metricsUpdated.feedbackCount, { timeout: 30_000 }).toBe(before + 1);
     expect(sub.results.length).toBe(1);
+    fraud.unsubscribe();
     sub.unsubscribe();
   });
 

@@ -568,7 +568,7 @@ describe('monitoring configuration', () => {
       const amConfig = path.join(dir, 'alertmanager.yml');
       await writeFile(
         amConfig,
-        await renderAlertmanagerConfig({ webhookUrl: `${app.url}/webhooks/alerts`, token: WEBHOOK_TOKEN, groupWait: '1s', groupInterval: '1s' }),
+        await renderAlertmanagerConfig({ webhookUrl: `${app.url}/webhooks/alerts`, token: WEBHOOK_TOKEN, groupWait: '1s', groupInterval: '1s', repeatInterval: '1s' }),
       );
       alertmanager = await startAlertmanager({ config: amConfig, dataDir: path.join(dir, 'alertmanager') });
       // The same Relearn scraped as API and as trainer: both export the quality gauges, and the
@@ -641,10 +641,13 @@ describe('monitoring configuration', () => {
         return (res.data?.alerts as Json[] | undefined)?.find((a) => a.alertName === 'RelearnModelAccuracyLow');
       });
       expect(recorded).toMatchObject({ source: 'alertmanager', status: 'firing' });
-      // Exactly one retrain job, started or joined by the alert; repeated deliveries add none.
-      await new Promise((r) => setTimeout(r, 3000));
-      const received = (await app.gql(`{ alerts(model: "fraud") { alertName action } }`)).data.alerts as Json[];
-      const fromAlertmanager = received.filter((a) => a.alertName === 'RelearnModelAccuracyLow');
+      // Exactly one retrain job, started or joined by the alert; repeated deliveries (repeat_interval
+      // 1s here) add none: wait until Alertmanager has delivered it again.
+      const fromAlertmanager = await waitFor('Alertmanager to deliver the alert again', async () => {
+        const received = (await app.gql(`{ alerts(model: "fraud") { alertName action } }`)).data.alerts as Json[];
+        const deliveries = received.filter((a) => a.alertName === 'RelearnModelAccuracyLow');
+        return deliveries.length >= 2 && deliveries;
+      });
       expect(fromAlertmanager.at(-1)!.action).toBe('retrain-requested');
       expect(fromAlertmanager.slice(0, -1).every((a) => a.action === 'duplicate')).toBe(true);
       const jobs = (await app.gql(`{ retrainJobs(model: "fraud") { state triggers { kind } } }`)).data.retrainJobs as Json[];

@@ -127,8 +127,9 @@ describe('retraining', () => {
       inputs: Array.from({ length: 80 }, () => ({ fraud: aFraudInput() })),
     });
     await Promise.all(batch.data.predictBatch.map((p: any) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, correct: false } })));
-    await new Promise((r) => setTimeout(r, 1500));
+    // The triggers evaluated now, on the committed feedback (what the debounced check would do), then any check in flight.
     expect(await sut.app.triggers.check('fraud')).toBeNull();
+    await sut.app.triggers.drain();
     expect((await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs).toHaveLength(before);
   });
 });
@@ -158,7 +159,9 @@ describe('retrain queue', () => {
         const p = await sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput() } });
         await sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.data.predict.id, correct: false } });
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      // The triggers evaluated now (what the debounced check would do), then any check in flight.
+      expect(await sut.app.triggers.check('fraud')).toBeNull();
+      await sut.app.triggers.drain();
       expect((await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs).toEqual([]);
       // 60 wrong answers: accuracy ~0, far below 0.85 even at the interval's upper end.
       const batch = await sut.gql(`mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`, {
@@ -175,7 +178,8 @@ describe('retrain queue', () => {
         inputs: Array.from({ length: 20 }, () => ({ fraud: aFraudInput() })),
       });
       await Promise.all(more.data.predictBatch.map((p: any) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, correct: false } })));
-      await new Promise((r) => setTimeout(r, 1500));
+      expect(await sut.app.triggers.check('fraud')).toBeNull(); // pending: the job waits, nothing more is requested
+      await sut.app.triggers.drain();
       expect((await sut.gql(JOBS, { model: 'fraud' })).data.retrainJobs).toHaveLength(1);
     } finally {
       await sut.stop();
