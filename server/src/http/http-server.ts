@@ -112,7 +112,7 @@ export function createHttpServer(options: {
       if (req.method !== 'GET' && req.method !== 'HEAD') (req as IncomingMessage & { body?: Buffer }).body = await readBodyBytes(req, maxBodyBytes);
       return yoga(req, res);
     }
-    // The dashboard (web/dist): `/`, its assets, and index.html for client-side paths.
+    // The dashboard (web/dist, served by serve-static): `/` is index.html, then its assets.
     if (await serveStatic(req, res)) return;
     json(res, 404, { error: 'not found' });
   };
