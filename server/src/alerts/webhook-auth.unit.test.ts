@@ -55,6 +55,35 @@ describe(GrafanaWebhookVerifier.name, () => {
     expect(check(sign(`${ts}:${body}`), ts)).toMatchObject({ ok: true });
   });
 
+  it('refuses a tampered body or timestamp and another secret; accepts upper-case hex and millisecond timestamps', () => {
+    const body = '{"status":"firing"}';
+    const ts = String(T0 / 1000);
+    const check = (over: Partial<Parameters<typeof verifyGrafanaSignature>[0]>) =>
+      verifyGrafanaSignature({ secret: SECRET, body, signature: sign(`${ts}:${body}`), timestamp: ts, now: T0, ...over });
+    expect(check({}).ok).toBe(true);
+    expect(check({ body: '{"status":"resolved"}' })).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    expect(check({ timestamp: String(T0 / 1000 + 1) })).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    expect(check({ secret: `${SECRET}x` })).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    // The body alone signed, while a timestamp is sent: the signature must cover the timestamp.
+    expect(check({ signature: sign(body) })).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    expect(check({ signature: sign(`${ts}:${body}`).toUpperCase() }).ok).toBe(true);
+    expect(check({ signature: `${sign(`${ts}:${body}`)}00` }).ok).toBe(false);
+    expect(check({ timestamp: String(T0), signature: sign(`${T0}:${body}`) }).ok).toBe(true);
+  });
+
+  it('allows `maxSkewSeconds` either way of now, and not one second more', () => {
+    const body = '{"a":5}';
+    const at = (seconds: number) => {
+      const timestamp = String(T0 / 1000 + seconds);
+      return verifyGrafanaSignature({ secret: SECRET, body, signature: sign(`${timestamp}:${body}`), timestamp, now: T0, maxSkewSeconds: 60 });
+    };
+    expect([at(-60).ok, at(60).ok]).toEqual([true, true]);
+    expect([at(-61), at(61)]).toEqual([
+      { ok: false, reason: 'stale signature timestamp: more than 60 s from now' },
+      { ok: false, reason: 'stale signature timestamp: more than 60 s from now' },
+    ]);
+  });
+
   it('remembers a bounded number of signatures', () => {
     const sut = new GrafanaWebhookVerifier(SECRET, { requireTimestamp: true, maxRemembered: 100, now: () => T0 });
     const requests = Array.from({ length: 150 }, (_, i) => stamped(`{"n":${i}}`, T0));
