@@ -2,7 +2,9 @@
  * Loads a user-supplied labelled text corpus (e.g. for a threat-detection task) from
  *  - CSV (.csv): RFC 4180, header row naming the columns; quoted fields may contain commas,
  *    doubled quotes and line breaks; CRLF, LF or CR line endings; a UTF-8 BOM is ignored.
- *    No CSV parser is installed and the format is small, so it is parsed here.
+ *    Parsed here rather than with csv-parse: csv-parse 7 counts a CRLF inside a quoted field as
+ *    two lines and reports an unterminated quote at the end of the file, so the line an error names
+ *    would be wrong; the format is small.
  *  - JSONL (.jsonl, .ndjson): one JSON object per line.
  * Blank lines are skipped in both. Anything malformed throws a LabelledFileError naming the
  * file and the 1-based line (for CSV, the line on which the offending record starts).
