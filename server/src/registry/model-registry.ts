@@ -22,6 +22,7 @@ export interface ModelRegistry {
     data: { params?: Record<string, string | number>; metrics?: Record<string, number>; tags?: Record<string, string> },
   ): Promise<void>;
   uploadArtifact(runId: string, path: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  /** Reads an artifact back. Relearn itself never does (live models load from PostgreSQL): the contract tests check uploads with it. */
   downloadArtifact(runId: string, path: string): Promise<Buffer>;
   finishRun(runId: string, status: RegistryRunStatus): Promise<void>;
   /**
@@ -36,8 +37,9 @@ export interface ModelRegistry {
     tags?: Record<string, string>,
   ): Promise<{ version: string; url: string | null }>;
   setAlias(model: string, alias: string, version: string): Promise<void>;
+  /** Where an alias points. Relearn itself never asks (the live version is in PostgreSQL): tests and operators do. */
   getAlias(model: string, alias: string): Promise<string | null>;
-  /** For health checks and clear errors. */
+  /** Whether the registry answers. Not part of /readyz (serving does not need the registry): tests use it. */
   ping(): Promise<void>;
 }
 
