@@ -11,34 +11,21 @@
 // predictions and feedback, so metrics aggregates have rows to scan); the abusive clients run
 // in another child, so their work does not delay the measuring client's event loop.
 // Conventions follow bench/predict.ts. Traffic to 127.0.0.1 only; every loop bounded in time.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { forkChild, runBenchmark, stopChildren } from './lib/children.js';
+import { openLoop as openLoopOf } from './lib/load.js';
+import { startBenchPostgres } from './lib/postgres.js';
+import { fmt as format, pct, progress, table, writeResults } from './lib/report.js';
+import { fraudInput, HEADERS, predictBodies, predictDocument } from './lib/workload.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
-const BENCH_DIR = dirname(SCRIPT);
-const RESULTS_DIR = join(BENCH_DIR, 'results');
-const HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-
-const PREDICT = /* GraphQL */ `mutation Predict($input: PredictInput!) {
-  predict(input: $input) { id model label probability scores { label probability } modelVersion { version } createdAt }
-}`;
-const CATEGORIES = ['grocery', 'travel', 'crypto', 'electronics', 'restaurant', 'fuel', 'gaming', 'pharmacy'];
-function fraudInput(i: number) {
-  return {
-    amount: Math.round((5 + ((i * 7919) % 250_000) / 100) * 100) / 100,
-    hour: (i * 5) % 24,
-    dayOfWeek: (i * 3) % 7,
-    merchantCategory: CATEGORIES[i % CATEGORIES.length]!,
-    previousAmount: Math.round((((i * 104_729) % 90_000) / 100) * 100) / 100,
-    timeSinceLast: ((i * 37) % 2000) / 10,
-  };
-}
-const PREDICT_BODIES = Array.from({ length: 48 }, (_, i) => JSON.stringify({ query: PREDICT, variables: { input: { fraud: fraudInput(i) } } }));
+const PREDICT_BODIES = predictBodies(predictDocument());
 
 // ---------------------------------------------------------------------------------------------
 // The abusive documents. Each call gives the next body (some vary per request).
@@ -161,76 +148,34 @@ async function abuserChild(): Promise<void> {
   process.send!({ type: 'stats', stats } satisfies FromChild, undefined, {}, () => process.exit(0));
 }
 
-function startChild(role: Role, env: Record<string, string>): { proc: ChildProcess; next: <T extends FromChild['type']>(type: T) => Promise<Extract<FromChild, { type: T }>> } {
-  const proc = fork(SCRIPT, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_ROLE: role }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  proc.on('error', () => {}); // a send to a child that just exited (EPIPE): its exit is handled below
-  const next = <T extends FromChild['type']>(type: T) =>
-    new Promise<Extract<FromChild, { type: T }>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${role}: no ${type} within 10 minutes`)), 600_000);
-      const onExit = (code: number | null) => reject(new Error(`${role} exited with ${code} before ${type}`));
-      proc.once('exit', onExit);
-      const onMessage = (msg: FromChild) => {
-        if (msg.type !== type) return;
-        clearTimeout(timer);
-        proc.off('message', onMessage);
-        proc.off('exit', onExit);
-        resolve(msg as Extract<FromChild, { type: T }>);
-      };
-      proc.on('message', onMessage);
-    });
-  return { proc, next };
-}
+const startChild = (role: Role, env: Record<string, string>) => forkChild<FromChild>(SCRIPT, role, env);
 
 // ---------------------------------------------------------------------------------------------
 // The measuring client: a true open loop (request i due at t0 + i/rate; latency from due time).
 
 async function openLoop(port: number, rate: number, seconds: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const total = Math.round(rate * seconds);
-  const fromDue: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
-  const t0 = performance.now() + 5;
-  await new Promise<void>((resolve) => {
-    let sent = 0;
-    let done = 0;
-    const finished = () => {
-      if (++done === total) resolve();
-    };
-    const fire = (i: number) => {
-      const due = t0 + (i * 1000) / rate;
-      const body = PREDICT_BODIES[i % PREDICT_BODIES.length]!;
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          fromDue.push(performance.now() - due);
-          if (res.statusCode !== 200 || text.includes('"errors"') || !text.includes('"predict":{"id"')) {
-            failures++;
-            firstFailure ??= `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
-          }
-          finished();
-        });
-      });
-      req.setTimeout(30_000, () => req.destroy());
-      req.on('error', (e) => {
+  const { samples } = await openLoopOf({
+    port,
+    rate,
+    seconds,
+    bodies: PREDICT_BODIES,
+    maxSockets: 64,
+    timeoutMs: 30_000,
+    onAnswer: (status, text) => {
+      if (status !== 200 || text.includes('"errors"') || !text.includes('"predict":{"id"')) {
         failures++;
-        firstFailure ??= e.message;
-        finished();
-      });
-      req.end(body);
-    };
-    const timer = setInterval(() => {
-      const now = performance.now();
-      while (sent < total && t0 + (sent * 1000) / rate <= now) fire(sent++);
-      if (sent >= total) clearInterval(timer);
-    }, 1);
-  });
-  agent.destroy();
-  fromDue.sort((a, b) => a - b);
-  const pct = (q: number) => fromDue[Math.min(fromDue.length - 1, Math.max(0, Math.ceil(q * fromDue.length) - 1))] ?? NaN;
-  return { requests: total, failures, firstFailure, p50: pct(0.5), p99: pct(0.99), max: pct(1) };
+        firstFailure ??= `HTTP ${status}: ${text.slice(0, 200)}`;
+      }
+    },
+    onError: (e) => {
+      failures++;
+      firstFailure ??= e.message;
+    },
+  }).done;
+  const fromDue = samples.map((x) => x.fromDue);
+  return { requests: Math.round(rate * seconds), failures, firstFailure, p50: pct(fromDue, 0.5), p99: pct(fromDue, 0.99), max: pct(fromDue, 1) };
 }
 
 async function gql(port: number, query: string, variables: Record<string, unknown>) {
@@ -240,12 +185,7 @@ async function gql(port: number, query: string, variables: Record<string, unknow
   return json.data;
 }
 
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
-const progress = (msg: string) => process.stderr.write(`  .. ${msg}\n`);
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-}
+const fmt = (n: number, digits = 1) => format(n, digits);
 
 async function main(): Promise<number> {
   const { values: args } = parseArgs({
@@ -275,17 +215,13 @@ async function main(): Promise<number> {
   console.log(`machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, node ${process.version}, load ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
   console.log(`well-behaved client: predict (fraud) open loop at ${rate}/s, ${seconds} s per phase, latency from due time`);
 
-  const { startPostgres, createDatabase } = await import('../scripts/services/postgres.js');
-  const pgDir = mkdtempSync(join(os.tmpdir(), 'relearn-abuse-pg-'));
   const dataDir = mkdtempSync(join(os.tmpdir(), 'relearn-abuse-data-'));
-  const snapshot = join(BENCH_DIR, '..', 'migrations', '.snapshot-relearn_abuse.json');
-  const snapshotExisted = existsSync(snapshot);
-  let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
+  let pg: Awaited<ReturnType<typeof startBenchPostgres>> | undefined;
   const children: ChildProcess[] = [];
   try {
     progress('starting PostgreSQL (durable) and Relearn');
-    pg = await startPostgres({ dataDir: pgDir, durable: true });
-    const dbUrl = await createDatabase(pg.url, 'relearn_abuse');
+    pg = await startBenchPostgres('relearn_abuse');
+    const dbUrl = pg.url;
     const relearn = startChild('relearn', { BENCH_DATABASE_URL: dbUrl, BENCH_DATA_DIR: dataDir });
     children.push(relearn.proc);
     const { port } = await relearn.next('ready');
@@ -342,36 +278,15 @@ async function main(): Promise<number> {
     console.log('');
     console.log(`worst p50 / idle: ${fmt(worst, 2)} (target <= 2)   predict failures: ${failures}${failures ? ` (first: ${phases.find((p) => p.predict.firstFailure)?.predict.firstFailure})` : ''}`);
     console.log(`machine load average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (other work on this shared machine shows here)`);
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const out = join(RESULTS_DIR, `abuse-${args.label || 'latest'}.json`);
-    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), label: args.label, rate, seconds, seeded, phases, worstP50OverIdle: worst, failures, loadAtEnd: os.loadavg() }, null, 2));
-    console.log(`\nresults: ${relative(process.cwd(), out)}`);
+    const out = writeResults(`abuse-${args.label || 'latest'}.json`, { date: new Date().toISOString(), label: args.label, rate, seconds, seeded, phases, worstP50OverIdle: worst, failures, loadAtEnd: os.loadavg() });
+    console.log(`\nresults: ${out}`);
     return failures === 0 ? 0 : 1;
   } finally {
     progress('stopping');
-    for (const c of children.reverse()) {
-      if (c.exitCode === null && c.connected) c.send({ cmd: 'stop' }, () => {});
-    }
-    await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => { const t = setTimeout(() => { c.kill(); r(null); }, 20_000); c.once('exit', () => { clearTimeout(t); r(null); }); }))));
-    await pg?.stop().catch((e: Error) => console.error(e.message));
+    await stopChildren(children);
+    await pg?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(pgDir, { recursive: true, force: true });
-    if (!snapshotExisted) rmSync(snapshot, { force: true });
   }
 }
 
-const role = process.env.BENCH_ROLE as Role | undefined;
-if (role) {
-  (role === 'relearn' ? relearnChild() : abuserChild()).catch((error: unknown) => {
-    console.error(`[bench ${role}]`, error);
-    process.exit(1);
-  });
-} else {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(2);
-    },
-  );
-}
+runBenchmark(main, { relearn: relearnChild, abuser: abuserChild });

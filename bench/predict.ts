@@ -6,47 +6,36 @@
 //   relearn buildApp() on a private, durable PostgreSQL (fsync on); every prediction stored
 // The load generator shares the machine's cores with the servers (and PostgreSQL), equally for all.
 // See /work/shared/reference/performance.md for the protocol followed here.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type Request as AcRequest } from 'autocannon';
+import { failures, idChecker, newTally, Tallies, type Tally } from './lib/checks.js';
+import { forkChild, runBenchmark } from './lib/children.js';
+import { closedLoop as autocannonLoop, openLoop as openLoopOf, type AcRequest } from './lib/load.js';
+import { startLoopDelayProbe, type LoopDelay } from './lib/loop-delay.js';
+import { machineInfo, machineLine } from './lib/machine.js';
+import { startBenchPostgres } from './lib/postgres.js';
+import { summarizeProfile } from './lib/profile.js';
+import { fmt, log, median, pct, progress, RESULTS_DIR, table, writeResults } from './lib/report.js';
+import { fraudInput, HEADERS, postGraphql, PREDICT_BATCH, predictBodies, predictDocument } from './lib/workload.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
-const BENCH_DIR = dirname(SCRIPT);
-const RESULTS_DIR = join(BENCH_DIR, 'results');
 
 // ---------------------------------------------------------------------------------------------
 // What is sent. One constant document per operation; inputs vary through variables.
 
 /** `--no-model-version` (diagnostic): leave `modelVersion { version }` out of the selection. */
 const SELECT_MODEL_VERSION = !process.argv.includes('--no-model-version');
-const PREDICT = /* GraphQL */ `mutation Predict($input: PredictInput!) {
-  predict(input: $input) { id model label probability scores { label probability } ${SELECT_MODEL_VERSION ? 'modelVersion { version } ' : ''}createdAt }
-}`;
-const PREDICT_BATCH = /* GraphQL */ `mutation PredictBatch($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`;
+const PREDICT = predictDocument({ selectModelVersion: SELECT_MODEL_VERSION });
 const FEEDBACK = /* GraphQL */ `mutation Feedback($input: FeedbackInput!) {
   submitFeedback(input: $input) { id actual correct prediction { id label } }
 }`;
-const HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-
-const CATEGORIES = ['grocery', 'travel', 'crypto', 'electronics', 'restaurant', 'fuel', 'gaming', 'pharmacy'];
-/** Deterministic, valid fraud inputs. */
-function fraudInput(i: number) {
-  return {
-    amount: Math.round((5 + ((i * 7919) % 250_000) / 100) * 100) / 100,
-    hour: (i * 5) % 24,
-    dayOfWeek: (i * 3) % 7,
-    merchantCategory: CATEGORIES[i % CATEGORIES.length]!,
-    previousAmount: Math.round((((i * 104_729) % 90_000) / 100) * 100) / 100,
-    timeSinceLast: ((i * 37) % 2000) / 10,
-  };
-}
-const PREDICT_BODIES = Array.from({ length: 48 }, (_, i) => JSON.stringify({ query: PREDICT, variables: { input: { fraud: fraudInput(i) } } }));
+const PREDICT_BODIES = predictBodies(PREDICT);
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: one server each. The parent talks to them over the IPC channel.
@@ -54,10 +43,6 @@ const PREDICT_BODIES = Array.from({ length: 48 }, (_, i) => JSON.stringify({ que
 type Role = 'bare' | 'yoga' | 'relearn';
 type ToChild = { id: number; cmd: 'stop' | 'profile-start' | 'profile-stop' | 'loop-reset' | 'loop-read'; file?: string };
 type FromChild = { type: 'ready'; port: number } | { type: 'done'; id: number; error?: string; data?: unknown };
-/** Event-loop delay of a server process between loop-reset and loop-read (ms). */
-export interface LoopDelay { p50: number; p99: number; max: number; gc: GcStats }
-/** Garbage-collection pauses of a server process (ms). */
-export interface GcStats { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number }
 
 async function child(role: Role): Promise<void> {
   process.on('disconnect', () => process.exit(1)); // the parent died: do not linger
@@ -117,22 +102,7 @@ async function child(role: Role): Promise<void> {
   }
 
   const { Session } = await import('node:inspector/promises');
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const loop = monitorEventLoopDelay({ resolution: 2 });
-  loop.enable();
-  const { PerformanceObserver, constants } = await import('node:perf_hooks');
-  let gc: GcStats = { count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gc.count++;
-      gc.totalMs += e.duration;
-      gc.maxMs = Math.max(gc.maxMs, e.duration);
-      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
-        gc.major++;
-        gc.majorMaxMs = Math.max(gc.majorMaxMs, e.duration);
-      }
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const probe = startLoopDelayProbe();
   let session: InstanceType<typeof Session> | null = null;
   process.on('message', (msg: ToChild) => {
     void (async () => {
@@ -155,11 +125,8 @@ async function child(role: Role): Promise<void> {
           await writeFile(msg.file!, JSON.stringify(profile));
         }
         let data: LoopDelay | undefined;
-        if (msg.cmd === 'loop-reset') {
-          loop.reset();
-          gc = { count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 };
-        }
-        if (msg.cmd === 'loop-read') data = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc };
+        if (msg.cmd === 'loop-reset') probe.reset();
+        if (msg.cmd === 'loop-read') data = probe.read();
         process.send!({ type: 'done', id: msg.id, ...(data ? { data } : {}) } satisfies FromChild);
       } catch (error) {
         process.send!({ type: 'done', id: msg.id, error: String((error as Error)?.stack ?? error) } satisfies FromChild);
@@ -188,88 +155,33 @@ interface Server {
 }
 
 let nextCommandId = 1;
-function startChild(role: Role, env: Record<string, string>, timeoutMs = 600_000): Promise<Server> {
-  const proc = fork(SCRIPT, [], {
-    // `--import tsx`, not the tsx CLI's own loader flags: Relearn's training worker
-    // (server/src/training/train-in-worker.ts) only finds tsx when it is given this way.
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, BENCH_ROLE: role },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map<number, { resolve: (data: unknown) => void; reject: (e: Error) => void }>();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} server did not start within ${timeoutMs} ms`)), timeoutMs);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${role} server exited with ${code} before it was ready`));
-      for (const w of waiting.values()) w.reject(new Error(`${role} server exited with ${code}`));
-    });
-    proc.on('message', (msg: FromChild) => {
-      if (msg.type === 'ready') {
-        clearTimeout(timer);
-        resolve({
-          role,
-          port: msg.port,
-          url: `http://127.0.0.1:${msg.port}`,
-          proc,
-          command: (cmd, file) =>
-            new Promise<unknown>((res, rej) => {
-              const id = nextCommandId++;
-              waiting.set(id, { resolve: res, reject: rej });
-              proc.send({ id, cmd, ...(file ? { file } : {}) } satisfies ToChild);
-            }),
-        });
-      } else if (msg.type === 'done') {
-        const w = waiting.get(msg.id);
-        waiting.delete(msg.id);
-        if (msg.error) w?.reject(new Error(msg.error));
-        else w?.resolve(msg.data);
-      }
-    });
-  });
+async function startChild(role: Role, env: Record<string, string>): Promise<Server> {
+  const child = forkChild<FromChild>(SCRIPT, role, env);
+  const { port } = await child.next('ready');
+  return {
+    role,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    proc: child.proc,
+    async command(cmd, file) {
+      const id = nextCommandId++;
+      const done = child.next('done', (msg) => msg.id === id);
+      child.send({ id, cmd, ...(file ? { file } : {}) } satisfies ToChild);
+      const answer = await done;
+      if (answer.error) throw new Error(answer.error);
+      return answer.data;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Answer checking. Every response is checked (not sampled): status, GraphQL errors, and the id.
 
-interface Tally {
-  ok: number;
-  non2xx: number;
-  gqlErrors: number;
-  malformed: number;
-  netErrors: number;
-  timeouts: number;
-  firstError?: string;
-}
-const newTally = (): Tally => ({ ok: 0, non2xx: 0, gqlErrors: 0, malformed: 0, netErrors: 0, timeouts: 0 });
-const failures = (t: Tally) => t.non2xx + t.gqlErrors + t.malformed + t.netErrors + t.timeouts;
-
 const PREDICT_ID = /"predict":\{"id":"([^"]+)"/;
 const FEEDBACK_ID = /"submitFeedback":\{"id":"([^"]+)"/;
 
-function checker(tally: Tally, idPattern: RegExp, collect?: string[]) {
-  return (status: number, body: string) => {
-    if (status < 200 || status > 299) {
-      tally.non2xx++;
-      tally.firstError ??= `HTTP ${status}: ${body.slice(0, 300)}`;
-    } else if (body.includes('"errors"')) {
-      tally.gqlErrors++;
-      tally.firstError ??= body.slice(0, 300);
-    } else {
-      const m = idPattern.exec(body);
-      if (m) {
-        tally.ok++;
-        collect?.push(m[1]!);
-      } else {
-        tally.malformed++;
-        tally.firstError ??= `unexpected body: ${body.slice(0, 300)}`;
-      }
-    }
-  };
-}
-
 /** All failures of every run (warm-ups included): any one fails the benchmark. */
-const allTallies: { what: string; tally: Tally }[] = [];
+const tallies = new Tallies();
 
 interface LoadRun {
   server: Role;
@@ -285,26 +197,16 @@ async function closedLoop(
   what: string,
   opts: { seconds?: number; amount?: number; connections: number; overallRate?: number; requests: AcRequest[]; tally: Tally },
 ): Promise<LoadRun> {
-  const started = performance.now();
-  const result = await autocannon({
-    url: `${server.url}/graphql`,
-    connections: opts.connections,
-    ...(opts.seconds ? { duration: opts.seconds } : {}),
-    ...(opts.amount ? { amount: opts.amount } : {}),
-    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
-    timeout: 10,
-    requests: opts.requests,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const t = opts.tally;
-  t.netErrors += result.errors - result.timeouts;
-  t.timeouts += result.timeouts;
-  allTallies.push({ what: `${what} ${server.role}`, tally: t });
-  return { server: server.role, seconds, perSecond: t.ok / seconds, tally: t, p50: result.latency.p50, p99: result.latency.p99 };
+  const { tally, ...load } = opts;
+  const run = await autocannonLoop(`${server.url}/graphql`, load);
+  tally.netErrors += run.netErrors;
+  tally.timeouts += run.timeouts;
+  tallies.add(`${what} ${server.role}`, tally);
+  return { server: server.role, seconds: run.seconds, perSecond: tally.ok / run.seconds, tally, p50: run.p50, p99: run.p99 };
 }
 
 function predictRequests(tally: Tally, collect?: string[]): AcRequest[] {
-  const onResponse = checker(tally, PREDICT_ID, collect);
+  const onResponse = idChecker(tally, PREDICT_ID, collect);
   return PREDICT_BODIES.map((body) => ({ method: 'POST', path: '/graphql', headers: HEADERS, body, onResponse }));
 }
 
@@ -314,147 +216,36 @@ function predictRequests(tally: Tally, collect?: string[]): AcRequest[] {
  * client with keep-alive; timer resolution adds up to ~1 ms to the "from due time" figures.
  */
 async function openLoop(server: Server, rate: number, seconds: number, tally: Tally, collect?: string[]) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const total = Math.round(rate * seconds);
-  const interval = 1000 / rate;
-  const fromDue: number[] = [];
-  const fromSend: number[] = [];
-  const check = checker(tally, PREDICT_ID, collect);
-  let sent = 0;
-  let done = 0;
-  const t0 = performance.now() + 5;
-  await new Promise<void>((resolve) => {
-    const finished = () => {
-      if (++done === total) resolve();
-    };
-    const fire = (i: number) => {
-      const due = t0 + i * interval;
-      const sentAt = performance.now();
-      const body = PREDICT_BODIES[i % PREDICT_BODIES.length]!;
-      const req = httpRequest(
-        { host: '127.0.0.1', port: server.port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => {
-            const now = performance.now();
-            fromDue.push(now - due);
-            fromSend.push(now - sentAt);
-            check(res.statusCode ?? 0, text);
-            finished();
-          });
-        },
-      );
-      req.setTimeout(10_000, () => {
-        tally.timeouts++;
-        req.destroy();
-      });
-      req.on('error', (e) => {
-        if (!req.destroyed || !/socket hang up|aborted/i.test(e.message)) tally.netErrors++;
-        tally.firstError ??= e.message;
-        finished();
-      });
-      req.end(body);
-    };
-    const timer = setInterval(() => {
-      const now = performance.now();
-      while (sent < total && t0 + sent * interval <= now) fire(sent++);
-      if (sent >= total) clearInterval(timer);
-    }, 1);
-  });
-  agent.destroy();
-  allTallies.push({ what: `open loop ${rate}/s ${server.role}`, tally });
-  const pct = (a: number[], q: number) => {
-    const s = [...a].sort((x, y) => x - y);
-    return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
-  };
+  const check = idChecker(tally, PREDICT_ID, collect);
+  const { samples } = await openLoopOf({
+    port: server.port,
+    rate,
+    seconds,
+    bodies: PREDICT_BODIES,
+    maxSockets: 256,
+    timeoutMs: 10_000,
+    onAnswer: check,
+    onTimeout: () => void tally.timeouts++,
+    onError: (e, destroyed) => {
+      if (!destroyed) tally.netErrors++;
+      tally.firstError ??= e.message;
+    },
+  }).done;
+  tallies.add(`open loop ${rate}/s ${server.role}`, tally);
+  const fromDue = samples.map((x) => x.fromDue);
+  const fromSend = samples.map((x) => x.fromSend);
   return {
     server: server.role,
     rate,
     seconds,
-    requests: total,
+    requests: Math.round(rate * seconds),
     tally,
     fromDue: { p50: pct(fromDue, 0.5), p99: pct(fromDue, 0.99), max: pct(fromDue, 1) },
     fromSend: { p50: pct(fromSend, 0.5), p99: pct(fromSend, 0.99), max: pct(fromSend, 1) },
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-async function gql(url: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', text };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
-const log = (msg: string) => console.log(msg);
-const progress = (msg: string) => process.stderr.write(`  .. ${msg}\n`);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-}
-
-/** Self and inclusive time per function and self time per package of a V8 .cpuprofile. */
-function summarizeProfile(profile: {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
-  samples: number[];
-  timeDeltas: number[];
-}) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const where = (url: string) => {
-    if (!url) return '(native/gc/idle)';
-    if (url.startsWith('node:')) return url;
-    const nm = url.lastIndexOf('node_modules/');
-    if (nm >= 0) {
-      const rest = url.slice(nm + 13).split('/');
-      return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-    }
-    return relative(process.cwd(), fileURLToPath(url.startsWith('file:') ? url : `file://${url}`));
-  };
-  const fnKey = (id: number) => {
-    const f = byId.get(id)!.callFrame;
-    return `${f.functionName || '(anonymous)'} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-  };
-  const self = new Map<string, number>();
-  const pkgSelf = new Map<string, number>();
-  const incl = new Map<string, number>();
-  let total = 0;
-  let idle = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
-    const id = profile.samples[i]!;
-    const f = byId.get(id)!.callFrame;
-    total += dt;
-    if (f.functionName === '(idle)') {
-      idle += dt;
-      continue;
-    }
-    const k = fnKey(id);
-    self.set(k, (self.get(k) ?? 0) + dt);
-    const p = f.functionName === '(garbage collector)' ? '(gc)' : where(f.url);
-    pkgSelf.set(p, (pkgSelf.get(p) ?? 0) + dt);
-    const seen = new Set<string>();
-    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
-      const key = fnKey(n);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      incl.set(key, (incl.get(key) ?? 0) + dt);
-    }
-  }
-  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  return { totalMs: total, idleMs: idle, busyMs: total - idle, packages: top(pkgSelf, 15), self: top(self, 20), inclusive: top(incl, 40) };
-}
+const gql = (url: string, query: string, variables: Record<string, unknown>) => postGraphql(url, query, variables);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -491,46 +282,22 @@ async function main(): Promise<number> {
   const connections = Number(args.connections);
   const phases = new Set(args.phases.split(',').map((p) => p.trim()));
 
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-    load: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
+  const machine = machineInfo();
   log(`Relearn prediction benchmark  ${new Date().toISOString()}${quick ? '  (--quick: short, indicative only)' : ''}`);
-  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.os}, load ${machine.load.join(' ')}`);
+  log(machineLine(machine));
   log(`load: autocannon in this process, ${connections} connections; each server in its own child process;`);
   log(`      the load generator competes with the server (and PostgreSQL) for the same ${machine.cores} cores, equally for all three.`);
 
-  const { startPostgres, createDatabase, connectPg } = await import('../scripts/services/postgres.js');
-  const pgDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-pg-'));
   const dataDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-data-'));
-  // MikroORM's migrator writes a schema snapshot named after the database into migrations/: remove ours.
-  const snapshot = join(BENCH_DIR, '..', 'migrations', '.snapshot-relearn_bench.json');
-  const snapshotExisted = existsSync(snapshot);
   const servers: Server[] = [];
-  let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-  let db: Awaited<ReturnType<typeof connectPg>> | undefined;
+  let pg: Awaited<ReturnType<typeof startBenchPostgres>> | undefined;
   try {
     progress('starting PostgreSQL (durable: fsync on)');
-    pg = await startPostgres({ dataDir: pgDir, durable: true });
-    const dbUrl = await createDatabase(pg.url, 'relearn_bench');
-    db = await connectPg(dbUrl);
-    const setting = async (name: string) => (await db!.query<{ v: string }>(`select current_setting($1) as v`, [name])).rows[0]!.v;
-    const fsType = spawnSync('stat', ['-f', '-c', '%T', pgDir], { encoding: 'utf8' }).stdout.trim();
-    const postgres = {
-      version: (await db.query<{ v: string }>('select version() as v')).rows[0]!.v.split(' on ')[0]!,
-      fsync: await setting('fsync'),
-      synchronous_commit: await setting('synchronous_commit'),
-      full_page_writes: await setting('full_page_writes'),
-      wal_sync_method: await setting('wal_sync_method'),
-      filesystem: fsType,
-    };
+    pg = await startBenchPostgres('relearn_bench');
+    const { db, url: dbUrl } = pg;
+    const postgres = await pg.describe(['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']);
     log(`database: ${postgres.version}, durable commits: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, ` +
-      `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${fsType}`);
+      `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${postgres.filesystem}`);
 
     progress('starting Relearn (buildApp; first start trains the models)');
     const relearn = await startChild('relearn', { BENCH_DATABASE_URL: dbUrl, BENCH_DATA_DIR: dataDir });
@@ -570,10 +337,10 @@ async function main(): Promise<number> {
     await db.query('alter system set track_wal_io_timing = on');
     await db.query('select pg_reload_conf()');
     const pgStats = async () => {
-      const w = (await db!.query<{ s: string; t: number; b: string; f: string }>(
+      const w = (await db.query<{ s: string; t: number; b: string; f: string }>(
         'select wal_sync as s, wal_sync_time as t, wal_bytes as b, wal_fpi as f from pg_stat_wal')).rows[0]!;
-      const x = (await db!.query<{ c: string }>('select xact_commit as c from pg_stat_database where datname = current_database()')).rows[0]!;
-      const k = (await db!.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
+      const x = (await db.query<{ c: string }>('select xact_commit as c from pg_stat_database where datname = current_database()')).rows[0]!;
+      const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
       return { syncs: Number(w.s), syncMs: Number(w.t), walBytes: Number(w.b), fpi: Number(w.f), commits: Number(x.c), checkpoints: Number(k.n) };
     };
     const diagnosed = async <T extends { seconds: number }>(run: () => Promise<T>) => {
@@ -669,7 +436,7 @@ async function main(): Promise<number> {
       let next = 0;
       let overflow = 0;
       const tally = newTally();
-      const onResponse = checker(tally, FEEDBACK_ID, ackedFeedback);
+      const onResponse = idChecker(tally, FEEDBACK_ID, ackedFeedback);
       const request: AcRequest = {
         method: 'POST',
         path: '/graphql',
@@ -696,7 +463,7 @@ async function main(): Promise<number> {
     const countIn = async (table: string, column: string, type: string, ids: string[]) => {
       let found = 0;
       for (let i = 0; i < ids.length; i += 20_000) {
-        const { rows } = await db!.query<{ n: string }>(`select count(*) as n from ${table} where ${column} = any($1::${type}[])`, [ids.slice(i, i + 20_000)]);
+        const { rows } = await db.query<{ n: string }>(`select count(*) as n from ${table} where ${column} = any($1::${type}[])`, [ids.slice(i, i + 20_000)]);
         found += Number(rows[0]!.n);
       }
       return found;
@@ -729,7 +496,6 @@ async function main(): Promise<number> {
     // Optional: CPU profile of the Relearn child under the same loads.
     let profiles: Record<string, ReturnType<typeof summarizeProfile>> | undefined;
     if (args.profile) {
-      const { readFile } = await import('node:fs/promises');
       mkdirSync(RESULTS_DIR, { recursive: true });
       profiles = {};
       const predictFile = join(RESULTS_DIR, 'relearn-predict.cpuprofile');
@@ -741,8 +507,8 @@ async function main(): Promise<number> {
     }
 
     // ------------------------------------------------------------------- report
-    const failed = allTallies.filter((t) => failures(t.tally) > 0);
-    const totalFailures = allTallies.reduce((a, t) => a + failures(t.tally), 0);
+    const failed = tallies.failed;
+    const totalFailures = tallies.totalFailures;
     const relearnP99 = open[2]?.fromDue.p99 ?? NaN;
     const targets = [
       { what: 'Relearn predict / minimal yoga (median)', value: median(ratioRY), target: '>= 0.70', met: median(ratioRY) >= 0.7 },
@@ -823,9 +589,7 @@ async function main(): Promise<number> {
     ]));
 
     const ok = totalFailures === 0 && integrity.predictions.lost === 0 && integrity.feedback.lost === 0;
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const out = join(RESULTS_DIR, 'predict-latest.json');
-    writeFileSync(out, JSON.stringify({
+    const out = writeResults('predict-latest.json', {
       date: new Date().toISOString(),
       ok,
       machine: { ...machine, loadAtEnd: os.loadavg() },
@@ -847,32 +611,15 @@ async function main(): Promise<number> {
       failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),
       targets,
       ...(profiles ? { profiles } : {}),
-    }, null, 2));
-    log(`\nresults: ${relative(process.cwd(), out)}${ok ? '' : '  (FAILED: errors or lost rows)'}`);
+    });
+    log(`\nresults: ${out}${ok ? '' : '  (FAILED: errors or lost rows)'}`);
     return ok ? 0 : 1;
   } finally {
     progress('stopping servers and PostgreSQL');
     await Promise.all(servers.map((s) => s.command('stop').catch(() => s.proc.kill())));
-    await db?.end().catch(() => undefined);
-    await pg?.stop().catch((e: Error) => console.error(e.message));
+    await pg?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(pgDir, { recursive: true, force: true });
-    if (!snapshotExisted) rmSync(snapshot, { force: true });
   }
 }
 
-const role = process.env.BENCH_ROLE as Role | undefined;
-if (role) {
-  child(role).catch((error: unknown) => {
-    console.error(`[bench ${role}]`, error);
-    process.exit(1);
-  });
-} else {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(2);
-    },
-  );
-}
+runBenchmark(main, { bare: () => child('bare'), yoga: () => child('yoga'), relearn: () => child('relearn') });

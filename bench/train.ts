@@ -18,27 +18,28 @@
 // The child preloads bench/train-probe.ts (event-loop delay and GC of its main thread, read per
 // latency run). Where a retrain's time goes, stage by stage: `tsx bench/train-stages.ts`.
 // See /work/shared/reference/performance.md for the protocol followed here.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { generateFraudRows } from '../server/src/tasks/data/fraud-generator.js';
+import { checkJson, Tallies, type Tally } from './lib/checks.js';
+import { runBenchmark } from './lib/children.js';
+import { openLoop as openLoopOf } from './lib/load.js';
+import { machineInfo, machineLine } from './lib/machine.js';
+import { startBenchPostgres } from './lib/postgres.js';
+import { startRelearn, waitReady, type LoopStats, type Relearn } from './lib/relearn-process.js';
+import { BENCH_DIR, fmt, log, median, pct, progress, RESULTS_DIR, ROOT, table, writeResults } from './lib/report.js';
+import { HEADERS, PREDICT_BATCH, predictBodies, predictDocument } from './lib/workload.js';
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(BENCH_DIR, '..');
-const RESULTS_DIR = join(BENCH_DIR, 'results');
 const TASK_FILES = [join(BENCH_DIR, 'tasks', 'fraud100k.json'), join(BENCH_DIR, 'tasks', 'fraud1m.json')];
 const SIZES = [
   { model: 'fraud100k', rows: 100_000, label: '100k' },
   { model: 'fraud1m', rows: 1_000_000, label: '1M' },
 ] as const;
-const PROBE = join(BENCH_DIR, 'train-probe.ts');
 const ADMIN_TOKEN = 'bench-train-admin-token-0123456789';
 const DB_NAME = 'relearn_bench_train';
 const STEPS = ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] as const;
@@ -47,79 +48,19 @@ const FINAL = new Set(['PROMOTED', 'REJECTED', 'FAILED']);
 // ---------------------------------------------------------------------------------------------
 // What is sent: one constant document per operation, inputs as variables.
 
-const PREDICT = /* GraphQL */ `mutation Predict($input: PredictInput!) {
-  predict(input: $input) { id model label probability scores { label probability } modelVersion { version } createdAt }
-}`;
-const PREDICT_BATCH = /* GraphQL */ `mutation PredictBatch($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`;
+const PREDICT = predictDocument();
 const FEEDBACK = /* GraphQL */ `mutation Feedback($input: FeedbackInput!) { submitFeedback(input: $input) { id } }`;
 const TRIGGER = /* GraphQL */ `mutation Trigger($model: String!, $reason: String) { triggerRetrain(model: $model, reason: $reason) { id state } }`;
 const RETRAIN_STATUS = /* GraphQL */ `subscription Status($model: String!) {
   retrainStatus(model: $model) { id model state progress version message attempts }
 }`;
-const HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
-
-const CATEGORIES = ['grocery', 'travel', 'crypto', 'electronics', 'restaurant', 'fuel', 'gaming', 'pharmacy'];
-/** Deterministic, valid fraud inputs (the same as bench/predict.ts). */
-function fraudInput(i: number) {
-  return {
-    amount: Math.round((5 + ((i * 7919) % 250_000) / 100) * 100) / 100,
-    hour: (i * 5) % 24,
-    dayOfWeek: (i * 3) % 7,
-    merchantCategory: CATEGORIES[i % CATEGORIES.length]!,
-    previousAmount: Math.round((((i * 104_729) % 90_000) / 100) * 100) / 100,
-    timeSinceLast: ((i * 37) % 2000) / 10,
-  };
-}
-const PREDICT_BODIES = Array.from({ length: 48 }, (_, i) => JSON.stringify({ query: PREDICT, variables: { input: { fraud: fraudInput(i) } } }));
+const PREDICT_BODIES = predictBodies(PREDICT);
 
 // ---------------------------------------------------------------------------------------------
 // Failures: every answer is checked; any failure fails the run.
 
-interface Tally {
-  ok: number;
-  non2xx: number;
-  gqlErrors: number;
-  malformed: number;
-  netErrors: number;
-  timeouts: number;
-  firstError?: string;
-}
-const newTally = (): Tally => ({ ok: 0, non2xx: 0, gqlErrors: 0, malformed: 0, netErrors: 0, timeouts: 0 });
-const failures = (t: Tally) => t.non2xx + t.gqlErrors + t.malformed + t.netErrors + t.timeouts;
-const allTallies: { what: string; tally: Tally }[] = [];
-function tallied(what: string): Tally {
-  const tally = newTally();
-  allTallies.push({ what, tally });
-  return tally;
-}
-
-function check(tally: Tally, status: number, body: string, ok: (json: any) => boolean): any {
-  if (status < 200 || status > 299) {
-    tally.non2xx++;
-    tally.firstError ??= `HTTP ${status}: ${body.slice(0, 300)}`;
-    return null;
-  }
-  let json: any;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    tally.malformed++;
-    tally.firstError ??= `not JSON: ${body.slice(0, 300)}`;
-    return null;
-  }
-  if (json.errors) {
-    tally.gqlErrors++;
-    tally.firstError ??= body.slice(0, 300);
-    return null;
-  }
-  if (!ok(json)) {
-    tally.malformed++;
-    tally.firstError ??= `unexpected body: ${body.slice(0, 300)}`;
-    return null;
-  }
-  tally.ok++;
-  return json;
-}
+const tallies = new Tallies();
+const tallied = (what: string) => tallies.start(what);
 
 async function gql(base: string, tally: Tally, query: string, variables: Record<string, unknown>, ok: (json: any) => boolean, admin = false) {
   try {
@@ -129,144 +70,13 @@ async function gql(base: string, tally: Tally, query: string, variables: Record<
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(60_000),
     });
-    return check(tally, res.status, await res.text(), ok);
+    return checkJson(tally, res.status, await res.text(), ok);
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') tally.timeouts++;
     else tally.netErrors++;
     tally.firstError ??= String(error);
     return null;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Relearn as a child process.
-
-interface Relearn {
-  proc: ChildProcess;
-  base: string;
-  port: number;
-  logFile: string;
-  logCounts: { warn: number; error: number; firstError?: string };
-  spawnedAt: number;
-  stop(): Promise<number | null>;
-  /** The child's event-loop delay and GC since the previous call (bench/train-probe.ts). */
-  probe(): Promise<LoopStats>;
-}
-
-export interface LoopStats {
-  p50: number;
-  p99: number;
-  max: number;
-  gc: { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number };
-  heapUsedMB: number;
-  rssMB: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRelearn(env: Record<string, string>, logFile: string, extraArgs: string[] = []): Promise<Relearn> {
-  const port = await freePort();
-  const probeFile = `${logFile}.probe.json`;
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['MLFLOW_TRACKING_URI', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NODE_OPTIONS']) delete childEnv[k];
-  const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, [...extraArgs, '--import', 'tsx', '--import', PROBE, 'server/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...childEnv,
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TRAINER: 'in-process',
-      ADMIN_TOKEN,
-      TASKS: TASK_FILES.join(','),
-      LOG_LEVEL: 'info',
-      LOG_PRETTY: 'false',
-      BENCH_PROBE_FILE: probeFile,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = createWriteStream(logFile);
-  const logCounts: Relearn['logCounts'] = { warn: 0, error: 0 };
-  let partial = '';
-  const onData = (chunk: Buffer) => {
-    out.write(chunk);
-    partial += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      if (!line.startsWith('{')) continue;
-      try {
-        const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-        if ((j.level ?? 0) >= 50) {
-          logCounts.error++;
-          logCounts.firstError ??= `${j.msg}${j.err?.message ? `: ${j.err.message}` : ''}`;
-        } else if ((j.level ?? 0) >= 40) logCounts.warn++;
-      } catch {
-        /* not a log line */
-      }
-    }
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', (chunk: Buffer) => out.write(chunk));
-  let exited: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve((exited = code))));
-  return {
-    proc,
-    port,
-    base: `http://127.0.0.1:${port}`,
-    logFile,
-    logCounts,
-    spawnedAt,
-    async probe() {
-      rmSync(probeFile, { force: true });
-      proc.kill('SIGUSR2');
-      for (let i = 0; i < 200; i++) {
-        if (existsSync(probeFile)) return JSON.parse(readFileSync(probeFile, 'utf8')) as LoopStats;
-        await sleep(10);
-      }
-      throw new Error('the Relearn child did not answer the probe signal');
-    },
-    async stop() {
-      if (exited !== undefined) return exited;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-      const code = await exit;
-      clearTimeout(timer);
-      out.end();
-      return code;
-    },
-  };
-}
-
-/** Polls /readyz: when HTTP first answers and when it is 200 (every model live). */
-async function waitReady(relearn: Relearn, timeoutMs: number): Promise<{ httpUpMs: number; readyMs: number }> {
-  const deadline = performance.now() + timeoutMs;
-  let httpUpMs = NaN;
-  while (performance.now() < deadline) {
-    if (relearn.proc.exitCode !== null) throw new Error(`Relearn exited with ${relearn.proc.exitCode} during start-up; see ${relearn.logFile}`);
-    try {
-      const res = await fetch(`${relearn.base}/readyz`, { signal: AbortSignal.timeout(5_000) });
-      await res.text();
-      if (Number.isNaN(httpUpMs)) httpUpMs = performance.now() - relearn.spawnedAt;
-      if (res.status === 200) return { httpUpMs, readyMs: performance.now() - relearn.spawnedAt };
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`Relearn was not ready within ${timeoutMs} ms; see ${relearn.logFile}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,74 +229,28 @@ async function retrain(
 // Open loop: request i is due at t0 + i/rate whatever happened before; latency counted from its
 // due time (client or server queueing shows). Runs for `seconds`, or until stop() is called.
 
-interface OpenLoop {
-  stop(): void;
-  done: Promise<{ samples: { due: number; ms: number }[]; tally: Tally; t0: number; t1: number }>;
-}
-
-function openLoop(port: number, rate: number, what: string, seconds = Infinity): OpenLoop {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const interval = 1000 / rate;
+/** The predict open loop on the fraud task, every answer checked under `what`. */
+function openLoop(port: number, rate: number, what: string, seconds = Infinity) {
   const tally = tallied(what);
-  const samples: { due: number; ms: number }[] = [];
-  const t0 = performance.now() + 5;
-  const limit = Number.isFinite(seconds) ? Math.round(rate * seconds) : Infinity;
-  let sent = 0;
-  let answered = 0;
-  let stopped = false;
-  let resolveDone!: () => void;
-  const allAnswered = new Promise<void>((r) => (resolveDone = r));
-  const finished = () => {
-    answered++;
-    if ((stopped || sent >= limit) && answered === sent) resolveDone();
-  };
-  const fire = (i: number) => {
-    const due = t0 + i * interval;
-    const body = PREDICT_BODIES[i % PREDICT_BODIES.length]!;
-    const req = httpRequest(
-      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          samples.push({ due, ms: performance.now() - due });
-          check(tally, res.statusCode ?? 0, text, (j) => typeof j.data?.predict?.id === 'string');
-          finished();
-        });
-      },
-    );
-    req.setTimeout(10_000, () => {
+  const loop = openLoopOf({
+    port,
+    rate,
+    seconds,
+    bodies: PREDICT_BODIES,
+    maxSockets: 256,
+    timeoutMs: 10_000,
+    onAnswer: (status, text) => void checkJson(tally, status, text, (j) => typeof j.data?.predict?.id === 'string'),
+    onTimeout: () => {
       tally.timeouts++;
       tally.firstError ??= 'timeout';
-      req.destroy();
-    });
-    req.on('error', (e) => {
-      if (!/socket hang up|aborted/i.test(e.message) || !req.destroyed) tally.netErrors++;
+    },
+    onError: (e, destroyed) => {
+      if (!destroyed) tally.netErrors++;
       tally.firstError ??= e.message;
-      finished();
-    });
-    req.end(body);
-  };
-  const timer = setInterval(() => {
-    const now = performance.now();
-    while (!stopped && sent < limit && t0 + sent * interval <= now) fire(sent++);
-    if (stopped || sent >= limit) {
-      clearInterval(timer);
-      if (answered === sent) resolveDone();
-    }
-  }, 1);
-  const done = allAnswered.then(() => {
-    agent.destroy();
-    return { samples, tally, t0, t1: t0 + sent * interval };
+    },
   });
-  return { stop: () => void (stopped = true), done };
+  return { stop: loop.stop, done: loop.done.then((run) => ({ ...run, samples: run.samples.map((x) => ({ due: x.due, ms: x.fromDue })), tally })) };
 }
-
-const pct = (a: number[], q: number) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
-};
 
 interface LatencyRun {
   p50: number;
@@ -500,25 +264,7 @@ interface LatencyRun {
   wal: { fsyncs: number; fsyncAvgMs: number; checkpoints: number };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 const sec = (ms: number) => fmt(ms / 1000, 2);
-const log = (msg: string) => console.log(msg);
-const progress = (msg: string) => process.stderr.write(`  .. ${msg}\n`);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -556,46 +302,25 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
   const settleSeconds = Number(args.settle ?? 10);
   const baselineSeconds = quick ? 10 : 15;
 
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-    load: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
+  const machine = machineInfo();
   log(`Relearn retraining benchmark  ${new Date().toISOString()}${quick ? '  (--quick: 1 round, indicative only)' : ''}`);
-  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.os}, load ${machine.load.join(' ')}`);
+  log(machineLine(machine));
   log(`setup: Relearn child (node --import tsx server/src/main.ts), TRAINER=in-process, local blob store, embedded registry,`);
   log(`       tasks fraud + spam (built in) + ${TASK_FILES.map((f) => relative(ROOT, f)).join(', ')}; this process (load, feedback, ws client) shares the cores`);
 
-  const { startPostgres, createDatabase, connectPg } = await import('../scripts/services/postgres.js');
   const tmp = mkdtempSync(join(os.tmpdir(), 'relearn-bench-train-'));
-  // Its own temp dir: startPostgres hands it to the postgres OS user when this process is root.
-  const pgDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-train-pg-'));
   const dataDir = join(tmp, 'data');
   mkdirSync(dataDir);
-  const snapshot = join(ROOT, 'migrations', `.snapshot-${DB_NAME}.json`);
-  const snapshotExisted = existsSync(snapshot);
   const cpuProfDir = join(RESULTS_DIR, 'train-cpuprof');
-  let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-  let db: Awaited<ReturnType<typeof connectPg>> | undefined;
+  let pg: Awaited<ReturnType<typeof startBenchPostgres>> | undefined;
   let relearn: Relearn | undefined;
   let watcher: StatusWatcher | undefined;
   let keepTmp = false;
   try {
     progress('starting PostgreSQL (durable: fsync on)');
-    pg = await startPostgres({ dataDir: pgDir, durable: true });
-    const dbUrl = await createDatabase(pg.url, DB_NAME);
-    db = await connectPg(dbUrl);
-    const setting = async (name: string) => (await db!.query<{ v: string }>(`select current_setting($1) as v`, [name])).rows[0]!.v;
-    const postgres = {
-      version: (await db.query<{ v: string }>('select version() as v')).rows[0]!.v.split(' on ')[0]!,
-      fsync: await setting('fsync'),
-      synchronous_commit: await setting('synchronous_commit'),
-      filesystem: spawnSync('stat', ['-f', '-c', '%T', pgDir], { encoding: 'utf8' }).stdout.trim(),
-    };
+    pg = await startBenchPostgres(DB_NAME);
+    const { db, url: dbUrl } = pg;
+    const postgres = await pg.describe(['fsync', 'synchronous_commit']);
     log(`database: ${postgres.version}, fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, data on ${postgres.filesystem}`);
 
     // ------------------------------------------------------------------ start-up (bootstrap)
@@ -605,7 +330,7 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       mkdirSync(cpuProfDir, { recursive: true });
     }
     relearn = await startRelearn(
-      { DATABASE_URL: dbUrl, DATA_DIR: dataDir },
+      { DATABASE_URL: dbUrl, DATA_DIR: dataDir, TRAINER: 'in-process', ADMIN_TOKEN, TASKS: TASK_FILES.join(',') },
       join(tmp, 'relearn.log'),
       args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-interval=1000'] : [],
     );
@@ -622,8 +347,8 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     await db.query('alter system set track_wal_io_timing = on');
     await db.query('select pg_reload_conf()');
     const walStats = async () => {
-      const w = (await db!.query<{ s: string; t: number }>('select wal_sync as s, wal_sync_time as t from pg_stat_wal')).rows[0]!;
-      const k = (await db!.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
+      const w = (await db.query<{ s: string; t: number }>('select wal_sync as s, wal_sync_time as t from pg_stat_wal')).rows[0]!;
+      const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
       return { syncs: Number(w.s), syncMs: Number(w.t), checkpoints: Number(k.n) };
     };
     const measured = async (run: () => Promise<{ ms: number[]; seconds: number }>): Promise<LatencyRun> => {
@@ -723,9 +448,9 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     const idleP99 = median(loadRuns.map((l) => l.idle.p99));
     const duringP99 = median(loadRuns.map((l) => l.during.p99));
     const ratio = median(ratios);
-    const totalFailures = allTallies.reduce((a, t) => a + failures(t.tally), 0);
+    const totalFailures = tallies.totalFailures;
     const wsErrors = subscriptionErrors.length;
-    const failed = allTallies.filter((t) => failures(t.tally) > 0);
+    const failed = tallies.failed;
     const boot1m = bootstraps.find((b) => b.model === 'fraud1m');
     const targets = [
       { what: '1M retrain end to end, median (s)', value: m1Steps.endToEndMs / 1000, target: '<= 20', met: m1Steps.endToEndMs <= 20_000 },
@@ -791,9 +516,7 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     ]));
 
     const ok = totalFailures + wsErrors === 0;
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const out = join(RESULTS_DIR, 'train-latest.json');
-    writeFileSync(out, JSON.stringify({
+    const out = writeResults('train-latest.json', {
       date: new Date().toISOString(),
       ok,
       machine: { ...machine, loadAtEnd: os.loadavg() },
@@ -809,8 +532,8 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),
       relearnLog: relearn.logCounts,
       targets,
-    }, null, 2));
-    log(`\nresults: ${relative(process.cwd(), out)}${ok ? '' : '  (FAILED: errors)'}${args['cpu-prof'] ? `; CPU profiles in ${relative(process.cwd(), cpuProfDir)}` : ''}`);
+    });
+    log(`\nresults: ${out}${ok ? '' : '  (FAILED: errors)'}${args['cpu-prof'] ? `; CPU profiles in ${relative(process.cwd(), cpuProfDir)}` : ''}`);
     return ok ? 0 : 1;
   } catch (error) {
     keepTmp = true;
@@ -827,18 +550,9 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     progress('stopping Relearn and PostgreSQL');
     if (watcher) await watcher.dispose();
     await relearn?.stop().catch(() => undefined);
-    await db?.end().catch(() => undefined);
-    await pg?.stop().catch((e: Error) => console.error(e.message));
-    rmSync(pgDir, { recursive: true, force: true });
+    await pg?.stop();
     if (!keepTmp) rmSync(tmp, { recursive: true, force: true });
-    if (!snapshotExisted) rmSync(snapshot, { force: true });
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+runBenchmark(main, {});
