@@ -131,9 +131,18 @@ export function acquireMinio(): Promise<Held<MinioServer>> {
   });
 }
 
-/** Installs MLflow (once per machine, into ~/.cache/relearn); nothing to stop. */
+const INSTALLS = Symbol.for('relearn.test.installs');
+const installs: Map<string, Promise<unknown>> = ((globalThis as Record<symbol, unknown>)[INSTALLS] ??= new Map()) as Map<string, Promise<unknown>>;
+
+/** Installs MLflow (once per machine, into ~/.cache/relearn; checked once per run: the check alone takes seconds). */
 export async function installMlflow(): Promise<void> {
-  await ensureMlflowInstalled(logAs('mlflow'));
+  let install = installs.get('mlflow');
+  if (!install) {
+    install = ensureMlflowInstalled(logAs('mlflow'));
+    installs.set('mlflow', install);
+    install.catch(() => installs.delete('mlflow'));
+  }
+  await install;
 }
 
 /** The test MLflow: backend store in a database on the test PostgreSQL, artifacts proxied to MinIO's `mlflow` bucket. */
