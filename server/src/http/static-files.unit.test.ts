@@ -8,9 +8,13 @@ import { createStaticFiles } from './static-files.js';
 async function serve(root: string): Promise<{ server: Server; url: string }> {
   const serveStatic = createStaticFiles(root);
   const server = createServer((req, res) => {
-    serveStatic(req, res).then((handled) => {
-      if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-    });
+    serveStatic(req, res).then(
+      (handled) => {
+        if (!handled) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      },
+      // A failure to serve is the test's to see: a 500 with the message, not an unhandled rejection.
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
