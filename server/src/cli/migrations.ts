@@ -6,16 +6,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { initORM } from '../database/orm.js';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import { createLogger } from '../logger.js';
 
+// `migrations.ts create [name]` (npm run migration:create -- <name>): the name is optional.
+const [, name] = parseArgs({ args: process.argv.slice(2), options: {}, allowPositionals: true }).positionals;
 const logger = createLogger({ logLevel: 'warn', logPretty: false });
 const dir = await mkdtemp(join(tmpdir(), 'relearn-migrate-'));
 const db = await startEmbeddedPostgres(dir, logger);
 try {
   const orm = await initORM(db.url, { migrate: true });
-  const result = await orm.migrator.create(undefined, false, false, process.argv[3]);
+  const result = await orm.migrator.create(undefined, false, false, name);
   console.log(result.fileName ? `created migrations/${result.fileName}` : 'schema is up to date: no migration needed');
   await orm.close();
 } finally {
