@@ -4,8 +4,10 @@ import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
 import { initORM, type Orm } from './database/orm.js';
 import { AlertService } from './alerts/alert-service.js';
+import { DomainEvents } from './events/domain-events.js';
 import { createEventBus } from './events/event-bus.js';
 import { PostgresEventTarget } from './events/postgres-event-target.js';
+import { FeedbackRepository } from './feedback/feedback.repository.js';
 import { FeedbackService } from './feedback/feedback-service.js';
 import type { Services } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
@@ -15,6 +17,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
+import { PredictionRepository } from './predictions/prediction.repository.js';
 import { PredictionService } from './predictions/prediction-service.js';
 import { PgBossRetrainQueue } from './queue/retrain-queue.js';
 import { createModelRegistry } from './registry/create-model-registry.js';
@@ -103,17 +106,32 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   onRelease({ name: 'the retrain queue', timeoutMs: STOP_BUDGETS.queue, run: (ms) => queue.stop(ms - 1000) });
   await queue.start();
 
+  // What happened in this process (in memory, synchronous); `events` carries ids between processes.
+  const domainEvents = new DomainEvents(logger.child({ component: 'events' }));
   const serving = new ServingMetrics();
   const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
   const datasets = new DatasetStore(orm, blobs);
   const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
-  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }), serving);
-  const metrics = new MetricsService(orm, tasks, events, config.metricsPushIntervalMs);
+  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
+  const feedbackRows = new FeedbackRepository(orm);
+  const predictionRows = new PredictionRepository(orm);
+  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs);
   const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
-  const predictions = new PredictionService(orm, tasks, models, serving, config.recentPredictions);
-  const origin = randomUUID();
-  const feedback = new FeedbackService(orm, tasks, predictions, models, metrics, serving, triggers, events, origin);
+  const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions);
+  const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents);
   serving.attachQualityGauges(tasks, models, metrics);
+
+  // This process's followers. Per process on purpose: Prometheus counts what this process did and
+  // the trigger debounce is this process's, so neither follows other processes' NOTIFYs.
+  domainEvents.on('predictionsServed', ({ predictions: served, seconds }) => serving.predictionsServed(served, seconds));
+  domainEvents.on('feedbackRecorded', ({ feedback: f, version }) => serving.feedbackRecorded(tasks.get(f.model)!, f, version));
+  domainEvents.on('feedbackRecorded', ({ feedback: f }) => metrics.changed(f.model));
+  domainEvents.on('feedbackRecorded', ({ feedback: f }) => triggers.feedbackRecorded(f.model));
+  domainEvents.on('retrainStarted', ({ model }) => serving.retrainStarted(model));
+  domainEvents.on('retrainFinished', ({ model, outcome, seconds }) => serving.retrainFinished(model, outcome, seconds));
+  // Other processes learn committed feedback from the database; they are told ids only.
+  const origin = randomUUID();
+  domainEvents.on('feedbackBatchCommitted', (range) => events.publish('feedbackCommitted', { ...range, origin }));
   const alerts = new AlertService(orm, tasks, retrains, events, logger.child({ component: 'alerts' }));
   const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts };
 

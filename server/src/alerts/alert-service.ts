@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
@@ -69,7 +70,7 @@ export class AlertService {
       // the next delivery sees this one's decision and job (one retrain per incident), and
       // nothing inside waits for another connection (a deadlock on the embedded database).
       const { row, retrain } = await this.orm.em.fork().transactional(async (tx) => {
-        if (model) await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:alert:${model}`]);
+        if (model) await lockFor(tx, `relearn:alert:${model}`);
         const { retrain, ...decided } = await this.decide(tx, base, alert.status);
         const created = tx.create(AlertEvent, { ...base, ...decided });
         await tx.flush();

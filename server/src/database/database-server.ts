@@ -1,16 +1,8 @@
 import type { Logger } from '../logger.js';
+import type { DatabaseServer } from './database-server.types.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
-/**
- * Where Relearn's PostgreSQL lives. The real adapter is a server given by URL; the embedded
- * adapter runs PGlite in this process behind a PostgreSQL socket, so both use the same driver
- * and the same migrations.
- */
-export interface DatabaseServer {
-  readonly url: string;
-  readonly kind: 'postgres' | 'embedded';
-  stop(): Promise<void>;
-}
+export type { DatabaseServer } from './database-server.types.js';
 
 export function externalPostgres(url: string): DatabaseServer {
   return { url, kind: 'postgres', stop: async () => {} };

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
-import type { DatabaseServer } from './database-server.js';
+import type { DatabaseServer } from './database-server.types.js';
 import { PGliteWireServer } from './pglite-wire-server.js';
 
 /**

@@ -1,66 +1,31 @@
-import { sql } from 'kysely';
-import type { Orm } from '../database/orm.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { MetricsService } from '../metrics/metrics-service.js';
-import type { ServingMetrics } from '../metrics/prometheus.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { NotFoundError, type ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
-import type { RetrainTriggers } from '../retraining/retrain-triggers.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
+import { isUuid } from '../shared/uuid.js';
 import { InvalidInputError, type Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
+import type { FeedbackInput, FeedbackRecord, OutcomeInput } from './feedback.types.js';
 
-export interface FeedbackRecord {
-  id: number;
-  model: string;
-  predictionId: string | null;
-  modelVersionId: number | null;
-  predicted: string;
-  actual: string;
-  correct: boolean;
-  idempotencyKey: string | null;
-  createdAt: Date;
-  /** The transaction that committed it (xid8 as text): online learning's cursor. */
-  xid: string;
-}
-
-export interface FeedbackInput {
-  predictionId: string;
-  correct?: boolean | null;
-  actual?: string | null;
-  idempotencyKey?: string | null;
-}
-
-export interface OutcomeInput {
-  predicted: string;
-  actual: string;
-  idempotencyKey?: string | null;
-}
+export type { FeedbackInput, FeedbackRecord, OutcomeInput } from './feedback.types.js';
 
 /** The same feedback cannot be taken twice with different content. */
 export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
-type NewFeedback = Omit<FeedbackRecord, 'id' | 'createdAt' | 'xid'> & { source: 'feedback' | 'outcome' };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export class FeedbackService {
   private readonly writer: GroupCommit<NewFeedback, FeedbackRecord | null>;
 
   constructor(
-    private readonly orm: Orm,
+    private readonly repository: FeedbackRepository,
     private readonly tasks: TaskRegistry,
     private readonly predictions: PredictionService,
     private readonly models: ModelService,
-    private readonly liveMetrics: MetricsService,
-    private readonly serving: ServingMetrics,
-    private readonly triggers: RetrainTriggers,
-    private readonly events: EventBus,
-    /** This process, so it can tell its own commits from other processes'. */
-    private readonly origin: string,
+    /** Told what was committed: metrics, Prometheus, triggers and other processes follow it (see app.ts). */
+    private readonly events: DomainEvents,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
   }
@@ -75,7 +40,7 @@ export class FeedbackService {
     if (hasCorrect === hasActual) {
       throw new InvalidInputError([{ field: hasCorrect ? 'correct' : 'actual', reason: 'give exactly one of correct or actual' }]);
     }
-    if (!UUID.test(input.predictionId)) {
+    if (!isUuid(input.predictionId)) {
       throw new InvalidInputError([{ field: 'predictionId', reason: 'is not a prediction id (a UUID)' }]);
     }
     checkIdempotencyKey(input.idempotencyKey);
@@ -95,7 +60,7 @@ export class FeedbackService {
     };
     const inserted = await this.writer.submit(row);
     if (!inserted) return this.resolveConflict(row);
-    this.afterCommit(task, inserted, prediction.version);
+    this.events.emit('feedbackRecorded', { feedback: inserted, version: prediction.version });
     this.models.learn(task.name, { id: inserted.id, xid: BigInt(inserted.xid) }, prediction.input, actual);
     return inserted;
   }
@@ -121,7 +86,7 @@ export class FeedbackService {
     const out: FeedbackRecord[] = [];
     for (const [i, r] of results.entries()) {
       if (r) {
-        this.afterCommit(task, r, version ?? null);
+        this.events.emit('feedbackRecorded', { feedback: r, version: version ?? null });
         out.push(r);
       } else out.push(await this.resolveConflict(rows[i]!));
     }
@@ -132,30 +97,24 @@ export class FeedbackService {
     return this.writer.drain();
   }
 
-  /** One event per model per batch: other processes learn these rows from the database. */
-  private announce(inserted: DbFeedback[]): void {
+  /** One event per model per batch (other processes learn these rows from the database). */
+  private announce(inserted: readonly FeedbackRecord[]): void {
     const ranges = new Map<string, { from: number; to: number }>();
     for (const r of inserted) {
-      if (!r.prediction_id) continue;
-      const id = Number(r.id);
+      if (!r.predictionId) continue;
+      const id = r.id;
       const range = ranges.get(r.model);
       if (range) {
         range.from = Math.min(range.from, id);
         range.to = Math.max(range.to, id);
       } else ranges.set(r.model, { from: id, to: id });
     }
-    for (const [model, range] of ranges) this.events.publish('feedbackCommitted', { model, ...range, origin: this.origin });
-  }
-
-  private afterCommit(task: Task, f: FeedbackRecord, version: number | null): void {
-    this.serving.feedbackRecorded(task, f, version);
-    this.liveMetrics.changed(task.name);
-    this.triggers.feedbackRecorded(task.name);
+    for (const [model, range] of ranges) this.events.emit('feedbackBatchCommitted', { model, ...range });
   }
 
   /** A row was not inserted: decide whether it is a retry of what is stored or a real conflict. */
   private async resolveConflict(row: NewFeedback): Promise<FeedbackRecord> {
-    const existing = await this.find(row);
+    const existing = await this.repository.findConflicting(row);
     if (!existing) throw new Error('feedback insert conflicted but no conflicting row was found');
     if (row.idempotencyKey !== null && existing.idempotencyKey === row.idempotencyKey) {
       if (existing.predictionId !== row.predictionId || existing.actual !== row.actual) {
@@ -169,76 +128,12 @@ export class FeedbackService {
     );
   }
 
-  private async find(row: NewFeedback): Promise<FeedbackRecord | null> {
-    const { rows } = await sql<DbFeedback>`select * from feedback
-      where (${row.idempotencyKey}::text is not null and idempotency_key = ${row.idempotencyKey})
-         or (${row.predictionId}::uuid is not null and prediction_id = ${row.predictionId})
-      order by (idempotency_key is not distinct from ${row.idempotencyKey}) desc limit 1`.execute(this.orm.em.getKysely());
-    return rows[0] ? fromDb(rows[0]) : null;
-  }
-
   /** One statement per batch; rows that hit a unique constraint come back as null. */
   private async insert(rows: NewFeedback[]): Promise<(FeedbackRecord | null)[]> {
-    const { rows: inserted } = await sql<DbFeedback & { ord: number }>`
-      insert into feedback (model, prediction_id, model_version_id, predicted, actual, correct, idempotency_key, source)
-      select model, prediction_id, model_version_id, predicted, actual, correct, idempotency_key, source from unnest(
-        ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.predictionId)}::uuid[], ${rows.map((r) => r.modelVersionId)}::int[],
-        ${rows.map((r) => r.predicted)}::text[], ${rows.map((r) => r.actual)}::text[], ${rows.map((r) => r.correct)}::bool[],
-        ${rows.map((r) => r.idempotencyKey)}::text[], ${rows.map((r) => r.source)}::text[]
-      ) with ordinality as t(model, prediction_id, model_version_id, predicted, actual, correct, idempotency_key, source, ord)
-      order by ord
-      on conflict do nothing
-      returning *`.execute(this.orm.em.getKysely());
-    // Match returned rows back to the batch by their unique keys.
-    const byPrediction = new Map<string, DbFeedback>();
-    const byKey = new Map<string, DbFeedback>();
-    const outcomes: DbFeedback[] = [];
-    for (const r of inserted) {
-      if (r.prediction_id) byPrediction.set(r.prediction_id, r);
-      else if (r.idempotency_key === null) outcomes.push(r);
-      if (r.idempotency_key) byKey.set(r.idempotency_key, r);
-    }
-    outcomes.sort((a, b) => Number(a.id) - Number(b.id));
+    const { results, inserted } = await this.repository.insertMany(rows);
     this.announce(inserted);
-    return rows.map((row) => {
-      let match: DbFeedback | undefined;
-      if (row.predictionId) match = byPrediction.get(row.predictionId);
-      else if (row.idempotencyKey) match = byKey.get(row.idempotencyKey);
-      else match = outcomes.shift();
-      if (!match || match.idempotency_key !== row.idempotencyKey || match.actual !== row.actual) return null;
-      if (row.predictionId) byPrediction.delete(row.predictionId);
-      return fromDb(match);
-    });
+    return results;
   }
-}
-
-interface DbFeedback {
-  id: string;
-  model: string;
-  prediction_id: string | null;
-  model_version_id: number | null;
-  predicted: string;
-  actual: string;
-  correct: boolean;
-  idempotency_key: string | null;
-  source: string;
-  created_at: Date;
-  xid: string;
-}
-
-function fromDb(r: DbFeedback): FeedbackRecord {
-  return {
-    id: Number(r.id),
-    model: r.model,
-    predictionId: r.prediction_id,
-    modelVersionId: r.model_version_id,
-    predicted: r.predicted,
-    actual: r.actual,
-    correct: r.correct,
-    idempotencyKey: r.idempotency_key,
-    createdAt: new Date(r.created_at),
-    xid: String(r.xid),
-  };
 }
 
 function checkLabel(task: Task, label: string, field: string): string {

@@ -1,26 +1,8 @@
-import type { EventBus } from '../events/event-bus.js';
-import type { FeedbackService } from '../feedback/feedback-service.js';
-import type { MetricsService } from '../metrics/metrics-service.js';
-import type { ModelService } from '../models/model-service.js';
-import type { PredictionService } from '../predictions/prediction-service.js';
-import type { AlertService } from '../alerts/alert-service.js';
-import type { RetrainService } from '../retraining/retrain-service.js';
-import type { TaskRegistry } from '../tasks/task-registry.js';
-import type { DatasetStore } from '../training/dataset-store.js';
 import type { RequestLoaders } from './loaders.js';
+import type { Services } from './services.js';
 
-/** What resolvers may call: the domain services, handed down from the composition root. */
-export interface Services {
-  tasks: TaskRegistry;
-  models: ModelService;
-  predictions: PredictionService;
-  feedback: FeedbackService;
-  metrics: MetricsService;
-  events: EventBus;
-  retrains: RetrainService;
-  datasets: DatasetStore;
-  alerts: AlertService;
-}
+// In its own module: loaders need it too, and context imports loaders.
+export type { Services } from './services.js';
 
 export interface Context {
   services: Services;

@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { LiveMetrics, MetricsWindow } from '../metrics/metrics-service.js';
 import type { IModelActivation } from '../models/model-version.entity.js';
 import type { IDatasetVersion } from '../training/dataset-version.entity.js';
-import type { Services } from './context.js';
+import type { Services } from './services.js';
 
 /**
  * Per-request loaders: a document that asks for the same figures under many parents (1,000

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FeedbackRecord } from '../feedback/feedback-service.js';
+import type { FeedbackRecord } from '../feedback/feedback.types.js';
 import type { ModelService } from '../models/model-service.js';
-import type { PredictionRecord } from '../predictions/prediction-service.js';
+import type { PredictionRecord } from '../predictions/prediction.types.js';
 import type { Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { MetricsService } from './metrics-service.js';
@@ -188,13 +188,12 @@ export class ServingMetrics {
     for (const c of Object.values(this.confusion)) c.inc({ model, version: String(version) }, 0);
   }
 
-  predictionServed(p: PredictionRecord): void {
-    this.predictions.inc({ model: p.model, version: String(p.version), label: p.label });
-  }
-
-  /** One predict or predictBatch request took `seconds` (a batch: once per model it served). */
-  predictRequestServed(model: string, seconds: number): void {
-    this.latency.observe({ model }, seconds);
+  /** One predict or predictBatch request stored `predictions` in `seconds`. */
+  predictionsServed(predictions: readonly PredictionRecord[], seconds: number): void {
+    for (const p of predictions) this.predictions.inc({ model: p.model, version: String(p.version), label: p.label });
+    // The latency histogram counts requests: one observation of this request's duration per
+    // model it served (a batch of 20 is one observation, not 20 copies of the batch's time).
+    for (const model of new Set(predictions.map((p) => p.model))) this.latency.observe({ model }, seconds);
   }
 
   /** `version` is the version that served the prediction; null for outcomes of unknown origin. */

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EventBus } from '../events/event-bus.js';
 import {
   cursorOf,
@@ -11,7 +10,9 @@ import {
 } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
+import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
+import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
 import { ModelActivation, ModelVersion, type IModelActivation, type IModelVersion, type PromotionEvaluation } from './model-version.entity.js';
@@ -83,7 +84,7 @@ export class ModelService {
   private readonly learning = new Map<string, Learning>();
   /** Loads of one model run one after another, so the last activation is the one served. */
   private readonly loads = new Map<string, Promise<unknown>>();
-  private readonly versionCache = new Map<number, { value: Promise<IModelVersion | null>; at: number }>();
+  private readonly versionCache = new PromiseCache<number, IModelVersion | null>(VERSION_CACHE_MS);
 
   constructor(
     private readonly orm: Orm,
@@ -223,12 +224,7 @@ export class ModelService {
    * database round trip per request would double the cost of predict.
    */
   async versionById(id: number): Promise<IModelVersion | null> {
-    const cached = this.versionCache.get(id);
-    if (cached && Date.now() - cached.at < VERSION_CACHE_MS) return cached.value;
-    const value = this.orm.em.fork().findOne(ModelVersion, { id });
-    this.versionCache.set(id, { value, at: Date.now() });
-    value.catch(() => this.versionCache.delete(id));
-    return value;
+    return this.versionCache.get(id, () => this.orm.em.fork().findOne(ModelVersion, { id }));
   }
 
   /**
@@ -239,7 +235,7 @@ export class ModelService {
   async registerVersion(model: string, trained: NewModelVersion): Promise<IModelVersion> {
     const em = this.orm.em.fork();
     return em.transactional(async (tx) => {
-      await lockModel(tx, model);
+      await lockFor(tx, `relearn:model:${model}`);
       if (trained.retrainJobId) {
         const same = await tx.findOne(ModelVersion, { retrainJobId: trained.retrainJobId });
         if (same) return same;
@@ -284,7 +280,7 @@ export class ModelService {
   async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
     const em = this.orm.em.fork();
     const activated = await em.transactional(async (tx) => {
-      await lockModel(tx, model);
+      await lockFor(tx, `relearn:model:${model}`);
       const target = await tx.findOne(ModelVersion, { model, version });
       if (!target) throw new NotFoundError(`model ${model} has no version ${version}`);
       const current = await tx.findOne(ModelVersion, { model, status: 'LIVE' });
@@ -352,9 +348,4 @@ export class ModelService {
   private async hasVersions(model: string): Promise<boolean> {
     return (await this.orm.em.fork().count(ModelVersion, { model })) > 0;
   }
-}
-
-/** Serialises version changes of one model across processes (a transaction-scoped advisory lock). */
-async function lockModel(em: EntityManager, model: string): Promise<void> {
-  await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:model:${model}`]);
 }

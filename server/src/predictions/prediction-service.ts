@@ -1,26 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import type { Orm } from '../database/orm.js';
 import type { ModelService } from '../models/model-service.js';
 import { GroupCommit } from '../shared/group-commit.js';
+import { isUuid } from '../shared/uuid.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import type { TaskInput } from '../tasks/task.js';
-import type { ClassScore } from './prediction.entity.js';
-import type { ServingMetrics } from '../metrics/prometheus.js';
+import type { DomainEvents } from '../events/domain-events.js';
+import type { PredictionRepository } from './prediction.repository.js';
+import type { PredictionRecord } from './prediction.types.js';
 
-/** A served prediction as the API returns it. */
-export interface PredictionRecord {
-  id: string;
-  model: string;
-  modelVersionId: number;
-  version: number;
-  input: TaskInput;
-  label: string;
-  probability: number;
-  scores: ClassScore[];
-  latencyMs: number;
-  createdAt: Date;
-}
+export type { PredictionRecord } from './prediction.types.js';
 
 export class ModelNotReadyError extends Error {
   override name = 'ModelNotReadyError';
@@ -102,10 +89,11 @@ export class PredictionService {
   private readonly recent: RecentPredictions;
 
   constructor(
-    private readonly orm: Orm,
+    private readonly repository: PredictionRepository,
     private readonly tasks: TaskRegistry,
     private readonly models: ModelService,
-    private readonly metrics: ServingMetrics,
+    /** Told of each request served (Prometheus follows it). */
+    private readonly events: DomainEvents,
     recentLimits: RecentPredictionLimits = DEFAULT_RECENT_PREDICTIONS,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
@@ -118,8 +106,7 @@ export class PredictionService {
     const record = this.score(model, rawInput);
     await this.writer.submit(record);
     this.recent.set(record);
-    this.metrics.predictionServed(record);
-    this.metrics.predictRequestServed(model, (performance.now() - started) / 1000);
+    this.events.emit('predictionsServed', { predictions: [record], seconds: (performance.now() - started) / 1000 });
     return record;
   }
 
@@ -128,30 +115,15 @@ export class PredictionService {
     const records = inputs.map((i) => this.score(i.model, i.input));
     await this.writer.submitMany(records);
     const seconds = (performance.now() - started) / 1000;
-    for (const r of records) {
-      this.recent.set(r);
-      this.metrics.predictionServed(r);
-    }
-    // The latency histogram counts requests: one observation of this request's duration per
-    // model it served (a batch of 20 is one observation, not 20 copies of the batch's time).
-    for (const model of new Set(records.map((r) => r.model))) this.metrics.predictRequestServed(model, seconds);
+    for (const r of records) this.recent.set(r);
+    this.events.emit('predictionsServed', { predictions: records, seconds });
     return records;
   }
 
+  /** The prediction with this id; null when there is none (or `id` is no UUID, so none can be). */
   async get(id: string): Promise<PredictionRecord | null> {
-    const cached = this.recent.get(id);
-    if (cached) return cached;
-    const { rows } = await sql<{
-      id: string; model: string; model_version_id: number; version: number; input: TaskInput; label: string;
-      probability: number; scores: ClassScore[]; latency_ms: number; created_at: Date;
-    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at
-       from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.orm.em.getKysely());
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id, model: r.model, modelVersionId: r.model_version_id, version: r.version, input: r.input, label: r.label,
-      probability: r.probability, scores: r.scores, latencyMs: r.latency_ms, createdAt: new Date(r.created_at),
-    };
+    if (!isUuid(id)) return null;
+    return this.recent.get(id) ?? this.repository.get(id);
   }
 
   /** Waits until every prediction accepted so far is committed (graceful shutdown). */
@@ -181,16 +153,8 @@ export class PredictionService {
     };
   }
 
-  /** One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch size. */
   private async insert(rows: PredictionRecord[]): Promise<void[]> {
-    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at)
-      select * from unnest(
-        ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
-        ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
-        ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
-        ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[])`.execute(
-      this.orm.em.getKysely(),
-    );
+    await this.repository.insertMany(rows);
     return rows.map(() => undefined);
   }
 }

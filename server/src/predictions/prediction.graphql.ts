@@ -94,8 +94,7 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       type: refs.Prediction,
       nullable: true,
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_, { id }, { services }) =>
-        /^[0-9a-f-]{36}$/i.test(String(id)) ? services.predictions.get(String(id)) : null,
+      resolve: (_, { id }, { services }) => services.predictions.get(String(id)),
     }),
   );
 }

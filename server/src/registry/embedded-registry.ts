@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
+import { isUuid } from '../shared/uuid.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import {
   RegistryError,
@@ -13,8 +15,6 @@ import {
   type RegistryRunStatus,
 } from './model-registry.js';
 import { RegistryAlias, RegistryModelVersion, RegistryRun, type IRegistryRun } from './registry.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The default registry: runs, versions and aliases in PostgreSQL, artifacts in the blob store. */
 export class EmbeddedRegistry implements ModelRegistry {
@@ -132,7 +132,7 @@ export class EmbeddedRegistry implements ModelRegistry {
   }
 
   private async findRun(em: EntityManager, call: string, runId: string, lockMode?: LockMode): Promise<IRegistryRun> {
-    const run = UUID.test(runId) ? await em.findOne(RegistryRun, { runId }, lockMode ? { lockMode } : {}) : null;
+    const run = isUuid(runId) ? await em.findOne(RegistryRun, { runId }, lockMode ? { lockMode } : {}) : null;
     if (!run) throw new RegistryError(call, 404, 'RESOURCE_DOES_NOT_EXIST', `run ${runId} does not exist`);
     return run;
   }
@@ -149,5 +149,5 @@ function parseVersion(call: string, version: string): number {
 
 /** Serialises version numbering and alias moves of one registered model across processes. */
 async function lockRegisteredModel(em: EntityManager, model: string): Promise<void> {
-  await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:registry:${model}`]);
+  await lockFor(em, `relearn:registry:${model}`);
 }

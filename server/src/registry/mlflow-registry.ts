@@ -8,6 +8,7 @@ import {
   type RegistryRun,
   type RegistryRunStatus,
 } from './model-registry.js';
+import { PromiseCache } from '../shared/promise-cache.js';
 
 export interface MlflowRegistryOptions {
   /** Experiments and registered models are named `<prefix><model>`; default `relearn-`. */
@@ -42,8 +43,9 @@ export class MlflowRegistry implements ModelRegistry {
   private readonly base: string;
   private readonly prefix: string;
   private readonly timeoutMs: number;
-  private readonly experiments = new Map<string, Promise<string>>();
-  private readonly registeredModels = new Map<string, Promise<void>>();
+  /** Looked up once per process; a failure is not remembered, the next training tries again. */
+  private readonly experiments = new PromiseCache<string, string>();
+  private readonly registeredModels = new PromiseCache<string, void>();
   private readonly runs = new Map<string, RunInfo>();
 
   constructor(trackingUri: string, options: MlflowRegistryOptions = {}) {
@@ -169,14 +171,7 @@ export class MlflowRegistry implements ModelRegistry {
 
   private experimentId(model: string): Promise<string> {
     const name = this.nameOf(model);
-    let id = this.experiments.get(name);
-    if (!id) {
-      id = this.getOrCreateExperiment(name);
-      this.experiments.set(name, id);
-      // A failure is not remembered: the next training tries again.
-      id.catch(() => this.experiments.delete(name));
-    }
-    return id;
+    return this.experiments.get(name, () => this.getOrCreateExperiment(name));
   }
 
   private async getOrCreateExperiment(name: string): Promise<string> {
@@ -212,19 +207,15 @@ export class MlflowRegistry implements ModelRegistry {
   }
 
   private ensureRegisteredModel(name: string): Promise<void> {
-    let done = this.registeredModels.get(name);
-    if (!done) {
-      done = this.api('POST', 'registered-models/create', { name }).then(
+    return this.registeredModels.get(name, () =>
+      this.api('POST', 'registered-models/create', { name }).then(
         () => undefined,
         (error: unknown) => {
           if (error instanceof RegistryError && error.errorCode === 'RESOURCE_ALREADY_EXISTS') return;
           throw error;
         },
-      );
-      this.registeredModels.set(name, done);
-      done.catch(() => this.registeredModels.delete(name));
-    }
-    return done;
+      ),
+    );
   }
 
   private async runInfo(runId: string): Promise<RunInfo> {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { retrainStep, type EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
-import type { ServingMetrics } from '../metrics/prometheus.js';
 import type { RetrainQueue } from '../queue/retrain-queue.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { TrainingPipeline, TrainingStep } from '../training/training-pipeline.js';
@@ -54,7 +55,8 @@ export class RetrainService {
     private readonly queue: RetrainQueue,
     private readonly events: EventBus,
     private readonly logger: Logger,
-    private readonly serving?: ServingMetrics,
+    /** Told when an attempt starts and ends here (Prometheus follows it). */
+    private readonly domainEvents: DomainEvents,
   ) {}
 
   /**
@@ -76,7 +78,7 @@ export class RetrainService {
     const task = this.tasks.get(model);
     if (!task) throw new Error(`unknown model ${model}`);
     const entry: RetrainTrigger = { ...trigger, reason: trigger.reason.slice(0, 1000), at: new Date().toISOString() };
-    await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:retrain:${model}`]);
+    await lockFor(tx, `relearn:retrain:${model}`);
     // Join the job that is still waiting, or one already running but asked for only moments
     // ago: a burst of triggers (several alerts, several API processes) is one retrain.
     const recent = new Date(Date.now() - DEBOUNCE_SECONDS * 1000);
@@ -160,7 +162,7 @@ export class RetrainService {
     this.logger.info({ model: job.model, job: job.id, attempt: job.attempts }, 'retrain started');
     const reason = job.triggers.map((t) => t.reason).join('; ');
     const started = performance.now();
-    this.serving?.retrainStarted(job.model);
+    this.domainEvents.emit('retrainStarted', { model: job.model });
     try {
       const outcome = await pipeline.train({
         task,
@@ -169,13 +171,13 @@ export class RetrainService {
         onStep: (state: TrainingStep, progress: number) => this.update(job, { state, progress }),
       });
       await this.update(job, { state: outcome.state, progress: 1, version: outcome.version, message: outcome.message, finishedAt: new Date() });
-      this.serving?.retrainFinished(job.model, outcome.state === 'PROMOTED' ? 'promoted' : 'rejected', (performance.now() - started) / 1000);
+      this.domainEvents.emit('retrainFinished', { model: job.model, outcome: outcome.state === 'PROMOTED' ? 'promoted' : 'rejected', seconds: (performance.now() - started) / 1000 });
       this.logger.info({ model: job.model, job: job.id, state: outcome.state, version: outcome.version, message: outcome.message }, 'retrain finished');
     } catch (error) {
       const last = job.attempts >= job.maxAttempts;
       const message = `attempt ${job.attempts} of ${job.maxAttempts} failed: ${(error as Error).message}${last ? '' : '; retrying'}`;
       await this.update(job, { state: 'FAILED', message, finishedAt: new Date() });
-      this.serving?.retrainFinished(job.model, 'failed', (performance.now() - started) / 1000);
+      this.domainEvents.emit('retrainFinished', { model: job.model, outcome: 'failed', seconds: (performance.now() - started) / 1000 });
       this.logger.warn({ model: job.model, job: job.id, err: error, retrying: !last }, 'retrain failed');
       if (!last) throw error;
     }

@@ -1,3 +1,4 @@
+import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { CODE_VERSION } from '../version.js';
@@ -53,7 +54,7 @@ export class DatasetStore {
     );
     await this.blobs.put(files.manifest, JSON.stringify({ model, contentHash, ...manifest }, null, 2), 'application/json');
     return em.transactional(async (tx) => {
-      await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`relearn:dataset:${model}`]);
+      await lockFor(tx, `relearn:dataset:${model}`);
       const again = await tx.findOne(DatasetVersion, { model, contentHash });
       if (again) return again;
       const latest = await tx.findOne(DatasetVersion, { model }, { orderBy: { version: 'desc' } });

@@ -1,0 +1,22 @@
+import type { EventBus } from '../events/event-bus.js';
+import type { FeedbackService } from '../feedback/feedback-service.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
+import type { ModelService } from '../models/model-service.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
+import type { AlertService } from '../alerts/alert-service.js';
+import type { RetrainService } from '../retraining/retrain-service.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { DatasetStore } from '../training/dataset-store.js';
+
+/** What resolvers may call: the domain services, handed down from the composition root. */
+export interface Services {
+  tasks: TaskRegistry;
+  models: ModelService;
+  predictions: PredictionService;
+  feedback: FeedbackService;
+  metrics: MetricsService;
+  events: EventBus;
+  retrains: RetrainService;
+  datasets: DatasetStore;
+  alerts: AlertService;
+}

@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import type { Orm } from '../database/orm.js';
+import type { TaskInput } from '../tasks/task.js';
+import type { ClassScore } from './prediction.entity.js';
+import type { PredictionRecord } from './prediction.types.js';
+
+/** The SQL of the `prediction` table. */
+export class PredictionRepository {
+  constructor(private readonly orm: Orm) {}
+
+  private get db() {
+    return this.orm.em.getKysely();
+  }
+
+  /** One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch size. */
+  async insertMany(rows: readonly PredictionRecord[]): Promise<void> {
+    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at)
+      select * from unnest(
+        ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
+        ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
+        ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
+        ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[])`.execute(this.db);
+  }
+
+  /** A stored prediction with the version number that served it; `id` must be a UUID. */
+  async get(id: string): Promise<PredictionRecord | null> {
+    const { rows } = await sql<{
+      id: string; model: string; model_version_id: number; version: number; input: TaskInput; label: string;
+      probability: number; scores: ClassScore[]; latency_ms: number; created_at: Date;
+    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at
+       from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id, model: r.model, modelVersionId: r.model_version_id, version: r.version, input: r.input, label: r.label,
+      probability: r.probability, scores: r.scores, latencyMs: r.latency_ms, createdAt: new Date(r.created_at),
+    };
+  }
+
+  /** Predictions of `model` (optionally of one version) of the last `lastSeconds`, and/or made since `since`. */
+  async count(model: string, filter: { modelVersionId: number | null; lastSeconds?: number | null; since?: Date | null }): Promise<number> {
+    const version = filter.modelVersionId === null ? sql`` : sql`and model_version_id = ${filter.modelVersionId}`;
+    const recent = filter.lastSeconds ? sql`and created_at > now() - make_interval(secs => ${filter.lastSeconds})` : sql``;
+    const since = filter.since ? sql`and created_at >= ${filter.since}` : sql``;
+    const { rows } = await sql<{ n: string }>`
+      select count(*) as n from prediction where model = ${model} ${version} ${recent} ${since}`.execute(this.db);
+    return Number(rows[0]!.n);
+  }
+}
