@@ -9,8 +9,6 @@ import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
 import type { FeedbackInput, FeedbackRecord, OutcomeInput } from './feedback.types.js';
 
-export type { FeedbackInput, FeedbackRecord, OutcomeInput } from './feedback.types.js';
-
 /** The same feedback cannot be taken twice with different content. */
 export class ConflictError extends Error {
   override name = 'ConflictError';

@@ -1,6 +1,6 @@
 import type { Builder } from '../graphql/builder.js';
 import type { SharedRefs } from '../graphql/refs.js';
-import type { FeedbackRecord } from './feedback-service.js';
+import type { FeedbackRecord } from './feedback.types.js';
 
 export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
   const Feedback = builder.objectRef<FeedbackRecord>('Feedback').implement({

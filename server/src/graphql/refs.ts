@@ -1,6 +1,6 @@
 import type { LiveMetrics } from '../metrics/metrics-service.js';
 import type { IModelVersion } from '../models/model-version.entity.js';
-import type { PredictionRecord } from '../predictions/prediction-service.js';
+import type { PredictionRecord } from '../predictions/prediction.types.js';
 import type { Builder } from './builder.js';
 
 /** Types that several domains return, declared first so each domain file can implement its own. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBMIT_FEEDBACK, startTestApp, type TestApp } from '../../test/test-app.js';
-import { RecentPredictions, estimatedRecordBytes, type PredictionRecord } from './prediction-service.js';
+import { RecentPredictions, estimatedRecordBytes } from './prediction-service.js';
+import type { PredictionRecord } from './prediction.types.js';
 
 const record = (text: string): PredictionRecord => ({
   id: randomUUID(),

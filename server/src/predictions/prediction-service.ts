@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { ModelService } from '../models/model-service.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { isUuid } from '../shared/uuid.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import type { DomainEvents } from '../events/domain-events.js';
 import type { PredictionRepository } from './prediction.repository.js';
 import type { PredictionRecord } from './prediction.types.js';
-
-export type { PredictionRecord } from './prediction.types.js';
 
 export class ModelNotReadyError extends Error {
   override name = 'ModelNotReadyError';

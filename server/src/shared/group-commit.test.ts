@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aFraudInput, startTestApp, type TestApp } from '../../test/test-app.js';
-import type { PredictionRecord, PredictionService } from '../predictions/prediction-service.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
+import type { PredictionRecord } from '../predictions/prediction.types.js';
 import { GroupCommit, isDataError } from './group-commit.js';
 
 /** The prediction writer's internals, reached from a test only: rows that skip validation. */
