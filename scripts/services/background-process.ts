@@ -3,7 +3,7 @@
 // on a taken port, stopped once: startWithPortRetry, startHttpServer), servers in their own
 // process group, readiness polling and stopping. Node built-ins only.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
@@ -455,9 +455,4 @@ export async function startHttpServer(options: {
       }),
     };
   });
-}
-
-/** The executable's path when it exists, else null. */
-export function existing(file: string): string | null {
-  return existsSync(file) ? file : null;
 }
