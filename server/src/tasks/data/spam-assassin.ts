@@ -7,7 +7,7 @@
  * We therefore import it lazily on first use, call it once and keep the converted rows.
  * Measured on Node 24 with a warm disk cache: ~40 ms to import, ~200-300 ms to read the corpus,
  * during which the event loop is blocked (the package offers no async API).
- * clearSpamAssassinCache() lets a caller drop the ~50 MB once bootstrapping is done.
+ * The converted rows (~50 MB) stay cached for the life of the process.
  *
  * Texts are the raw messages, headers included, as the package ships them. Notable:
  *  - ~500 messages contain U+FFFD: the package's JSON conversion already replaced bytes that
@@ -92,9 +92,4 @@ export async function loadSpamAssassin(groups: readonly string[]): Promise<Label
     for (const r of byGroup.get(g)!) out.push({ input: { text: r.input.text }, label: r.label, source: r.source! });
   }
   return out;
-}
-
-/** Drop the cached corpus; the next loadSpamAssassin() reads it again. */
-export function clearSpamAssassinCache(): void {
-  corpus = undefined;
 }
