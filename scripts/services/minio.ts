@@ -3,7 +3,6 @@
 // MinIO community edition ships as source only, so the binary is built once with `go install` into
 // the cache directory (`$RELEARN_CACHE_DIR/bin/minio`) and reused. The build takes minutes on two
 // cores; a lock file keeps two processes from building at once.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import {
   cacheDir,
   findProcesses,
+  runCommand,
   runInstallStep,
   startHttpServer,
   waitForProcessesToEnd,
@@ -27,18 +27,21 @@ const START_TIMEOUT_MS = 60_000;
 
 const defaultLog: Log = (msg) => console.error(`[minio] ${msg}`);
 
-function goCommand(): string | null {
+/** Whether a command runs and exits 0 (false when it is not installed). */
+const succeeds = (command: string, args: string[]): Promise<boolean> => runCommand(command, args).then((r) => r.code === 0, () => false);
+
+async function goCommand(): Promise<string | null> {
   for (const candidate of ['go', '/usr/local/go/bin/go']) {
-    if (spawnSync(candidate, ['version'], { stdio: 'ignore' }).status === 0) return candidate;
+    if (await succeeds(candidate, ['version'])) return candidate;
   }
   return null;
 }
 
 /** The module version recorded in a Go binary (`go version -m`), or null when it cannot be read. */
-function builtVersion(go: string | null, binary: string): string | null {
+async function builtVersion(go: string | null, binary: string): Promise<string | null> {
   if (!go) return null;
-  const out = spawnSync(go, ['version', '-m', binary], { encoding: 'utf8' });
-  const line = out.stdout?.split('\n').find((l) => l.trim().startsWith('mod\t') || /^\s*mod\s/.test(l));
+  const out = await runCommand(go, ['version', '-m', binary]).catch(() => null);
+  const line = out?.stdout.split('\n').find((l) => l.trim().startsWith('mod\t') || /^\s*mod\s/.test(l));
   return line?.trim().split(/\s+/)[2] ?? null;
 }
 
@@ -48,10 +51,10 @@ function runningMinioBuilds(): Promise<number[]> {
 }
 
 /** Whether `binary` is a finished build of MINIO_VERSION (the version cannot be checked without Go). */
-function isWantedBuild(go: string | null, binary: string): boolean {
+async function isWantedBuild(go: string | null, binary: string): Promise<boolean> {
   if (!existsSync(binary)) return false;
-  if (!go) return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
-  return builtVersion(go, binary) === MINIO_VERSION;
+  if (!go) return succeeds(binary, ['--version']);
+  return (await builtVersion(go, binary)) === MINIO_VERSION;
 }
 
 /**
@@ -61,7 +64,7 @@ function isWantedBuild(go: string | null, binary: string): boolean {
 export async function ensureMinioInstalled(log: Log = defaultLog): Promise<string> {
   const binDir = path.join(cacheDir(), 'bin');
   const binary = path.join(binDir, 'minio');
-  const go = goCommand();
+  const go = await goCommand();
 
   const waitForOtherBuilds = async (): Promise<void> => {
     const builds = await runningMinioBuilds();
@@ -72,12 +75,12 @@ export async function ensureMinioInstalled(log: Log = defaultLog): Promise<strin
   };
 
   await waitForOtherBuilds();
-  if (isWantedBuild(go, binary)) return binary;
+  if (await isWantedBuild(go, binary)) return binary;
 
   return withLock(path.join(binDir, '.minio.lock'), 'building MinIO', log, BUILD_TIMEOUT_MS, async () => {
     // Another process may have built it while this one waited for the lock.
     await waitForOtherBuilds();
-    if (isWantedBuild(go, binary)) return binary;
+    if (await isWantedBuild(go, binary)) return binary;
     if (!go) {
       throw new Error(
         `MinIO is not built yet (${binary}) and the Go toolchain is missing: install Go >= 1.24 ` +

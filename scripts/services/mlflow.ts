@@ -1,7 +1,6 @@
 // A private MLflow tracking server for tests and `npm run services:up`: installed from PyPI into a
 // virtual environment in the cache directory, run with a PostgreSQL backend store and its
 // artifacts proxied to an S3 bucket (MinIO).
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -85,7 +84,13 @@ export async function ensureMlflowInstalled(log: Log = defaultLog): Promise<stri
   return withLock(`${venv}.lock`, 'installing MLflow', log, INSTALL_TIMEOUT_MS, async () => {
     await waitForOtherInstalls();
     if (await venvWorks(venv)) return mlflow;
-    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0);
+    let python: string | undefined;
+    for (const candidate of ['python3', 'python']) {
+      if (await runCommand(candidate, ['--version']).then((r) => r.code === 0, () => false)) {
+        python = candidate;
+        break;
+      }
+    }
     if (!python) throw new Error('MLflow needs Python 3.10 or newer and neither python3 nor python is on PATH (apt-get install -y python3 python3-venv).');
     const logFile = path.join(cacheDir(), `mlflow-${MLFLOW_VERSION}-install.log`);
     if (existsSync(venv)) log(`${venv} is incomplete or broken: recreating it`);
