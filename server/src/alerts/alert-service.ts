@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from 'kysely';
 import { lockFor } from '../database/advisory-lock.js';
 import type { Orm } from '../database/orm.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { PendingRetrainRequest, RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import { AlertEvent, type AlertAction, type IAlertEvent } from './alert.entity.js';
+import { alertRepository } from './alert.repository.js';
 
 /** An alert notification, in the one shape both Grafana and Alertmanager bodies are turned into. */
 export interface AlertNotification {
@@ -109,27 +109,18 @@ export class AlertService {
       return { action: 'ignored', message: `no model Relearn serves in the label model (${alert.model ?? 'missing'})`, retrainJobId: null };
     }
     const model = alert.model;
-    {
-      const { rows } = await sql<{ retrain_job_id: string; fingerprint: string }>`
-        select a.retrain_job_id, a.fingerprint from alert_event a
-        where a.model = ${model} and a.action = 'retrain-requested'
-          and a.received_at > now() - make_interval(hours => ${INCIDENT_TTL_HOURS})
-          and not exists (select 1 from alert_event r where r.model = a.model and r.fingerprint = a.fingerprint
-                          and r.status = 'resolved' and r.received_at > a.received_at)
-        order by a.received_at desc limit 1`.execute(tx.getKysely());
-      const open = rows[0];
-      if (open) {
-        return {
-          action: 'duplicate' as const,
-          message: `still firing: retrain ${open.retrain_job_id} was already requested for this incident`,
-          retrainJobId: open.retrain_job_id,
-        };
-      }
-      const reason = `alert ${alert.alertName ?? alert.fingerprint} firing`;
-      const retrain = await this.retrains.requestWithin(tx, model, { kind: 'alert', reason });
-      const { job } = retrain;
-      return { action: 'retrain-requested' as const, message: `retrain requested (job ${job.id})`, retrainJobId: job.id, retrain };
+    const open = await alertRepository.openRetrainIncident(tx, model, INCIDENT_TTL_HOURS);
+    if (open) {
+      return {
+        action: 'duplicate' as const,
+        message: `still firing: retrain ${open.retrainJobId} was already requested for this incident`,
+        retrainJobId: open.retrainJobId,
+      };
     }
+    const reason = `alert ${alert.alertName ?? alert.fingerprint} firing`;
+    const retrain = await this.retrains.requestWithin(tx, model, { kind: 'alert', reason });
+    const { job } = retrain;
+    return { action: 'retrain-requested' as const, message: `retrain requested (job ${job.id})`, retrainJobId: job.id, retrain };
   }
 }
 
