@@ -359,7 +359,7 @@ export class PortTakenError extends Error {}
 /**
  * Starts a server on ports picked by `pick`, picking new ones and starting again (three tries in
  * all) when `start` throws PortTakenError: a port found free can be taken before the server binds
- * it. Ports the caller chose (`fixed`) are tried once.
+ * it. Ports the caller chose (`fixed`) are tried once. The last failure is thrown with its message.
  */
 export async function startWithPortRetry<P, T>(
   what: string,
@@ -373,8 +373,8 @@ export async function startWithPortRetry<P, T>(
       return await start(ports);
     } catch (error) {
       if (!(error instanceof PortTakenError)) throw error;
-      if (attempt >= attempts) throw new Error(`${what} failed to start: ${error.message}`, { cause: error });
-      options.log(`port ${[ports].flat().join(' or ')} was taken; retrying with another`);
+      if (attempt >= attempts) throw new Error(error.message, { cause: error });
+      options.log(`${what}: port ${[ports].flat().join(' or ')} was taken; retrying with another`);
     }
   }
 }
@@ -440,8 +440,9 @@ export async function startHttpServer(options: {
       await waitForHttp(name, `${url}${options.readyPath}`, server, options.timeoutMs, options.ready);
     } catch (error) {
       await stopProcessGroup(server.pid, 2_000);
-      if (PORT_TAKEN.test(await tailFile(logFile, 20, server.logStart))) throw new PortTakenError((error as Error).message, { cause: error });
-      throw new Error(`${name} failed to start: ${(error as Error).message}`, { cause: error });
+      const message = `${name} failed to start: ${(error as Error).message}`;
+      if (PORT_TAKEN.test(await tailFile(logFile, 20, server.logStart))) throw new PortTakenError(message, { cause: error });
+      throw new Error(message, { cause: error });
     }
     log(`${name} is ready at ${url} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     return {
