@@ -198,15 +198,8 @@ async function main(): Promise<number> {
     for (const s of order) await predictRunChecked(s, 'warm-up', warmup);
 
     // Diagnostics of Relearn runs: its event-loop delay, and PostgreSQL commits and WAL fsyncs.
-    await db.query('alter system set track_wal_io_timing = on');
-    await db.query('select pg_reload_conf()');
-    const pgStats = async () => {
-      const w = (await db.query<{ s: string; t: number; b: string; f: string }>(
-        'select wal_sync as s, wal_sync_time as t, wal_bytes as b, wal_fpi as f from pg_stat_wal')).rows[0]!;
-      const x = (await db.query<{ c: string }>('select xact_commit as c from pg_stat_database where datname = current_database()')).rows[0]!;
-      const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
-      return { syncs: Number(w.s), syncMs: Number(w.t), walBytes: Number(w.b), fpi: Number(w.f), commits: Number(x.c), checkpoints: Number(k.n) };
-    };
+    await pg.timeWalSyncs();
+    const pgStats = () => pg!.activity();
     const diagnosed = async <T extends { seconds: number }>(run: () => Promise<T>) => {
       await new Promise((r) => setTimeout(r, 1100)); // PostgreSQL flushes its statistics at most once a second
       const before = await pgStats();

@@ -344,13 +344,8 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     await sleep(500);
 
     // Diagnostics around each latency run: the child's event loop and GC, PostgreSQL WAL fsyncs.
-    await db.query('alter system set track_wal_io_timing = on');
-    await db.query('select pg_reload_conf()');
-    const walStats = async () => {
-      const w = (await db.query<{ s: string; t: number }>('select wal_sync as s, wal_sync_time as t from pg_stat_wal')).rows[0]!;
-      const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
-      return { syncs: Number(w.s), syncMs: Number(w.t), checkpoints: Number(k.n) };
-    };
+    await pg.timeWalSyncs();
+    const walStats = () => pg!.activity();
     const measured = async (run: () => Promise<{ ms: number[]; seconds: number }>): Promise<LatencyRun> => {
       await sleep(1100); // PostgreSQL flushes its statistics at most once a second
       const before = await walStats();

@@ -15,8 +15,23 @@ export interface BenchPostgres {
   dataDir: string;
   /** Version, filesystem and the named settings (current_setting). */
   describe(settings: string[]): Promise<Record<string, string>>;
+  /** Turns WAL fsync timing on (pg_stat_wal.wal_sync_time), for activity(). */
+  timeWalSyncs(): Promise<void>;
+  /** Cumulative counters to take differences of around a run (PostgreSQL flushes them at most once a second). */
+  activity(): Promise<PostgresActivity>;
   /** Stops the client and the server, removes the data and the migrator's schema snapshot. */
   stop(): Promise<void>;
+}
+
+export interface PostgresActivity {
+  /** WAL fsyncs, their total ms, WAL bytes and full-page images written. */
+  syncs: number;
+  syncMs: number;
+  walBytes: number;
+  fpi: number;
+  /** Transactions committed in the benchmark's database. */
+  commits: number;
+  checkpoints: number;
 }
 
 export async function startBenchPostgres(dbName: string): Promise<BenchPostgres> {
@@ -46,6 +61,17 @@ export async function startBenchPostgres(dbName: string): Promise<BenchPostgres>
         for (const name of settings) described[name] = (await db.query<{ v: string }>('select current_setting($1) as v', [name])).rows[0]!.v;
         described.filesystem = spawnSync('stat', ['-f', '-c', '%T', dataDir], { encoding: 'utf8' }).stdout.trim();
         return described;
+      },
+      async timeWalSyncs() {
+        await db.query('alter system set track_wal_io_timing = on');
+        await db.query('select pg_reload_conf()');
+      },
+      async activity() {
+        const w = (await db.query<{ s: string; t: number; b: string; f: string }>(
+          'select wal_sync as s, wal_sync_time as t, wal_bytes as b, wal_fpi as f from pg_stat_wal')).rows[0]!;
+        const x = (await db.query<{ c: string }>('select xact_commit as c from pg_stat_database where datname = current_database()')).rows[0]!;
+        const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
+        return { syncs: Number(w.s), syncMs: Number(w.t), walBytes: Number(w.b), fpi: Number(w.f), commits: Number(x.c), checkpoints: Number(k.n) };
       },
       async stop() {
         await db.end().catch(() => undefined);
