@@ -123,14 +123,6 @@ export class EmbeddedRegistry implements ModelRegistry {
     return found ? String(found.version) : null;
   }
 
-  async ping(): Promise<void> {
-    try {
-      await this.orm.em.fork().execute('select 1');
-    } catch (error) {
-      throw new RegistryError('ping', null, 'UNAVAILABLE', `the database is unreachable: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
   private async findRun(em: EntityManager, call: string, runId: string, lockMode?: LockMode): Promise<IRegistryRun> {
     const run = isUuid(runId) ? await em.findOne(RegistryRun, { runId }, lockMode ? { lockMode } : {}) : null;
     if (!run) throw new RegistryError(call, 404, 'RESOURCE_DOES_NOT_EXIST', `run ${runId} does not exist`);

@@ -48,7 +48,6 @@ describe(MlflowRegistry.name, () => {
   beforeAll(async () => {
     baseUrl = mlflowUrl();
     sut = new MlflowRegistry(baseUrl, { experimentPrefix: prefix, fetchTimeoutMs: 10_000 });
-    await sut.ping();
   });
 
   afterEach(() => {
@@ -129,7 +128,6 @@ describe(MlflowRegistry.name, () => {
       expect(error).toBeInstanceOf(RegistryUnavailableError);
       expect((error as Error).message).toContain(`http://127.0.0.1:${deadPort}`);
       expect(error).toMatchObject({ url: `http://127.0.0.1:${deadPort}`, call: 'GET experiments/get-by-name' });
-      await expect(dead.ping()).rejects.toBeInstanceOf(RegistryUnavailableError);
       expect(Date.now() - started).toBeLessThan(3_000);
     });
 

@@ -163,12 +163,6 @@ export class MlflowRegistry implements ModelRegistry {
     }
   }
 
-  async ping(): Promise<void> {
-    const url = `${this.base}/health`;
-    const res = await this.send('GET /health', url, { method: 'GET' });
-    if (!res.ok) throw await this.failure('GET /health', res);
-  }
-
   private experimentId(model: string): Promise<string> {
     const name = this.nameOf(model);
     return this.experiments.get(name, () => this.getOrCreateExperiment(name));

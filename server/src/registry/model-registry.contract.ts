@@ -25,10 +25,6 @@ export const aModelName = (): string => `task-${randomBytes(4).toString('hex')}`
 export function itBehavesLikeAModelRegistry(harness: () => RegistryHarness): void {
   const sut = () => harness().sut;
 
-  it('answers ping', async () => {
-    await expect(sut().ping()).resolves.toBeUndefined();
-  });
-
   it('records a run: name, tags given at start, params, metrics, tags, and how it finished', async () => {
     const model = aModelName();
     const run = await sut().startRun(model, { runName: 'retrain-1', tags: { reason: 'drift', 'relearn.job': 'j-1' } });

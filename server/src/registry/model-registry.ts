@@ -39,8 +39,6 @@ export interface ModelRegistry {
   setAlias(model: string, alias: string, version: string): Promise<void>;
   /** Where an alias points. Relearn itself never asks (the live version is in PostgreSQL): tests and operators do. */
   getAlias(model: string, alias: string): Promise<string | null>;
-  /** Whether the registry answers. Not part of /readyz (serving does not need the registry): tests use it. */
-  ping(): Promise<void>;
 }
 
 /** The registry answered with an error: `errorCode` is MLflow's `error_code` (the embedded adapter uses the same codes). */
