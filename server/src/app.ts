@@ -22,6 +22,7 @@ import { PredictionService } from './predictions/prediction-service.js';
 import { PgBossRetrainQueue } from './queue/retrain-queue.js';
 import { createModelRegistry } from './registry/create-model-registry.js';
 import type { ModelRegistry } from './registry/model-registry.js';
+import { RetrainJobRepository } from './retraining/retrain-job.repository.js';
 import { RetrainService } from './retraining/retrain-service.js';
 import { RetrainTriggers } from './retraining/retrain-triggers.js';
 import { createBlobStore } from './storage/create-blob-store.js';
@@ -112,7 +113,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
   const datasets = new DatasetStore(orm, blobs);
   const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
-  const retrains = new RetrainService(orm, tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
+  const retrains = new RetrainService(orm, new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   const feedbackRows = new FeedbackRepository(orm);
   const predictionRows = new PredictionRepository(orm);
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs);

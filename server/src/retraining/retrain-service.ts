@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import type { RetrainQueue } from '../queue/retrain-queue.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { TrainingPipeline, TrainingStep } from '../training/training-pipeline.js';
-import { RetrainJob, isFinished, type IRetrainJob, type RetrainState, type RetrainTrigger } from './retrain-job.entity.js';
+import { isFinished, type IRetrainJob, type RetrainState, type RetrainTrigger } from './retrain-job.entity.js';
+import type { RetrainJobRepository } from './retrain-job.repository.js';
 
 /** Triggers this soon after a job was asked for join it even once it runs. */
 const DEBOUNCE_SECONDS = 10;
@@ -51,6 +52,7 @@ export function toRecord(job: IRetrainJob): RetrainJobRecord {
 export class RetrainService {
   constructor(
     private readonly orm: Orm,
+    private readonly jobs: RetrainJobRepository,
     private readonly tasks: TaskRegistry,
     private readonly queue: RetrainQueue,
     private readonly events: EventBus,
@@ -82,18 +84,12 @@ export class RetrainService {
     // Join the job that is still waiting, or one already running but asked for only moments
     // ago: a burst of triggers (several alerts, several API processes) is one retrain.
     const recent = new Date(Date.now() - DEBOUNCE_SECONDS * 1000);
-    const waiting =
-      (await tx.findOne(RetrainJob, { model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } })) ??
-      (await tx.findOne(
-        RetrainJob,
-        { model, createdAt: { $gt: recent }, state: { $in: ['SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING'] } },
-        { orderBy: { createdAt: 'desc' } },
-      ));
+    const waiting = await this.jobs.joinable(tx, model, recent);
     if (waiting) {
       waiting.triggers = [...waiting.triggers, entry].slice(-50);
       return { job: waiting, created: false, entry };
     }
-    const fresh = tx.create(RetrainJob, {
+    const fresh = this.jobs.create(tx, {
       id: randomUUID(),
       model,
       state: 'QUEUED',
@@ -117,44 +113,41 @@ export class RetrainService {
   }
 
   async list(model: string, limit = 20): Promise<RetrainJobRecord[]> {
-    const jobs = await this.orm.em.fork().find(RetrainJob, { model }, { orderBy: { createdAt: 'desc' }, limit });
-    return jobs.map(toRecord);
+    return (await this.jobs.list(model, limit)).map(toRecord);
   }
 
   async get(id: string): Promise<RetrainJobRecord | null> {
-    const job = await this.orm.em.fork().findOne(RetrainJob, { id });
+    const job = await this.jobs.get(id);
     return job ? toRecord(job) : null;
   }
 
   async latest(model: string): Promise<RetrainJobRecord | null> {
-    const job = await this.orm.em.fork().findOne(RetrainJob, { model }, { orderBy: { createdAt: 'desc' } });
+    const job = await this.jobs.latest(model);
     return job ? toRecord(job) : null;
   }
 
   /** The most recent job created or finished, for cooldowns. */
   async lastActivity(model: string): Promise<Date | null> {
-    const job = await this.orm.em.fork().findOne(RetrainJob, { model }, { orderBy: { updatedAt: 'desc' } });
+    const job = await this.jobs.lastUpdated(model);
     return job ? new Date(job.updatedAt) : null;
   }
 
   /** True when a retrain of the model is queued or running. */
   async pending(model: string): Promise<boolean> {
-    const jobs = await this.orm.em.fork().find(RetrainJob, { model, state: { $nin: ['PROMOTED', 'REJECTED'] } });
-    return jobs.some((j) => !isFinished(j));
+    return (await this.jobs.notConcluded(model)).some((j) => !isFinished(j));
   }
 
   /** Processes retrain jobs in this process until `stop`. */
   async startWorker(pipeline: TrainingPipeline): Promise<void> {
     await this.queue.work((message) => this.process(message.retrainJobId, pipeline));
     // Jobs queued while no worker ran (or whose queue message was merged away) get one now.
-    const stranded = await this.orm.em.fork().find(RetrainJob, { state: 'QUEUED' });
+    const stranded = await this.jobs.queued();
     for (const job of stranded) await this.queue.send({ retrainJobId: job.id, model: job.model }, { maxAttempts: job.maxAttempts });
   }
 
   /** Runs one job. Throws to have the queue retry it; returns once it is finished for good. */
   async process(jobId: string, pipeline: TrainingPipeline): Promise<void> {
-    const em = this.orm.em.fork();
-    const job = await em.findOne(RetrainJob, { id: jobId });
+    const job = await this.jobs.get(jobId);
     if (!job || isFinished(job)) return; // already done: a redelivered message changes nothing
     const task = this.tasks.get(job.model);
     if (!task) return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
@@ -182,7 +175,7 @@ export class RetrainService {
       if (!last) throw error;
     }
     // Triggers that arrived while this ran wait in a newer job: make sure it is delivered.
-    const next = await this.orm.em.fork().findOne(RetrainJob, { model: job.model, state: 'QUEUED', attempts: 0 }, { orderBy: { createdAt: 'asc' } });
+    const next = await this.jobs.nextQueued(job.model);
     if (next) await this.queue.send({ retrainJobId: next.id, model: next.model }, { maxAttempts: next.maxAttempts });
   }
 
@@ -196,7 +189,7 @@ export class RetrainService {
     Object.assign(job, patch, { updatedAt: new Date() });
     const record = toRecord(job);
     const write = this.updates.then(async () => {
-      await this.orm.em.fork().nativeUpdate(RetrainJob, { id: job.id }, { ...patch, updatedAt: job.updatedAt });
+      await this.jobs.update(job.id, { ...patch, updatedAt: job.updatedAt });
       this.events.publish('retrainJobChanged', retrainStep(record));
     });
     this.updates = write.catch(() => {});
