@@ -127,7 +127,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   domainEvents.on('predictionsServed', ({ predictions: served, seconds }) => serving.predictionsServed(served, seconds));
   domainEvents.on('feedbackRecorded', ({ feedback: f, version }) => serving.feedbackRecorded(tasks.get(f.model)!, f, version));
   domainEvents.on('feedbackRecorded', ({ feedback: f }) => metrics.changed(f.model));
-  domainEvents.on('feedbackRecorded', ({ feedback: f }) => triggers.feedbackRecorded(f.model));
+  if (config.autoRetrain) domainEvents.on('feedbackRecorded', ({ feedback: f }) => triggers.feedbackRecorded(f.model));
   domainEvents.on('retrainStarted', ({ model }) => serving.retrainStarted(model));
   domainEvents.on('retrainFinished', ({ model, outcome, seconds }) => serving.retrainFinished(model, outcome, seconds));
   // Other processes learn committed feedback from the database; they are told ids only.

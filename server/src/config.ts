@@ -30,6 +30,8 @@ export interface Config {
   trainer: 'in-process' | 'off';
   /** Learn from each feedback at once (tasks that allow it); off freezes live models between retrains. */
   onlineLearning: boolean;
+  /** Off: feedback starts no retrain by itself (accuracy or count); admins and alerts still can. */
+  autoRetrain: boolean;
   /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
   retrainRetryDelaySeconds: number;
   /** Bearer token monitoring sends with alert webhooks; `null`: only the admin token is accepted. */
@@ -78,6 +80,7 @@ const envSchema = z.object({
   MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TRAINER: z.enum(['in-process', 'off']).default('in-process'),
   ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
+  AUTO_RETRAIN: z.enum(['on', 'off']).default('on'),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trainer: e.TRAINER,
     retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
     onlineLearning: e.ONLINE_LEARNING === 'on',
+    autoRetrain: e.AUTO_RETRAIN === 'on',
     webhookToken: e.WEBHOOK_TOKEN ?? null,
     webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
     webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',

@@ -41,6 +41,8 @@ describe('retraining with MinIO and MLflow', () => {
         S3_BUCKET: bucket,
         MLFLOW_TRACKING_URI: tracking.url,
         RETRAIN_RETRY_DELAY_SECONDS: '1',
+        // Only the retrains these tests trigger (an automatic one would race them).
+        AUTO_RETRAIN: 'off',
       },
     });
   });

@@ -47,7 +47,9 @@ async function feedDrifted(sut: TestApp, n: number, seed: number, labelOverride?
 describe('retraining', () => {
   let sut: TestApp;
   beforeAll(async () => {
-    sut = await startTestApp({ env: { RETRAIN_RETRY_DELAY_SECONDS: '1' } });
+    // Automatic triggers off: a debounced accuracy check firing while the drifted feedback is still
+    // being sent would start its own retrain first (the cooldown test calls check() itself).
+    sut = await startTestApp({ env: { RETRAIN_RETRY_DELAY_SECONDS: '1', AUTO_RETRAIN: 'off' } });
   });
   afterAll(() => sut?.stop());
 
@@ -59,8 +61,6 @@ describe('retraining', () => {
   });
 
   it('retrains on the parent dataset plus new feedback, pushes every step, and promotes a challenger that is not worse', async () => {
-    // Subscribed first: the drifted feedback may start an automatic retrain (accuracy) that the
-    // trigger below then joins, and its first steps must be seen too.
     const client = sut.wsClient();
     const status = nextResults<any>(client, STATUS, { model: 'fraud' }, 1000, 60_000);
     await feedDrifted(sut, 400, 11);
@@ -79,9 +79,7 @@ describe('retraining', () => {
 
     const versions = (await sut.gql(VERSIONS, { model: 'fraud' })).data.modelVersions;
     expect(versions[0]).toMatchObject({ version: 2, status: 'LIVE', datasetVersion: 2, promotedBy: 'trainer' });
-    // The reasons known when the job started (an automatic trigger may have started it before ours joined).
-    expect(job.reason).toMatch(/test: drift/);
-    expect(versions[0].promotionReason).toContain(job.reason.split('; ')[0]);
+    expect(versions[0].promotionReason).toMatch(/test: drift/);
     expect(versions[0].evaluation).toMatch(/^promoted/);
     expect(versions[0].mlflowRunId).toBeTruthy();
     expect(versions[1]).toMatchObject({ version: 1, status: 'RETIRED', datasetVersion: 1 });
