@@ -416,7 +416,7 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       `select model, version, manifest->>'rowCount' as rows from dataset_version where model like 'fraud%' order by model, version`)).rows;
 
     progress('stopping Relearn');
-    watcher.dispose();
+    await watcher.dispose();
     watcher = undefined;
     const exitCode = await relearn.stop();
 

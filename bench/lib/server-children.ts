@@ -51,7 +51,8 @@ export async function serveAsChild(role: Role): Promise<void> {
       graphiql: false,
       logging: false,
     });
-    const server = createServer(yoga);
+    // Yoga answers its own errors: its promise is only the end of the request.
+    const server = createServer((req, res) => void yoga(req, res));
     server.keepAliveTimeout = 65_000;
     port = await listen(server);
     stop = () => new Promise((r) => server.close(() => r()));

@@ -62,7 +62,8 @@ export class GroupCommit<T, R> {
     while (this.inFlight < this.options.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight++;
-      this.commitAndAnswer(batch).finally(() => {
+      // Not awaited: batches run side by side; commitAndAnswer never rejects (a failure answers the batch's waiters).
+      void this.commitAndAnswer(batch).finally(() => {
         this.inFlight--;
         if (this.queue.length > 0) this.pump();
         else if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((w) => w());
