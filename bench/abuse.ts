@@ -68,7 +68,13 @@ function metricsAliases(n: number, i: number) {
 // Children: the Relearn server, and the abusive clients.
 
 type Role = 'relearn' | 'abuser';
-interface AbuseStats { sent: number; answered: number; codes: Record<string, number>; p50: number; max: number }
+interface AbuseStats {
+  sent: number;
+  answered: number;
+  codes: Record<string, number>;
+  p50: number;
+  max: number;
+}
 type FromChild = { type: 'ready'; port: number } | { type: 'started' } | { type: 'stats'; stats: AbuseStats };
 
 async function relearnChild(): Promise<void> {
@@ -110,20 +116,23 @@ async function abuserChild(): Promise<void> {
   const one = (body: string) =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          latencies.push(performance.now() - t0);
-          stats.answered++;
-          const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? (res.statusCode === 200 ? 'ok' : `HTTP ${res.statusCode}`);
-          const limit = /"limit":"([a-z]+)"/.exec(text)?.[1];
-          const key = limit ? `${code}/${limit}` : code;
-          stats.codes[key] = (stats.codes[key] ?? 0) + 1;
-          resolve();
-        });
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => {
+            latencies.push(performance.now() - t0);
+            stats.answered++;
+            const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? (res.statusCode === 200 ? 'ok' : `HTTP ${res.statusCode}`);
+            const limit = /"limit":"([a-z]+)"/.exec(text)?.[1];
+            const key = limit ? `${code}/${limit}` : code;
+            stats.codes[key] = (stats.codes[key] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
       req.setTimeout(60_000, () => req.destroy());
       req.on('error', () => {
         stats.codes.network = (stats.codes.network ?? 0) + 1;
@@ -211,8 +220,15 @@ async function main(): Promise<number> {
   for (const a of attacks) if (!ATTACKS[a]) throw new Error(`unknown attack ${a}`);
 
   const cpus = os.cpus();
-  console.log(`Relearn abuse benchmark  ${new Date().toISOString()}${args.quick ? '  (--quick: short, indicative only)' : ''}${args.label ? `  [${args.label}]` : ''}`);
-  console.log(`machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, node ${process.version}, load ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
+  console.log(
+    `Relearn abuse benchmark  ${new Date().toISOString()}${args.quick ? '  (--quick: short, indicative only)' : ''}${args.label ? `  [${args.label}]` : ''}`,
+  );
+  console.log(
+    `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, node ${process.version}, load ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')}`,
+  );
   console.log(`well-behaved client: predict (fraud) open loop at ${rate}/s, ${seconds} s per phase, latency from due time`);
 
   const dataDir = mkdtempSync(join(os.tmpdir(), 'relearn-abuse-data-'));
@@ -233,7 +249,13 @@ async function main(): Promise<number> {
       });
       const ids = (batch.predictBatch as { id: string }[]).filter((_, k) => k % 2 === 0);
       for (let k = 0; k < ids.length; k += 50) {
-        await Promise.all(ids.slice(k, k + 50).map((p, j) => gql(port, `mutation($i: FeedbackInput!) { submitFeedback(input: $i) { id } }`, { i: { predictionId: p.id, correct: (k + j) % 4 !== 0 } })));
+        await Promise.all(
+          ids
+            .slice(k, k + 50)
+            .map((p, j) =>
+              gql(port, `mutation($i: FeedbackInput!) { submitFeedback(input: $i) { id } }`, { i: { predictionId: p.id, correct: (k + j) % 4 !== 0 } }),
+            ),
+        );
       }
     }
 
@@ -258,27 +280,50 @@ async function main(): Promise<number> {
     const idle = phases[0]!.predict;
     console.log('');
     console.log('Predict latency of the well-behaved client (ms from due time), idle and beside each abusive client');
-    console.log(table([
-      ['phase', 'p50', 'p99', 'max', 'p50 / idle', 'failures', 'abusive requests', 'abusive p50 ms', 'answers to the abusive client'],
-      ...phases.map((p) => [
-        p.phase,
-        fmt(p.predict.p50, 2),
-        fmt(p.predict.p99, 2),
-        fmt(p.predict.max, 1),
-        fmt(p.predict.p50 / idle.p50, 2),
-        String(p.predict.failures),
-        p.abuse ? String(p.abuse.answered) : '',
-        p.abuse ? fmt(p.abuse.p50, 1) : '',
-        p.abuse ? Object.entries(p.abuse.codes).map(([k, v]) => `${k} ${v}`).join(', ') : '',
+    console.log(
+      table([
+        ['phase', 'p50', 'p99', 'max', 'p50 / idle', 'failures', 'abusive requests', 'abusive p50 ms', 'answers to the abusive client'],
+        ...phases.map((p) => [
+          p.phase,
+          fmt(p.predict.p50, 2),
+          fmt(p.predict.p99, 2),
+          fmt(p.predict.max, 1),
+          fmt(p.predict.p50 / idle.p50, 2),
+          String(p.predict.failures),
+          p.abuse ? String(p.abuse.answered) : '',
+          p.abuse ? fmt(p.abuse.p50, 1) : '',
+          p.abuse
+            ? Object.entries(p.abuse.codes)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')
+            : '',
+        ]),
       ]),
-    ]));
+    );
     for (const p of phases) console.log(`  ${p.phase}: ${p.describe}`);
     const failures = phases.reduce((n, p) => n + p.predict.failures, 0);
     const worst = Math.max(...phases.slice(1).map((p) => p.predict.p50 / idle.p50));
     console.log('');
-    console.log(`worst p50 / idle: ${fmt(worst, 2)} (target <= 2)   predict failures: ${failures}${failures ? ` (first: ${phases.find((p) => p.predict.firstFailure)?.predict.firstFailure})` : ''}`);
-    console.log(`machine load average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (other work on this shared machine shows here)`);
-    const out = writeResults(`abuse-${args.label || 'latest'}.json`, { date: new Date().toISOString(), label: args.label, rate, seconds, seeded, phases, worstP50OverIdle: worst, failures, loadAtEnd: os.loadavg() });
+    console.log(
+      `worst p50 / idle: ${fmt(worst, 2)} (target <= 2)   predict failures: ${failures}${failures ? ` (first: ${phases.find((p) => p.predict.firstFailure)?.predict.firstFailure})` : ''}`,
+    );
+    console.log(
+      `machine load average at the end: ${os
+        .loadavg()
+        .map((l) => fmt(l, 2))
+        .join(' ')} (other work on this shared machine shows here)`,
+    );
+    const out = writeResults(`abuse-${args.label || 'latest'}.json`, {
+      date: new Date().toISOString(),
+      label: args.label,
+      rate,
+      seconds,
+      seeded,
+      phases,
+      worstP50OverIdle: worst,
+      failures,
+      loadAtEnd: os.loadavg(),
+    });
     console.log(`\nresults: ${out}`);
     return failures === 0 ? 0 : 1;
   } finally {

@@ -160,8 +160,10 @@ async function main(): Promise<number> {
     pg = await startBenchPostgres('relearn_bench');
     const { db, url: dbUrl } = pg;
     const postgres = await pg.describe(['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']);
-    log(`database: ${postgres.version}, durable commits: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, ` +
-      `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${postgres.filesystem}`);
+    log(
+      `database: ${postgres.version}, durable commits: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, ` +
+        `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${postgres.filesystem}`,
+    );
 
     progress('starting Relearn (buildApp; first start trains the models)');
     const relearn = await startChild('relearn', { BENCH_DATABASE_URL: dbUrl, BENCH_DATA_DIR: dataDir });
@@ -184,8 +186,10 @@ async function main(): Promise<number> {
     const sameBytes = same.every((r) => r.text === sample.text && r.contentType === sample.contentType);
     log(`answer: ${Buffer.byteLength(sample.text)} bytes (${sample.contentType}); bare and yoga send the same bytes as Relearn: ${sameBytes ? 'yes' : 'NO'}`);
     if (!sameBytes) log(`  bare: ${same[0]!.text}\n  yoga: ${same[1]!.text}\n  relearn: ${sample.text}`);
-    log(`document: one constant predict mutation (selects id model label probability scores modelVersion{version} createdAt), ` +
-      `${PREDICT_BODIES.length} different fraud inputs as variables`);
+    log(
+      `document: one constant predict mutation (selects id model label probability scores modelVersion{version} createdAt), ` +
+        `${PREDICT_BODIES.length} different fraud inputs as variables`,
+    );
 
     const order: Server[] = [bare, yoga, relearn];
     const predictRunChecked = async (s: Server, what: string, seconds: number, overallRate?: number) => {
@@ -275,11 +279,13 @@ async function main(): Promise<number> {
       const ids: string[] = [];
       const t0 = performance.now();
       for (let i = 0; i < n; i += 2000) {
-        const parts = [i, i + 1000].filter((start) => start < n).map((start) =>
-          gql(relearn.url, PREDICT_BATCH, {
-            inputs: Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ fraud: fraudInput(start + k + r * 7) })),
-          }),
-        );
+        const parts = [i, i + 1000]
+          .filter((start) => start < n)
+          .map((start) =>
+            gql(relearn.url, PREDICT_BATCH, {
+              inputs: Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ fraud: fraudInput(start + k + r * 7) })),
+            }),
+          );
         for (const res of await Promise.all(parts)) {
           const json = JSON.parse(res.text) as { data?: { predictBatch?: { id: string }[] }; errors?: unknown };
           if (res.status !== 200 || json.errors || !json.data?.predictBatch) throw new Error(`predictBatch failed: ${res.status} ${res.text.slice(0, 500)}`);
@@ -374,47 +380,73 @@ async function main(): Promise<number> {
     ];
 
     log('');
-    log(`Throughput, closed loop ${connections} connections, ${rounds} round(s) of ${duration} s after ${warmup} s warm-up, order bare,yoga,relearn each round`);
-    log(table([
-      ['', ...throughput.map((_, i) => `round ${i + 1}`), 'median', 'x bare', 'p50 ms', 'p99 ms'],
-      ...order.map((s) => {
-        const runs = throughput.map((round) => round.find((x) => x.server === s.role)!);
-        return [s.role, ...runs.map((x) => fmt(x.perSecond)), fmt(median(rps(s.role))), fmt(median(rps(s.role)) / median(rps('bare')), 3),
-          fmt(median(runs.map((x) => x.p50)), 0), fmt(median(runs.map((x) => x.p99)), 0)];
-      }),
-      ['relearn/yoga', ...ratioRY.map((x) => fmt(x, 3)), fmt(median(ratioRY), 3), '', '', ''],
-      ['yoga/bare', ...ratioYB.map((x) => fmt(x, 3)), fmt(median(ratioYB), 3), '', '', ''],
-      ['relearn/bare', ...ratioRB.map((x) => fmt(x, 3)), fmt(median(ratioRB), 3), '', '', ''],
-    ]));
+    log(
+      `Throughput, closed loop ${connections} connections, ${rounds} round(s) of ${duration} s after ${warmup} s warm-up, order bare,yoga,relearn each round`,
+    );
+    log(
+      table([
+        ['', ...throughput.map((_, i) => `round ${i + 1}`), 'median', 'x bare', 'p50 ms', 'p99 ms'],
+        ...order.map((s) => {
+          const runs = throughput.map((round) => round.find((x) => x.server === s.role)!);
+          return [
+            s.role,
+            ...runs.map((x) => fmt(x.perSecond)),
+            fmt(median(rps(s.role))),
+            fmt(median(rps(s.role)) / median(rps('bare')), 3),
+            fmt(median(runs.map((x) => x.p50)), 0),
+            fmt(median(runs.map((x) => x.p99)), 0),
+          ];
+        }),
+        ['relearn/yoga', ...ratioRY.map((x) => fmt(x, 3)), fmt(median(ratioRY), 3), '', '', ''],
+        ['yoga/bare', ...ratioYB.map((x) => fmt(x, 3)), fmt(median(ratioYB), 3), '', '', ''],
+        ['relearn/bare', ...ratioRB.map((x) => fmt(x, 3)), fmt(median(ratioRB), 3), '', '', ''],
+      ]),
+    );
     log('(req/s counts only 2xx answers with data and no GraphQL errors; autocannon latencies are whole ms)');
     throughputDiag.forEach((d, i) => log(`relearn round ${i + 1}: ${diagLine(d)}`));
     log('');
     log(`Latency at a fixed ${rate} req/s, ${openSeconds} s, open loop (each request due at t0+i/${rate}; ms from due time, and from actual send)`);
-    log(table([
-      ['', 'p50', 'p99', 'max', 'p50 send', 'p99 send', 'failures'],
-      ...open.map((o) => [o.server, fmt(o.fromDue.p50, 2), fmt(o.fromDue.p99, 2), fmt(o.fromDue.max, 1), fmt(o.fromSend.p50, 2), fmt(o.fromSend.p99, 2), String(failures(o.tally))]),
-      ...(acRate ? [[`relearn, autocannon overallRate`, fmt(acRate.p50, 0), fmt(acRate.p99, 0), '', '', '', String(failures(acRate.tally))]] : []),
-    ]));
+    log(
+      table([
+        ['', 'p50', 'p99', 'max', 'p50 send', 'p99 send', 'failures'],
+        ...open.map((o) => [
+          o.server,
+          fmt(o.fromDue.p50, 2),
+          fmt(o.fromDue.p99, 2),
+          fmt(o.fromDue.max, 1),
+          fmt(o.fromSend.p50, 2),
+          fmt(o.fromSend.p99, 2),
+          String(failures(o.tally)),
+        ]),
+        ...(acRate ? [[`relearn, autocannon overallRate`, fmt(acRate.p50, 0), fmt(acRate.p99, 0), '', '', '', String(failures(acRate.tally))]] : []),
+      ]),
+    );
     if (openDiag) log(`relearn at ${rate}/s: ${diagLine(openDiag)}`);
-    log(`(autocannon's overallRate lets each of the ${connections} connections send its per-second quota back to back, then pause: bursty, not an even open loop)`);
+    log(
+      `(autocannon's overallRate lets each of the ${connections} connections send its per-second quota back to back, then pause: bursty, not an even open loop)`,
+    );
     log('');
     log(`Feedback: submitFeedback on distinct predictions (made by predictBatch just before), ${connections} connections, durable commit`);
-    log(table([
-      ['', ...feedback.map((_, i) => `round ${i + 1}`), 'median'],
-      ['feedback/s', ...feedbackRates.map((x) => fmt(x)), fmt(median(feedbackRates))],
-      ['predictBatch predictions/s', ...feedback.map((f) => fmt(f.created / f.createSeconds)), fmt(median(feedback.map((f) => f.created / f.createSeconds)))],
-      ['p50 / p99 ms', ...feedback.map((f) => `${fmt(f.run.p50)} / ${fmt(f.run.p99)}`), ''],
-    ]));
+    log(
+      table([
+        ['', ...feedback.map((_, i) => `round ${i + 1}`), 'median'],
+        ['feedback/s', ...feedbackRates.map((x) => fmt(x)), fmt(median(feedbackRates))],
+        ['predictBatch predictions/s', ...feedback.map((f) => fmt(f.created / f.createSeconds)), fmt(median(feedback.map((f) => f.created / f.createSeconds)))],
+        ['p50 / p99 ms', ...feedback.map((f) => `${fmt(f.run.p50)} / ${fmt(f.run.p99)}`), ''],
+      ]),
+    );
     feedbackDiag.forEach((d, i) => log(`feedback round ${i + 1}: ${diagLine(d)}`));
     log('');
     log('Integrity (acknowledged = 2xx with an id and no errors; found = acknowledged ids present in PostgreSQL)');
-    log(table([
-      ['', 'acknowledged', 'found', 'lost', 'rows in table', 'unacked extra'],
-      ...(['predictions', 'feedback'] as const).map((k) => {
-        const x = integrity[k];
-        return [k, fmt(x.acknowledged), fmt(x.foundById), String(x.lost), fmt(x.rowsInTable), fmt(x.unacknowledgedExtra)];
-      }),
-    ]));
+    log(
+      table([
+        ['', 'acknowledged', 'found', 'lost', 'rows in table', 'unacked extra'],
+        ...(['predictions', 'feedback'] as const).map((k) => {
+          const x = integrity[k];
+          return [k, fmt(x.acknowledged), fmt(x.foundById), String(x.lost), fmt(x.rowsInTable), fmt(x.unacknowledgedExtra)];
+        }),
+      ]),
+    );
     log(`failures in runs (non-2xx, GraphQL errors, malformed, network, timeouts; every response checked): ${totalFailures}`);
     for (const f of failed) log(`  ${f.what}: ${JSON.stringify({ ...f.tally, firstError: undefined })} first: ${f.tally.firstError}`);
     if (feedback.some((f) => f.overflow > 0)) log(`  feedback id overflow (ids reused): ${feedback.map((f) => f.overflow).join(', ')}`);
@@ -423,27 +455,55 @@ async function main(): Promise<number> {
       const p = profiles.predict;
       log('');
       log(`CPU profile of the Relearn child, predict closed loop: busy ${fmt(p.busyMs)} ms of ${fmt(p.totalMs)} ms`);
-      log('  self time by package: ' + p.packages.slice(0, 12).map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`).join(', '));
-      log('  top self: ' + p.self.slice(0, 10).map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`).join('; '));
+      log(
+        '  self time by package: ' +
+          p.packages
+            .slice(0, 12)
+            .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
+            .join(', '),
+      );
+      log(
+        '  top self: ' +
+          p.self
+            .slice(0, 10)
+            .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
+            .join('; '),
+      );
       log('  (full self/inclusive lists in the JSON results and the .cpuprofile)');
     }
 
     log('');
-    log(`machine load average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (other work on this shared machine shows here)`);
+    log(
+      `machine load average at the end: ${os
+        .loadavg()
+        .map((l) => fmt(l, 2))
+        .join(' ')} (other work on this shared machine shows here)`,
+    );
     log('');
     log('Summary');
-    log(table([
-      ['', 'value', 'target', ''],
-      ['bare node:http req/s (median)', fmt(median(rps('bare'))), '', ''],
-      ['minimal yoga req/s (median)', fmt(median(rps('yoga'))), '', ''],
-      ['Relearn predict req/s (median)', fmt(median(rps('relearn'))), '', ''],
-      ['yoga / bare', fmt(median(ratioYB), 3), '(ref. ~0.12)', ''],
-      ...targets.map((t) => [t.what, fmt(t.value, t.what.includes('ms') ? 2 : t.value < 10 ? 3 : 0), t.target, Number.isNaN(t.value) ? 'skipped' : t.met ? 'met' : 'MISSED']),
-      ['Relearn feedback/s / bare req/s', fmt(median(feedbackRates) / median(rps('bare')), 3), '', ''],
-      ['failures', String(totalFailures), '0', totalFailures === 0 ? 'ok' : 'FAIL'],
-      ['lost predictions / feedback', `${integrity.predictions.lost} / ${integrity.feedback.lost}`, '0 / 0',
-        integrity.predictions.lost + integrity.feedback.lost === 0 ? 'ok' : 'FAIL'],
-    ]));
+    log(
+      table([
+        ['', 'value', 'target', ''],
+        ['bare node:http req/s (median)', fmt(median(rps('bare'))), '', ''],
+        ['minimal yoga req/s (median)', fmt(median(rps('yoga'))), '', ''],
+        ['Relearn predict req/s (median)', fmt(median(rps('relearn'))), '', ''],
+        ['yoga / bare', fmt(median(ratioYB), 3), '(ref. ~0.12)', ''],
+        ...targets.map((t) => [
+          t.what,
+          fmt(t.value, t.what.includes('ms') ? 2 : t.value < 10 ? 3 : 0),
+          t.target,
+          Number.isNaN(t.value) ? 'skipped' : t.met ? 'met' : 'MISSED',
+        ]),
+        ['Relearn feedback/s / bare req/s', fmt(median(feedbackRates) / median(rps('bare')), 3), '', ''],
+        ['failures', String(totalFailures), '0', totalFailures === 0 ? 'ok' : 'FAIL'],
+        [
+          'lost predictions / feedback',
+          `${integrity.predictions.lost} / ${integrity.feedback.lost}`,
+          '0 / 0',
+          integrity.predictions.lost + integrity.feedback.lost === 0 ? 'ok' : 'FAIL',
+        ],
+      ]),
+    );
 
     const ok = totalFailures === 0 && integrity.predictions.lost === 0 && integrity.feedback.lost === 0;
     const out = writeResults('predict-latest.json', {
@@ -451,18 +511,50 @@ async function main(): Promise<number> {
       ok,
       machine: { ...machine, loadAtEnd: os.loadavg() },
       postgres,
-      settings: { phases: [...phases], selectModelVersion: SELECT_MODEL_VERSION, quick, duration, rounds, warmup, rate, openSeconds, feedbackPerRound, connections, bodies: PREDICT_BODIES.length, document: PREDICT },
+      settings: {
+        phases: [...phases],
+        selectModelVersion: SELECT_MODEL_VERSION,
+        quick,
+        duration,
+        rounds,
+        warmup,
+        rate,
+        openSeconds,
+        feedbackPerRound,
+        connections,
+        bodies: PREDICT_BODIES.length,
+        document: PREDICT,
+      },
       answerBytes: Buffer.byteLength(sample.text),
       sameBytes,
       throughput: {
-        perRound: throughput.map((round) => Object.fromEntries(round.map((x) => [x.server, { perSecond: x.perSecond, p50: x.p50, p99: x.p99, seconds: x.seconds, ...x.tally }]))),
+        perRound: throughput.map((round) =>
+          Object.fromEntries(round.map((x) => [x.server, { perSecond: x.perSecond, p50: x.p50, p99: x.p99, seconds: x.seconds, ...x.tally }])),
+        ),
         median: { bare: median(rps('bare')), yoga: median(rps('yoga')), relearn: median(rps('relearn')) },
-        ratios: { relearnOverYoga: median(ratioRY), yogaOverBare: median(ratioYB), relearnOverBare: median(ratioRB), perRound: { relearnOverYoga: ratioRY, yogaOverBare: ratioYB } },
+        ratios: {
+          relearnOverYoga: median(ratioRY),
+          yogaOverBare: median(ratioYB),
+          relearnOverBare: median(ratioRB),
+          perRound: { relearnOverYoga: ratioRY, yogaOverBare: ratioYB },
+        },
       },
       openLoop: open,
       autocannonOverallRate: acRate ? { rate, p50: acRate.p50, p99: acRate.p99, perSecond: acRate.perSecond, ...acRate.tally } : null,
       diagnostics: { throughput: throughputDiag, openLoop: openDiag ?? null, feedback: feedbackDiag },
-      feedback: { perRound: feedback.map((f) => ({ perSecond: f.run.perSecond, p50: f.run.p50, p99: f.run.p99, seconds: f.run.seconds, created: f.created, createSeconds: f.createSeconds, overflow: f.overflow, ...f.run.tally })), median: median(feedbackRates) },
+      feedback: {
+        perRound: feedback.map((f) => ({
+          perSecond: f.run.perSecond,
+          p50: f.run.p50,
+          p99: f.run.p99,
+          seconds: f.run.seconds,
+          created: f.created,
+          createSeconds: f.createSeconds,
+          overflow: f.overflow,
+          ...f.run.tally,
+        })),
+        median: median(feedbackRates),
+      },
       integrity,
       failures: totalFailures,
       failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),

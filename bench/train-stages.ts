@@ -34,7 +34,9 @@ const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
 const results: { stage: string; ms: number; stallMs?: number; note?: string }[] = [];
 function record(stage: string, ms: number, extra: { stallMs?: number; note?: string } = {}) {
   results.push({ stage, ms, ...extra });
-  console.log(`${stage.padEnd(58)} ${fmt(ms)}${extra.stallMs !== undefined ? `   longest event-loop stall ${fmt(extra.stallMs)}` : ''}${extra.note ? `   ${extra.note}` : ''}`);
+  console.log(
+    `${stage.padEnd(58)} ${fmt(ms)}${extra.stallMs !== undefined ? `   longest event-loop stall ${fmt(extra.stallMs)}` : ''}${extra.note ? `   ${extra.note}` : ''}`,
+  );
 }
 function time<T>(stage: string, fn: () => T, note?: string): T {
   const t0 = performance.now();
@@ -64,7 +66,9 @@ async function stalls<T>(stage: string, fn: () => Promise<T>): Promise<T> {
 
 const definition = await readTaskDefinition(new URL('./tasks/fraud1m.json', import.meta.url).pathname);
 const task = new Task(definition);
-console.log(`${ROWS.toLocaleString('en-US')} parent rows + ${FEEDBACK} feedback rows, task fraud1m, node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores\n`);
+console.log(
+  `${ROWS.toLocaleString('en-US')} parent rows + ${FEEDBACK} feedback rows, task fraud1m, node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores\n`,
+);
 
 // The parent dataset as the bootstrap stored it.
 const bootstrap = buildDataset(task, [], generateInitialData(ROWS, { seed: 42 }) as unknown as DatasetRow[]);
@@ -86,11 +90,14 @@ const echo = `
   parentPort.postMessage({ type: 'snapshot', dataset: { jsonl: workerData.back } });
   parentPort.once('message', () => process.exit(0));`;
 let worker!: Worker;
-const got = await stalls('new Worker({workerData: {parentJsonl}}) + clone back', () =>
-  new Promise<string>((resolve) => {
-    worker = new Worker(echo, { eval: true, workerData: { parentJsonl, back: parentJsonl, feedback } });
-    worker.once('message', (m: { dataset: { jsonl: string } }) => resolve(m.dataset.jsonl));
-  }));
+const got = await stalls(
+  'new Worker({workerData: {parentJsonl}}) + clone back',
+  () =>
+    new Promise<string>((resolve) => {
+      worker = new Worker(echo, { eval: true, workerData: { parentJsonl, back: parentJsonl, feedback } });
+      worker.once('message', (m: { dataset: { jsonl: string } }) => resolve(m.dataset.jsonl));
+    }),
+);
 worker.postMessage('bye');
 {
   const t0 = performance.now();
@@ -108,8 +115,10 @@ worker.postMessage('bye');
     worst = Math.max(worst, now - last);
     last = now;
   }, 1);
-  const w = new Worker(`const { parentPort, workerData } = require('node:worker_threads'); parentPort.once('message', () => parentPort.postMessage(workerData.s));`,
-    { eval: true, workerData: { s: parentJsonl } });
+  const w = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads'); parentPort.once('message', () => parentPort.postMessage(workerData.s));`,
+    { eval: true, workerData: { s: parentJsonl } },
+  );
   await new Promise((r) => setTimeout(r, 500));
   last = performance.now();
   worst = 0;
@@ -131,11 +140,14 @@ worker.postMessage('bye');
     parentPort.postMessage({ type: 'snapshot', bytes: out }, [out.buffer]);
     parentPort.once('message', () => process.exit(0));`;
   let back!: Uint8Array;
-  const w = await stalls('  alternative: Buffers with transferList, both ways', () =>
-    new Promise<Worker>((resolve) => {
-      const wk = new Worker(echoBytes, { eval: true, workerData: { parent: bytes, feedback }, transferList: [bytes.buffer as ArrayBuffer] });
-      wk.once('message', (m: { bytes: Uint8Array }) => ((back = m.bytes), resolve(wk)));
-    }));
+  const w = await stalls(
+    '  alternative: Buffers with transferList, both ways',
+    () =>
+      new Promise<Worker>((resolve) => {
+        const wk = new Worker(echoBytes, { eval: true, workerData: { parent: bytes, feedback }, transferList: [bytes.buffer as ArrayBuffer] });
+        wk.once('message', (m: { bytes: Uint8Array }) => ((back = m.bytes), resolve(wk)));
+      }),
+  );
   w.postMessage('bye');
   await stalls('  alternative: blobs.put: writeFile(transferred bytes)', () => writeFile(join(tmp, 'out3.jsonl'), back));
 }
@@ -163,7 +175,8 @@ console.log('\n  buildDataset, its parts re-timed one by one over the same rows'
 const validated = time('  task.validate (zod safeParse) per row', () => parent.map((r) => task.validate(r.input)));
 const features = task.definition.features.map((f) => f.name);
 const canonical = time('  canonicalInput (Object.fromEntries)', () =>
-  validated.map((input) => Object.fromEntries(features.map((f) => [f, input[f]!])) as TaskInput));
+  validated.map((input) => Object.fromEntries(features.map((f) => [f, input[f]!])) as TaskInput),
+);
 const keys = time('  key = JSON.stringify([canonical, label])', () => canonical.map((c, i) => JSON.stringify([c, parent[i]!.label])));
 time('  seen Set<string> add/has', () => {
   const seen = new Set<string>();
@@ -181,7 +194,8 @@ time('  OutlierBounds: Float64Array.from + sort, MADs + sort (4 features)', () =
   });
 });
 const lines = time('  line = JSON.stringify({input, label, source})', () =>
-  canonical.map((c, i) => JSON.stringify({ input: c, label: parent[i]!.label, source: parent[i]!.source ?? 'unknown' })));
+  canonical.map((c, i) => JSON.stringify({ input: c, label: parent[i]!.label, source: parent[i]!.source ?? 'unknown' })),
+);
 const jsonl = time('  lines.join + sha256(jsonl)', () => {
   const j = lines.join('\n') + '\n';
   createHash('sha256').update(j).digest('hex');
@@ -212,8 +226,10 @@ const fastOk = (x: Record<string, unknown>) => {
   return true;
 };
 time('  compiled plain-JS check (zod only when it fails)', () => parent.filter((r) => fastOk(r.input as Record<string, unknown>)).length);
-time('  isHoldout with crypto.hash(sha1, key, buffer) (same bits)', () =>
-  keys.filter((k) => (oneShotHash('sha1', k, 'buffer') as Buffer).readUInt32BE(0) / 0x1_0000_0000 < 0.2).length);
+time(
+  '  isHoldout with crypto.hash(sha1, key, buffer) (same bits)',
+  () => keys.filter((k) => (oneShotHash('sha1', k, 'buffer') as Buffer).readUInt32BE(0) / 0x1_0000_0000 < 0.2).length,
+);
 time('  parent lines reused verbatim (split of the JSONL, no stringify)', () => {
   const out: string[] = [];
   let start = 0;
@@ -228,5 +244,7 @@ time('  parent lines reused verbatim (split of the JSONL, no stringify)', () => 
 
 rmSync(tmp, { recursive: true, force: true });
 const total = (names: string[]) => results.filter((r) => names.includes(r.stage)).reduce((a, r) => a + r.ms, 0);
-console.log(`\nworker total (parse + buildDataset + fitAndEvaluate): ${total(['parseDatasetJsonl', 'buildDataset (all of it)', 'fitAndEvaluate (fit + evaluate)']).toFixed(0)} ms`);
+console.log(
+  `\nworker total (parse + buildDataset + fitAndEvaluate): ${total(['parseDatasetJsonl', 'buildDataset (all of it)', 'fitAndEvaluate (fit + evaluate)']).toFixed(0)} ms`,
+);
 process.exit(0);

@@ -186,18 +186,25 @@ async function sendFeedback(base: string, model: string, n: number, seed: number
   const ids: { id: string; label: string }[] = [];
   for (let i = 0; i < n; i += 500) {
     const chunk = rows.slice(i, i + 500);
-    const json = await gql(base, tally, PREDICT_BATCH, { inputs: chunk.map((r) => ({ [model]: r.input })) },
-      (j) => Array.isArray(j.data?.predictBatch) && j.data.predictBatch.length === chunk.length);
+    const json = await gql(
+      base,
+      tally,
+      PREDICT_BATCH,
+      { inputs: chunk.map((r) => ({ [model]: r.input })) },
+      (j) => Array.isArray(j.data?.predictBatch) && j.data.predictBatch.length === chunk.length,
+    );
     if (json) json.data.predictBatch.forEach((p: { id: string }, k: number) => ids.push({ id: p.id, label: chunk[k]!.label }));
   }
   const fb = tallied(`feedback ${model} submitFeedback`);
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < ids.length) {
-      const { id, label } = ids[next++]!;
-      await gql(base, fb, FEEDBACK, { input: { predictionId: id, actual: label } }, (j) => typeof j.data?.submitFeedback?.id === 'string');
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < ids.length) {
+        const { id, label } = ids[next++]!;
+        await gql(base, fb, FEEDBACK, { input: { predictionId: id, actual: label } }, (j) => typeof j.data?.submitFeedback?.id === 'string');
+      }
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
@@ -213,8 +220,14 @@ async function retrain(
   const tally = tallied(`triggerRetrain ${model} round ${round} (${phase})`);
   beforeTrigger?.();
   const sentAt = performance.now();
-  const json = await gql(relearn.base, tally, TRIGGER, { model, reason: `bench/train.ts ${phase} round ${round}` },
-    (j) => typeof j.data?.triggerRetrain?.id === 'string', true);
+  const json = await gql(
+    relearn.base,
+    tally,
+    TRIGGER,
+    { model, reason: `bench/train.ts ${phase} round ${round}` },
+    (j) => typeof j.data?.triggerRetrain?.id === 'string',
+    true,
+  );
   if (!json) return null;
   const jobId = json.data.triggerRetrain.id as string;
   const final = await watcher.final(jobId, 30 * 60_000);
@@ -222,7 +235,17 @@ async function retrain(
     tally.gqlErrors++;
     tally.firstError ??= `retrain FAILED: ${final.message}`;
   }
-  return { model, round, phase, jobId, state: final.state, version: final.version, message: final.message, feedbackSeconds, ...timing(watcher.pushes.get(jobId)!, sentAt) };
+  return {
+    model,
+    round,
+    phase,
+    jobId,
+    state: final.state,
+    version: final.version,
+    message: final.message,
+    feedbackSeconds,
+    ...timing(watcher.pushes.get(jobId)!, sentAt),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +329,9 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
   log(`Relearn retraining benchmark  ${new Date().toISOString()}${quick ? '  (--quick: 1 round, indicative only)' : ''}`);
   log(machineLine(machine));
   log(`setup: Relearn child (node --import tsx server/src/main.ts), TRAINER=in-process, local blob store, embedded registry,`);
-  log(`       tasks fraud + spam (built in) + ${TASK_FILES.map((f) => relative(ROOT, f)).join(', ')}; this process (load, feedback, ws client) shares the cores`);
+  log(
+    `       tasks fraud + spam (built in) + ${TASK_FILES.map((f) => relative(ROOT, f)).join(', ')}; this process (load, feedback, ws client) shares the cores`,
+  );
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'relearn-bench-train-'));
   const dataDir = join(tmp, 'data');
@@ -335,11 +360,17 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-interval=1000'] : [],
     );
     const ready = await waitReady(relearn, 30 * 60_000);
-    const bootstraps = (await db.query<{ model: string; ms: number; state: string }>(
-      `select model, duration_ms as ms, state from training_run where reason like 'bootstrap%' order by id`)).rows;
+    const bootstraps = (
+      await db.query<{ model: string; ms: number; state: string }>(
+        `select model, duration_ms as ms, state from training_run where reason like 'bootstrap%' order by id`,
+      )
+    ).rows;
     progress(`ready after ${sec(ready.readyMs)} s (${bootstraps.map((b) => `${b.model} ${sec(b.ms)} s`).join(', ')})`);
 
-    watcher = new StatusWatcher(relearn.port, SIZES.map((s) => s.model));
+    watcher = new StatusWatcher(
+      relearn.port,
+      SIZES.map((s) => s.model),
+    );
     const subscriptionErrors = watcher.errors;
     await sleep(500);
 
@@ -356,13 +387,21 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       const after = await walStats();
       const syncs = after.syncs - before.syncs;
       return {
-        p50: pct(ms, 0.5), p99: pct(ms, 0.99), max: pct(ms, 1), n: ms.length, seconds, loop,
+        p50: pct(ms, 0.5),
+        p99: pct(ms, 0.99),
+        max: pct(ms, 1),
+        n: ms.length,
+        seconds,
+        loop,
         wal: { fsyncs: syncs, fsyncAvgMs: syncs ? (after.syncMs - before.syncMs) / syncs : NaN, checkpoints: after.checkpoints - before.checkpoints },
       };
     };
     progress(`warm-up open loop ${rate}/s 3 s, then a ${baselineSeconds} s idle open loop before any retrain (reference)`);
     await openLoop(relearn.port, rate, 'warm-up open loop', 3).done;
-    const baseline = await measured(async () => ({ ms: (await openLoop(relearn!.port, rate, 'baseline idle open loop', baselineSeconds).done).samples.map((s) => s.ms), seconds: baselineSeconds }));
+    const baseline = await measured(async () => ({
+      ms: (await openLoop(relearn!.port, rate, 'baseline idle open loop', baselineSeconds).done).samples.map((s) => s.ms),
+      seconds: baselineSeconds,
+    }));
     progress(`  idle before any retrain: p50 ${fmt(baseline.p50, 2)} ms, p99 ${fmt(baseline.p99, 2)} ms`);
 
     // ------------------------------------------------------------------ retrain steps
@@ -376,8 +415,12 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
         const t = await retrain(relearn, watcher, size.model, r, 'steps', fbSeconds);
         if (t) {
           timings.push(t);
-          progress(`  ${t.state} v${t.version} in ${sec(t.endToEndMs)} s (queue ${sec(t.queueMs)} s): ` +
-            Object.entries(t.steps).map(([k, v]) => `${k} ${sec(v)}`).join(', '));
+          progress(
+            `  ${t.state} v${t.version} in ${sec(t.endToEndMs)} s (queue ${sec(t.queueMs)} s): ` +
+              Object.entries(t.steps)
+                .map(([k, v]) => `${k} ${sec(v)}`)
+                .join(', '),
+          );
         }
       }
     }
@@ -412,8 +455,11 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
     }
 
     // Dataset sizes the retrains trained on.
-    const datasets = (await db.query<{ model: string; version: number; rows: string }>(
-      `select model, version, manifest->>'rowCount' as rows from dataset_version where model like 'fraud%' order by model, version`)).rows;
+    const datasets = (
+      await db.query<{ model: string; version: number; rows: string }>(
+        `select model, version, manifest->>'rowCount' as rows from dataset_version where model like 'fraud%' order by model, version`,
+      )
+    ).rows;
 
     progress('stopping Relearn');
     await watcher.dispose();
@@ -455,60 +501,93 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
 
     log('');
     log(`Start-up: HTTP up after ${sec(ready.httpUpMs)} s; all models live (/readyz 200) after ${sec(ready.readyMs)} s`);
-    log(`  bootstrap trainings (concurrent, each in its own worker; training_run.duration_ms): ` +
-      bootstraps.map((b) => `${b.model} ${sec(b.ms)} s${b.state === 'SUCCEEDED' ? '' : ` ${b.state}`}`).join(', '));
+    log(
+      `  bootstrap trainings (concurrent, each in its own worker; training_run.duration_ms): ` +
+        bootstraps.map((b) => `${b.model} ${sec(b.ms)} s${b.state === 'SUCCEEDED' ? '' : ` ${b.state}`}`).join(', '),
+    );
     log('');
     log(`Retrain steps, median of ${rounds} round(s) per size (s; ${feedbackPerRetrain} new labelled feedback per retrain; from retrainStatus pushes)`);
-    log(table([
-      ['size', ...STEPS, 'end to end', 'per round', 'queue wait', 'trigger->final', 'outcome'],
-      ...bySize.map((b) => [
-        `${b.size} (${b.model})`,
-        ...STEPS.map((s) => sec(b.steps[s]!)),
-        sec(b.endToEndMs),
-        b.endToEndPerRound.map((x) => sec(x)).join(' / '),
-        sec(b.queueMs),
-        sec(b.triggerToFinalMs),
-        b.states.join(','),
+    log(
+      table([
+        ['size', ...STEPS, 'end to end', 'per round', 'queue wait', 'trigger->final', 'outcome'],
+        ...bySize.map((b) => [
+          `${b.size} (${b.model})`,
+          ...STEPS.map((s) => sec(b.steps[s]!)),
+          sec(b.endToEndMs),
+          b.endToEndPerRound.map((x) => sec(x)).join(' / '),
+          sec(b.queueMs),
+          sec(b.triggerToFinalMs),
+          b.states.join(','),
+        ]),
+        ...(underLoad.length
+          ? [
+              [
+                `1M under ${rate}/s predict load`,
+                ...STEPS.map((s) => sec(median(underLoad.map((t) => t.steps[s] ?? NaN)))),
+                sec(median(underLoad.map((t) => t.endToEndMs))),
+                underLoad.map((t) => sec(t.endToEndMs)).join(' / '),
+                sec(median(underLoad.map((t) => t.queueMs))),
+                sec(median(underLoad.map((t) => t.triggerToFinalMs))),
+                underLoad.map((t) => t.state).join(','),
+              ],
+            ]
+          : []),
       ]),
-      ...(underLoad.length
-        ? [[
-            `1M under ${rate}/s predict load`,
-            ...STEPS.map((s) => sec(median(underLoad.map((t) => t.steps[s] ?? NaN)))),
-            sec(median(underLoad.map((t) => t.endToEndMs))),
-            underLoad.map((t) => sec(t.endToEndMs)).join(' / '),
-            sec(median(underLoad.map((t) => t.queueMs))),
-            sec(median(underLoad.map((t) => t.triggerToFinalMs))),
-            underLoad.map((t) => t.state).join(','),
-          ]]
-        : []),
-    ]));
+    );
     log('(end to end = first non-QUEUED push -> PROMOTED/REJECTED push; a state lasts until the next state is pushed;');
     log(' SNAPSHOTTING = read parent + feedback, worker: parse, validate, split/dedupe; TRAINING = fit while the main thread stores the dataset;');
     log(' EVALUATING = evaluate + wait for the dataset write; REGISTERING = registry, model version, promotion)');
-    log(`dataset rows: ${SIZES.map((s) => `${s.model} ${datasets.filter((d) => d.model === s.model).map((d) => fmt(Number(d.rows))).join(' -> ')}`).join('; ')}`);
+    log(
+      `dataset rows: ${SIZES.map(
+        (s) =>
+          `${s.model} ${datasets
+            .filter((d) => d.model === s.model)
+            .map((d) => fmt(Number(d.rows)))
+            .join(' -> ')}`,
+      ).join('; ')}`,
+    );
     log('');
     log(`Predict latency, open loop ${rate}/s on the fraud task, ms from each request's due time; Relearn main-thread event-loop delay and GC; WAL fsyncs`);
-    const latRow = (name: string, l: LatencyRun, ratioText = '') => [name, fmt(l.seconds, 1), fmt(l.n), fmt(l.p50, 2), fmt(l.p99, 2), fmt(l.max, 1), ratioText,
-      `${fmt(l.loop.p99, 1)} / ${fmt(l.loop.max, 0)}`, `${l.loop.gc.major} / ${fmt(l.loop.gc.majorMaxMs, 0)}`, `${fmt(l.wal.fsyncs / l.seconds, 0)} x ${fmt(l.wal.fsyncAvgMs, 2)}`];
-    log(table([
-      ['', 's', 'requests', 'p50', 'p99', 'max', 'p99 ratio', 'loop p99/max ms', 'major GC n/max ms', 'WAL fsync/s x ms'],
-      latRow('idle, before any retrain', baseline),
-      ...loadRuns.flatMap((l) => [latRow(`round ${l.round} idle`, l.idle), latRow(`round ${l.round} during 1M retrain`, l.during, fmt(l.during.p99 / l.idle.p99, 2))]),
-      ['median p99 idle / during', '', '', '', `${fmt(idleP99, 2)} / ${fmt(duringP99, 2)}`, '', fmt(ratio, 2), '', '', ''],
-    ]));
+    const latRow = (name: string, l: LatencyRun, ratioText = '') => [
+      name,
+      fmt(l.seconds, 1),
+      fmt(l.n),
+      fmt(l.p50, 2),
+      fmt(l.p99, 2),
+      fmt(l.max, 1),
+      ratioText,
+      `${fmt(l.loop.p99, 1)} / ${fmt(l.loop.max, 0)}`,
+      `${l.loop.gc.major} / ${fmt(l.loop.gc.majorMaxMs, 0)}`,
+      `${fmt(l.wal.fsyncs / l.seconds, 0)} x ${fmt(l.wal.fsyncAvgMs, 2)}`,
+    ];
+    log(
+      table([
+        ['', 's', 'requests', 'p50', 'p99', 'max', 'p99 ratio', 'loop p99/max ms', 'major GC n/max ms', 'WAL fsync/s x ms'],
+        latRow('idle, before any retrain', baseline),
+        ...loadRuns.flatMap((l) => [
+          latRow(`round ${l.round} idle`, l.idle),
+          latRow(`round ${l.round} during 1M retrain`, l.during, fmt(l.during.p99 / l.idle.p99, 2)),
+        ]),
+        ['median p99 idle / during', '', '', '', `${fmt(idleP99, 2)} / ${fmt(duringP99, 2)}`, '', fmt(ratio, 2), '', '', ''],
+      ]),
+    );
     log('(during = requests due between the first non-QUEUED and the final push of the 1M retrain)');
     log('');
-    log(`failures (every answer checked): ${totalFailures}; subscription errors: ${wsErrors}; Relearn log: ${relearn.logCounts.error} error, ${relearn.logCounts.warn} warn lines; exit code ${exitCode}`);
+    log(
+      `failures (every answer checked): ${totalFailures}; subscription errors: ${wsErrors}; Relearn log: ${relearn.logCounts.error} error, ${relearn.logCounts.warn} warn lines; exit code ${exitCode}`,
+    );
     for (const f of failed) log(`  ${f.what}: ${JSON.stringify({ ...f.tally, firstError: undefined })} first: ${f.tally.firstError}`);
     if (relearn.logCounts.firstError) log(`  first error logged by Relearn: ${relearn.logCounts.firstError}`);
     log('');
     log('Summary');
-    log(table([
-      ['', 'value', 'target', ''],
-      ['1M first training (bootstrap, s)', sec(boot1m?.ms ?? NaN), '', ''],
-      ['100k retrain end to end, median (s)', sec(bySize[0]!.endToEndMs), '', ''],
-      ...targets.map((t) => [t.what, fmt(t.value, t.what.includes('errors') ? 0 : 2), t.target, t.met ? 'ok' : 'MISSED']),
-    ]));
+    log(
+      table([
+        ['', 'value', 'target', ''],
+        ['1M first training (bootstrap, s)', sec(boot1m?.ms ?? NaN), '', ''],
+        ['100k retrain end to end, median (s)', sec(bySize[0]!.endToEndMs), '', ''],
+        ...targets.map((t) => [t.what, fmt(t.value, t.what.includes('errors') ? 0 : 2), t.target, t.met ? 'ok' : 'MISSED']),
+      ]),
+    );
 
     const ok = totalFailures + wsErrors === 0;
     const out = writeResults('train-latest.json', {
@@ -516,12 +595,29 @@ Targets: 1M retrain end to end <= 20 s (first non-QUEUED -> final retrainStatus 
       ok,
       machine: { ...machine, loadAtEnd: os.loadavg() },
       postgres,
-      settings: { quick, rounds, loadRounds, feedbackPerRetrain, rate, idleSeconds, settleSeconds, baselineSeconds, taskFiles: TASK_FILES.map((f) => relative(ROOT, f)), document: PREDICT },
+      settings: {
+        quick,
+        rounds,
+        loadRounds,
+        feedbackPerRetrain,
+        rate,
+        idleSeconds,
+        settleSeconds,
+        baselineSeconds,
+        taskFiles: TASK_FILES.map((f) => relative(ROOT, f)),
+        document: PREDICT,
+      },
       startup: { httpUpMs: ready.httpUpMs, readyMs: ready.readyMs, bootstraps },
       retrainSteps: bySize,
       retrains: timings.map(({ window: _w, ...t }) => t),
       datasets,
-      predictLatency: { baselineIdle: baseline, rounds: loadRuns.map(({ retrain: rt, ...l }) => ({ ...l, ratio: l.during.p99 / l.idle.p99, retrainJob: rt?.jobId })), idleP99, duringP99, ratio },
+      predictLatency: {
+        baselineIdle: baseline,
+        rounds: loadRuns.map(({ retrain: rt, ...l }) => ({ ...l, ratio: l.during.p99 / l.idle.p99, retrainJob: rt?.jobId })),
+        idleP99,
+        duringP99,
+        ratio,
+      },
       failures: totalFailures,
       subscriptionErrors,
       failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),

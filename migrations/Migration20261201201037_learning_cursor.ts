@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261201201037_learning_cursor extends Migration {
-
   override name = 'Migration20261201201037_learning_cursor';
 
   override up(): void | Promise<void> {
@@ -20,5 +19,4 @@ export class Migration20261201201037_learning_cursor extends Migration {
 
     this.addSql(`alter table "model_version" drop column "trained_feedback_snapshot";`);
   }
-
 }

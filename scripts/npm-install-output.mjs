@@ -35,7 +35,7 @@ export function engineWarningFilter(machineNode = process.version) {
       const count = packages.size || 'some';
       return (
         `${count} package(s) declare a newer Node than this machine's ${machineNode} (npm's EBADENGINE warnings, not shown); ` +
-        'they run on the project\'s own Node from node_modules/.bin, installed by this step.'
+        "they run on the project's own Node from node_modules/.bin, installed by this step."
       );
     },
   };

@@ -9,7 +9,12 @@ export interface Child<FromChild extends { type: string }> {
   send(message: object): void;
 }
 
-export function forkChild<FromChild extends { type: string }>(script: string, role: string, env: Record<string, string>, timeoutMs = 600_000): Child<FromChild> {
+export function forkChild<FromChild extends { type: string }>(
+  script: string,
+  role: string,
+  env: Record<string, string>,
+  timeoutMs = 600_000,
+): Child<FromChild> {
   const proc = fork(script, [], {
     // `--import tsx`, not the tsx CLI's own loader flags: Relearn's training worker
     // (server/src/training/train-in-worker.ts) only finds tsx when it is given this way.

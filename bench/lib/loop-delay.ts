@@ -3,9 +3,20 @@
 import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Garbage-collection pauses (ms). */
-export interface GcStats { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number }
+export interface GcStats {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  major: number;
+  majorMaxMs: number;
+}
 /** Event-loop delay (ms) and GC since the last reset. */
-export interface LoopDelay { p50: number; p99: number; max: number; gc: GcStats }
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  gc: GcStats;
+}
 
 const noGc = (): GcStats => ({ count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 });
 

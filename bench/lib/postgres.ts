@@ -67,8 +67,11 @@ export async function startBenchPostgres(dbName: string): Promise<BenchPostgres>
         await db.query('select pg_reload_conf()');
       },
       async activity() {
-        const w = (await db.query<{ s: string; t: number; b: string; f: string }>(
-          'select wal_sync as s, wal_sync_time as t, wal_bytes as b, wal_fpi as f from pg_stat_wal')).rows[0]!;
+        const w = (
+          await db.query<{ s: string; t: number; b: string; f: string }>(
+            'select wal_sync as s, wal_sync_time as t, wal_bytes as b, wal_fpi as f from pg_stat_wal',
+          )
+        ).rows[0]!;
         const x = (await db.query<{ c: string }>('select xact_commit as c from pg_stat_database where datname = current_database()')).rows[0]!;
         const k = (await db.query<{ n: string }>('select checkpoints_timed + checkpoints_req as n from pg_stat_bgwriter')).rows[0]!;
         return { syncs: Number(w.s), syncMs: Number(w.t), walBytes: Number(w.b), fpi: Number(w.f), commits: Number(x.c), checkpoints: Number(k.n) };

@@ -10,7 +10,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { forkChild } from './children.js';
 import { startLoopDelayProbe, type LoopDelay } from './loop-delay.js';
 
-
 export type Role = 'bare' | 'yoga' | 'relearn';
 type ToChild = { id: number; cmd: 'stop' | 'profile-start' | 'profile-stop' | 'loop-reset' | 'loop-read'; file?: string };
 type FromChild = { type: 'ready'; port: number } | { type: 'done'; id: number; error?: string; data?: unknown };

@@ -37,7 +37,10 @@ export function freePort(): Promise<number> {
 
 /** The last `lines` lines of a text file (or a note that it is missing). */
 export async function tailFile(file: string, lines = 40, fromByte = 0): Promise<string> {
-  const text = await readFile(file).then((b) => b.subarray(fromByte).toString('utf8'), () => `(no log at ${file})`);
+  const text = await readFile(file).then(
+    (b) => b.subarray(fromByte).toString('utf8'),
+    () => `(no log at ${file})`,
+  );
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
@@ -107,7 +110,10 @@ export async function withLock<T>(lockFile: string, what: string, log: Log, time
     const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
     if (!owner || !processAlive(owner)) {
       // Written a moment ago by a process that has not written its pid yet, or left by a dead one.
-      const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lockFile).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (owner || age > 5_000) await rm(lockFile, { force: true });
       await sleep(200);
       continue;
@@ -201,7 +207,10 @@ export async function runInstallStep(
 ): Promise<void> {
   const { log, logFile } = options;
   await mkdir(path.dirname(logFile), { recursive: true });
-  const from = await stat(logFile).then((s) => s.size, () => 0);
+  const from = await stat(logFile).then(
+    (s) => s.size,
+    () => 0,
+  );
   await writeFile(logFile, `\n$ ${command} ${args.join(' ')}\n`, { flag: 'a' });
   const fd = openSync(logFile, 'a');
   const started = Date.now();
@@ -223,7 +232,9 @@ export async function runInstallStep(
       child.once('close', (exitCode) => resolve(exitCode));
     });
     if (code !== 0) {
-      throw new Error(`${what} failed (\`${command} ${args.join(' ')}\` exited with ${code})\n--- tail of ${logFile} ---\n${await tailFile(logFile, 30, from)}`);
+      throw new Error(
+        `${what} failed (\`${command} ${args.join(' ')}\` exited with ${code})\n--- tail of ${logFile} ---\n${await tailFile(logFile, 30, from)}`,
+      );
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${what} failed: ${command} not found`, { cause: error });
@@ -253,7 +264,10 @@ export async function startServerProcess(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string; keepRunning?: boolean },
 ): Promise<ServerProcess> {
   await mkdir(path.dirname(options.logFile), { recursive: true });
-  const logStart = await stat(options.logFile).then((s) => s.size, () => 0);
+  const logStart = await stat(options.logFile).then(
+    (s) => s.size,
+    () => 0,
+  );
   await writeFile(options.logFile, `\n$ ${command} ${args.join(' ')}\n`, { flag: 'a' });
   const fd = openSync(options.logFile, 'a');
   let child: ChildProcess;

@@ -19,11 +19,17 @@ describe(withLock.name, () => {
     const lock = path.join(await tempDir(), 'install.lock');
     const events: string[] = [];
     const holder = (name: string) =>
-      withLock(lock, name, () => undefined, 10_000, async () => {
-        events.push(`${name} in`);
-        await sleep(150);
-        events.push(`${name} out`);
-      });
+      withLock(
+        lock,
+        name,
+        () => undefined,
+        10_000,
+        async () => {
+          events.push(`${name} in`);
+          await sleep(150);
+          events.push(`${name} out`);
+        },
+      );
     await Promise.all([holder('a'), holder('b'), holder('c')]);
     for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(events[i]!.replace(' in', ' out'));
   });
@@ -33,7 +39,15 @@ describe(withLock.name, () => {
     const dead = spawn(process.execPath, ['-e', '']);
     await new Promise((resolve) => dead.once('exit', resolve));
     await writeFile(lock, String(dead.pid));
-    expect(await withLock(lock, 'test', () => undefined, 5_000, async () => 'ran')).toBe('ran');
+    expect(
+      await withLock(
+        lock,
+        'test',
+        () => undefined,
+        5_000,
+        async () => 'ran',
+      ),
+    ).toBe('ran');
   });
 });
 
@@ -53,8 +67,12 @@ describe(findProcesses.name, () => {
 describe(startServerProcess.name, () => {
   it('reports a server that exits at once with its log, and stops a whole process group', async () => {
     const dir = await tempDir();
-    const failing = await startServerProcess('sh', ['-c', 'echo "cannot bind: address already in use" >&2; exit 3'], { logFile: path.join(dir, 'failing.log') });
-    await expect(waitForHttp('Failing', 'http://127.0.0.1:9/health', failing, 10_000)).rejects.toThrow(/Failing exited with code 3[\s\S]*address already in use/);
+    const failing = await startServerProcess('sh', ['-c', 'echo "cannot bind: address already in use" >&2; exit 3'], {
+      logFile: path.join(dir, 'failing.log'),
+    });
+    await expect(waitForHttp('Failing', 'http://127.0.0.1:9/health', failing, 10_000)).rejects.toThrow(
+      /Failing exited with code 3[\s\S]*address already in use/,
+    );
 
     // A parent with a child of its own, as `mlflow server` has its uvicorn worker.
     const seconds = `60.${process.pid}`;

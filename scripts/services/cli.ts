@@ -131,7 +131,14 @@ async function minioCredentials(): Promise<{ accessKey: string; secretKey: strin
 
 async function ensureBuckets(minio: State['minio'], buckets: string[]): Promise<void> {
   const url = new URL(minio.endpoint);
-  const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: minio.accessKey, secretKey: minio.secretKey, pathStyle: true });
+  const client = new Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: false,
+    accessKey: minio.accessKey,
+    secretKey: minio.secretKey,
+    pathStyle: true,
+  });
   for (const bucket of buckets) if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket);
 }
 
@@ -187,7 +194,12 @@ async function up(options: UpOptions): Promise<void> {
   try {
     await requireFreePorts([
       ...(alive.postgres ? [] : ([['postgres-port', ports.postgres]] as [string, number][])),
-      ...(alive.minio ? [] : ([['minio-port', ports.minio], ['minio-console-port', ports.minioConsole]] as [string, number][])),
+      ...(alive.minio
+        ? []
+        : ([
+            ['minio-port', ports.minio],
+            ['minio-console-port', ports.minioConsole],
+          ] as [string, number][])),
       ...(alive.mlflow ? [] : ([['mlflow-port', ports.mlflow]] as [string, number][])),
       ...(alive.prometheus ? [] : ([['prometheus-port', ports.prometheus]] as [string, number][])),
       ...(alive.alertmanager ? [] : ([['alertmanager-port', ports.alertmanager]] as [string, number][])),
@@ -246,11 +258,7 @@ async function up(options: UpOptions): Promise<void> {
         const tokenFile = path.join(monitoringDir, 'webhook-token');
         await writeFile(tokenFile, token, { mode: 0o600 });
         const config = path.join(monitoringDir, 'alertmanager.yml');
-        await writeFile(
-          config,
-          await renderAlertmanagerConfig({ webhookUrl: `http://127.0.0.1:${ports.api}/webhooks/alerts`, tokenFile }),
-          { mode: 0o600 },
-        );
+        await writeFile(config, await renderAlertmanagerConfig({ webhookUrl: `http://127.0.0.1:${ports.api}/webhooks/alerts`, tokenFile }), { mode: 0o600 });
         const logFile = path.join(logs, 'alertmanager.log');
         const server = await startAlertmanager({
           config,
@@ -348,11 +356,19 @@ async function writeEnvFile(state: State, token: string): Promise<void> {
 
 function printState(state: Partial<State>, alive?: Running): void {
   const mark = (ok: boolean | undefined): string => (alive === undefined ? '' : ok ? 'running  ' : 'stopped  ');
-  console.log(`${mark(alive?.postgres)}PostgreSQL  ${state.postgres ? `${state.postgres.url.replace(/\/postgres$/, '/relearn')}   log ${state.postgres.logFile}` : '(never started)'}`);
-  console.log(`${mark(alive?.minio)}MinIO       ${state.minio ? `${state.minio.endpoint}   console ${state.minio.consoleUrl}   log ${state.minio.logFile}` : '(never started)'}`);
+  console.log(
+    `${mark(alive?.postgres)}PostgreSQL  ${state.postgres ? `${state.postgres.url.replace(/\/postgres$/, '/relearn')}   log ${state.postgres.logFile}` : '(never started)'}`,
+  );
+  console.log(
+    `${mark(alive?.minio)}MinIO       ${state.minio ? `${state.minio.endpoint}   console ${state.minio.consoleUrl}   log ${state.minio.logFile}` : '(never started)'}`,
+  );
   console.log(`${mark(alive?.mlflow)}MLflow      ${state.mlflow ? `${state.mlflow.url}   log ${state.mlflow.logFile}` : '(never started)'}`);
-  console.log(`${mark(alive?.prometheus)}Prometheus  ${state.prometheus ? `${state.prometheus.url}   config ${state.prometheus.config}   log ${state.prometheus.logFile}` : '(never started)'}`);
-  console.log(`${mark(alive?.alertmanager)}Alertmanager ${state.alertmanager ? `${state.alertmanager.url}   config ${state.alertmanager.config}   log ${state.alertmanager.logFile}` : '(never started)'}`);
+  console.log(
+    `${mark(alive?.prometheus)}Prometheus  ${state.prometheus ? `${state.prometheus.url}   config ${state.prometheus.config}   log ${state.prometheus.logFile}` : '(never started)'}`,
+  );
+  console.log(
+    `${mark(alive?.alertmanager)}Alertmanager ${state.alertmanager ? `${state.alertmanager.url}   config ${state.alertmanager.config}   log ${state.alertmanager.logFile}` : '(never started)'}`,
+  );
 }
 
 async function down(options: { 'delete-data'?: boolean }): Promise<void> {

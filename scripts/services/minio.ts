@@ -7,16 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  cacheDir,
-  findProcesses,
-  runCommand,
-  runInstallStep,
-  startHttpServer,
-  waitForProcessesToEnd,
-  withLock,
-  type Log,
-} from './background-process.js';
+import { cacheDir, findProcesses, runCommand, runInstallStep, startHttpServer, waitForProcessesToEnd, withLock, type Log } from './background-process.js';
 
 export const MINIO_MODULE = 'github.com/minio/minio';
 /** A pseudo-version: MinIO stopped tagging community releases as Go module versions. */
@@ -28,7 +19,11 @@ const START_TIMEOUT_MS = 60_000;
 const defaultLog: Log = (msg) => console.error(`[minio] ${msg}`);
 
 /** Whether a command runs and exits 0 (false when it is not installed). */
-const succeeds = (command: string, args: string[]): Promise<boolean> => runCommand(command, args).then((r) => r.code === 0, () => false);
+const succeeds = (command: string, args: string[]): Promise<boolean> =>
+  runCommand(command, args).then(
+    (r) => r.code === 0,
+    () => false,
+  );
 
 async function goCommand(): Promise<string | null> {
   for (const candidate of ['go', '/usr/local/go/bin/go']) {
@@ -84,7 +79,7 @@ export async function ensureMinioInstalled(log: Log = defaultLog): Promise<strin
     if (!go) {
       throw new Error(
         `MinIO is not built yet (${binary}) and the Go toolchain is missing: install Go >= 1.24 ` +
-          '(https://go.dev/doc/install; Debian 12\'s golang package is too old), or put a minio binary there.',
+          "(https://go.dev/doc/install; Debian 12's golang package is too old), or put a minio binary there.",
       );
     }
     if (existsSync(binary)) log(`${binary} is not a build of ${MINIO_VERSION}: rebuilding it`);

@@ -47,16 +47,17 @@ async function venvWorks(venv: string): Promise<boolean> {
   // Asynchronous: these take seconds, and other servers are starting in this process meanwhile.
   const [version, drivers] = await Promise.all([
     run(mlflow, ['--version'], 60_000).catch(() => ''),
-    run(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], 60_000).then(() => true, () => false),
+    run(path.join(venv, 'bin', 'python'), ['-c', 'import boto3, psycopg2'], 60_000).then(
+      () => true,
+      () => false,
+    ),
   ]);
   return version.includes(MLFLOW_VERSION) && drivers;
 }
 
 /** pip or venv processes working on this venv right now (ours or a build started by hand). */
 function runningInstalls(venv: string): Promise<number[]> {
-  return findProcesses(
-    (argv) => argv.some((a) => a.startsWith(venv)) && (argv.includes('install') || (argv.includes('-m') && argv.includes('venv'))),
-  );
+  return findProcesses((argv) => argv.some((a) => a.startsWith(venv)) && (argv.includes('install') || (argv.includes('-m') && argv.includes('venv'))));
 }
 
 /**
@@ -86,7 +87,12 @@ export async function ensureMlflowInstalled(log: Log = defaultLog): Promise<stri
     if (await venvWorks(venv)) return mlflow;
     let python: string | undefined;
     for (const candidate of ['python3', 'python']) {
-      if (await runCommand(candidate, ['--version']).then((r) => r.code === 0, () => false)) {
+      if (
+        await runCommand(candidate, ['--version']).then(
+          (r) => r.code === 0,
+          () => false,
+        )
+      ) {
         python = candidate;
         break;
       }
@@ -181,10 +187,14 @@ export async function startMlflow(opts: StartMlflowOptions): Promise<MlflowServe
     args: ([port]) => {
       const args = [
         'server',
-        '--host', '127.0.0.1',
-        '--port', String(port),
-        '--backend-store-uri', sqlalchemyUrl(opts.backendStoreUri),
-        '--artifacts-destination', opts.artifactsDestination,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--backend-store-uri',
+        sqlalchemyUrl(opts.backendStoreUri),
+        '--artifacts-destination',
+        opts.artifactsDestination,
       ];
       // Since 3.5 an unknown Host header gets 403 (DNS-rebinding protection).
       // Any loopback port: tests and local setups reach it through proxies on other ports.

@@ -137,7 +137,6 @@ export function ensurePostgresInstalled(): Promise<string> {
   return installing;
 }
 
-
 /** Single-quotes a value for the shell command line pg_ctl builds from -o. */
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -199,11 +198,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       throw new Error(`${dataDir} is neither empty nor a PostgreSQL data directory (found ${entries.slice(0, 5).join(', ')})`);
     }
     log(`initdb ${dataDir} (${binDir})`);
-    const init = await run(
-      path.join(binDir, 'initdb'),
-      ['-D', dataDir, '-A', 'trust', '-U', DB_USER, '-E', 'UTF8', '--locale=C', '--no-sync'],
-      { asPostgres, cwd: dataDir },
-    ).catch((e: Error) => ({ code: -1, output: e.message }));
+    const init = await run(path.join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', DB_USER, '-E', 'UTF8', '--locale=C', '--no-sync'], {
+      asPostgres,
+      cwd: dataDir,
+    }).catch((e: Error) => ({ code: -1, output: e.message }));
     if (init.code !== 0) {
       const hint = asPostgres ? ` (every parent directory of ${dataDir} must be searchable by the '${OS_USER}' OS user)` : '';
       throw new Error(`initdb failed for ${dataDir}${hint}:\n${init.output.trim()}`);
@@ -218,7 +216,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   };
 
   return startWithPortRetry('PostgreSQL', { fixed: Boolean(opts.port), pick: async () => opts.port || (await freePort()), log }, async (port) => {
-    const logStart = await stat(logFile).then((st) => st.size, () => 0);
+    const logStart = await stat(logFile).then(
+      (st) => st.size,
+      () => 0,
+    );
     const serverArgs = ['-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     log(`starting PostgreSQL on 127.0.0.1:${port} (data ${dataDir}, log ${logFile}${durable ? '' : ', fsync off'})`);
     const start = await run(

@@ -91,7 +91,9 @@ export function ensurePrometheusInstalled(log: Log = defaultLog): Promise<Promet
       }
       const installed = findBinaries();
       if (!installed) {
-        throw new Error('`apt-get install -y prometheus prometheus-alertmanager` succeeded but prometheus, promtool or prometheus-alertmanager is still missing');
+        throw new Error(
+          '`apt-get install -y prometheus prometheus-alertmanager` succeeded but prometheus, promtool or prometheus-alertmanager is still missing',
+        );
       }
       log('installed Prometheus and Alertmanager');
       return installed;

@@ -42,10 +42,14 @@ describe(runCommand.name, () => {
 describe(startWithPortRetry.name, () => {
   it('picks other ports when the picked ones were taken, three tries in all', async () => {
     const picked: number[] = [];
-    const result = await startWithPortRetry('Test', { fixed: false, pick: async () => picked.push(picked.length + 1) && picked.at(-1)!, log: () => undefined }, async (port) => {
-      if (port < 3) throw new PortTakenError(`port ${port} taken`);
-      return port;
-    });
+    const result = await startWithPortRetry(
+      'Test',
+      { fixed: false, pick: async () => picked.push(picked.length + 1) && picked.at(-1)!, log: () => undefined },
+      async (port) => {
+        if (port < 3) throw new PortTakenError(`port ${port} taken`);
+        return port;
+      },
+    );
     expect([result, picked]).toEqual([3, [1, 2, 3]]);
     await expect(
       startWithPortRetry('Test', { fixed: false, pick: async () => 1, log: () => undefined }, async () => {

@@ -56,9 +56,7 @@ export interface Config {
   shutdownTimeoutMs: number;
 }
 
-const boolish = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const boolish = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -90,9 +88,17 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: boolish.optional(),
   METRICS_PUSH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(250),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
   RECENT_PREDICTIONS_MAX_COUNT: z.coerce.number().int().min(0).default(10_000),
-  RECENT_PREDICTIONS_MAX_BYTES: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+  RECENT_PREDICTIONS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
@@ -141,7 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
-    taskPaths: e.TASKS ? e.TASKS.split(',').map((p) => resolve(p.trim())).filter(Boolean) : [],
+    taskPaths: e.TASKS
+      ? e.TASKS.split(',')
+          .map((p) => resolve(p.trim()))
+          .filter(Boolean)
+      : [],
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     metricsPushIntervalMs: e.METRICS_PUSH_INTERVAL_MS,

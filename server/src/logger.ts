@@ -6,8 +6,6 @@ export type { Logger };
 export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Logger {
   return pino({
     level: config.logLevel,
-    ...(config.logPretty
-      ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
-      : {}),
+    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
   });
 }

@@ -8,7 +8,10 @@ export async function freshDatabaseUrl(prefix: string): Promise<string> {
   const adminUrl = inject('postgresAdminUrl');
   if (!adminUrl) throw new Error('no test PostgreSQL in this tier: a `*.unit.test.ts` file gets no server; name the file `*.test.ts` (integration tier)');
   const suffix = randomSuffix();
-  let base = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  let base = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (!/^[a-z_]/.test(base)) base = `t_${base}`;
   base = base.slice(0, 63 - suffix.length - 1);
   return createDatabase(adminUrl, `${base}_${suffix}`);

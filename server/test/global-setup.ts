@@ -51,7 +51,9 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     if (postgresResult.status === 'fulfilled') held.push(postgresResult.value);
     if (minioResult.status === 'fulfilled') held.push(minioResult.value);
     if (postgresResult.status === 'rejected' || minioResult.status === 'rejected' || mlflowInstall.status === 'rejected') {
-      const failures = [failure('PostgreSQL', postgresResult), failure('MinIO', minioResult), failure('MLflow install', mlflowInstall)].filter((f) => f !== null);
+      const failures = [failure('PostgreSQL', postgresResult), failure('MinIO', minioResult), failure('MLflow install', mlflowInstall)].filter(
+        (f) => f !== null,
+      );
       throw new Error(`the test services failed to start:\n${failures.join('\n\n')}`);
     }
     const postgres = postgresResult.value.value;

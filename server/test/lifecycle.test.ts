@@ -69,10 +69,17 @@ async function readyPort(script: ReturnType<typeof npmScript>, portPattern: RegE
 /** Signals the npm process only; npm must pass it on, and every process of its group must end. */
 async function signalAndExpectAllGone(script: ReturnType<typeof npmScript>, signal: NodeJS.Signals, port: number, entry: RegExp) {
   const running = processesInGroup(script.pgid);
-  expect(running.some((p) => entry.test(p)), running.join('\n')).toBe(true);
+  expect(
+    running.some((p) => entry.test(p)),
+    running.join('\n'),
+  ).toBe(true);
   process.kill(script.pgid, signal);
   await script.exited;
-  await until(`every process of the npm group gone (left: ${processesInGroup(script.pgid).join('; ')})`, () => processesInGroup(script.pgid).length === 0, 30_000);
+  await until(
+    `every process of the npm group gone (left: ${processesInGroup(script.pgid).join('; ')})`,
+    () => processesInGroup(script.pgid).length === 0,
+    30_000,
+  );
   expect(await portIsFree(port)).toBe(true);
   expect(script.output()).toMatch(new RegExp(`"signal":"${signal}"[^\\n]*shutting down`));
   expect(script.output()).toMatch(/"msg":"stopped"/);
@@ -130,7 +137,12 @@ describe('a failed start', () => {
     try {
       const before = openTcpHandles();
       const env = { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', LOG_PRETTY: 'false' };
-      const unreachable = loadConfig({ ...env, S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, S3_ACCESS_KEY: 'relearn', S3_SECRET_KEY: 'relearn-secret' });
+      const unreachable = loadConfig({
+        ...env,
+        S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+        S3_ACCESS_KEY: 'relearn',
+        S3_SECRET_KEY: 'relearn-secret',
+      });
       await expect(buildApp(unreachable, createLogger(unreachable))).rejects.toThrow(/object storage .* unreachable/);
       await until(`open TCP handles back to ${before} (now ${openTcpHandles()})`, () => openTcpHandles() === before, 5_000);
 
@@ -155,7 +167,9 @@ describe('a failed start', () => {
     const sessions = async () => {
       const admin = await connectPg(url);
       try {
-        const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+        const { rows } = await admin.query<{ n: string }>(
+          'select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+        );
         return Number(rows[0]!.n);
       } finally {
         await admin.end();

@@ -29,7 +29,10 @@ export function testMinioClient(): Client {
 /** Creates an empty bucket named `<prefix>-<random>` (lower-case) on the test MinIO and returns its name. */
 export async function freshBucket(prefix: string): Promise<string> {
   const suffix = randomSuffix();
-  let base = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  let base = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (!/^[a-z0-9]/.test(base)) base = `t${base}`;
   const name = `${base.slice(0, 63 - suffix.length - 1)}-${suffix}`;
   await testMinioClient().makeBucket(name);

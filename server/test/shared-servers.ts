@@ -114,7 +114,14 @@ export function acquireMinio(): Promise<Held<MinioServer>> {
     }
     try {
       const url = new URL(server.endpoint);
-      const client = new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: server.accessKey, secretKey: server.secretKey, pathStyle: true });
+      const client = new Client({
+        endPoint: url.hostname,
+        port: Number(url.port),
+        useSSL: false,
+        accessKey: server.accessKey,
+        secretKey: server.secretKey,
+        pathStyle: true,
+      });
       await client.makeBucket(MLFLOW_BUCKET);
     } catch (error) {
       await server.stop();

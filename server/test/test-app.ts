@@ -42,8 +42,7 @@ export async function startTestApp(
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'relearn-test-')));
-  const databaseUrl =
-    options.databaseUrl ?? (options.database === 'embedded' ? undefined : await freshDatabaseUrl('relearn'));
+  const databaseUrl = options.databaseUrl ?? (options.database === 'embedded' ? undefined : await freshDatabaseUrl('relearn'));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

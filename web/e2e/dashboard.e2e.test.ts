@@ -52,8 +52,14 @@ describe('the dashboard', () => {
       headless: true,
       viewport: { width: 1280, height: 900 },
       args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
       ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -108,9 +114,7 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Correct', exact: true }).click();
     await expect.poll(() => page.getByTestId('feedback-sent').textContent()).toContain('(correct)');
     await expect.poll(() => figure(page, 'feedback-count')).toBe(feedbackBefore + 1);
-    await expect
-      .poll(async () => Number(await page.getByTestId('accuracy-chart').getAttribute('data-points')))
-      .toBeGreaterThan(pointsBefore);
+    await expect.poll(async () => Number(await page.getByTestId('accuracy-chart').getAttribute('data-points'))).toBeGreaterThan(pointsBefore);
 
     // Feedback from elsewhere arrives through metricsUpdated: the chart grows as it comes.
     for (const seed of [1, 2, 3]) {
@@ -132,9 +136,7 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.getByLabel('Reason').first().fill('dashboard end-to-end test');
     await page.getByRole('button', { name: 'Retrain now' }).click();
-    await expect
-      .poll(() => page.getByTestId('retrain-state').textContent(), { timeout: 90_000, interval: 250 })
-      .toMatch(/^(PROMOTED|REJECTED)$/);
+    await expect.poll(() => page.getByTestId('retrain-state').textContent(), { timeout: 90_000, interval: 250 }).toMatch(/^(PROMOTED|REJECTED)$/);
     expect(await page.getByRole('progressbar', { name: 'Retrain progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(await page.getByTestId('retrain-jobs').textContent()).toContain('dashboard end-to-end test');
     await expect.poll(() => page.getByTestId('version-2').count()).toBe(1);

@@ -82,7 +82,11 @@ describe.each(['embedded', 'postgres'] as const)('a firing alert on the %s datab
   });
 
   it('the handleAlert mutation (a Grafana payload template) answers the same way', async () => {
-    const input = { source: 'grafana', status: 'firing', alerts: [{ status: 'firing', fingerprint: 'tmpl-db-1', labels: { model: 'fraud', action: 'retrain', alertname: 'x' } }] };
+    const input = {
+      source: 'grafana',
+      status: 'firing',
+      alerts: [{ status: 'firing', fingerprint: 'tmpl-db-1', labels: { model: 'fraud', action: 'retrain', alertname: 'x' } }],
+    };
     const res = await sut.gql(HANDLE_ALERT, { input }, { token: WEBHOOK_TOKEN });
     expect(res.errors).toBeUndefined();
     // fraud's incident from the previous alert is still open: one retrain, this one joins it.

@@ -76,7 +76,8 @@ describe('alert webhooks', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const bearer = { authorization: `Bearer ${WEBHOOK_TOKEN}` };
-  const jobs = async (model: string) => (await sut.gql(`query($m: String!) { retrainJobs(model: $m) { id reason triggers { kind } } }`, { m: model })).data.retrainJobs;
+  const jobs = async (model: string) =>
+    (await sut.gql(`query($m: String!) { retrainJobs(model: $m) { id reason triggers { kind } } }`, { m: model })).data.retrainJobs;
 
   beforeAll(async () => {
     sut = await startTestApp({ env: { WEBHOOK_TOKEN, TRAINER: 'off' } });
@@ -87,7 +88,9 @@ describe('alert webhooks', () => {
     const body = grafanaBody('firing', 'fp-auth', { model: 'spam', action: 'retrain' });
     expect((await post('/webhooks/alerts', body)).status).toBe(401);
     expect((await post('/webhooks/alerts', body, { authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(401);
-    const gql = await sut.gql(HANDLE_ALERT, { input: { source: 'grafana', status: 'firing', alerts: body.alerts.map(({ status, fingerprint, labels }) => ({ status, fingerprint, labels })) } });
+    const gql = await sut.gql(HANDLE_ALERT, {
+      input: { source: 'grafana', status: 'firing', alerts: body.alerts.map(({ status, fingerprint, labels }) => ({ status, fingerprint, labels })) },
+    });
     expect(gql.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await jobs('spam')).toEqual([]);
   });
@@ -157,7 +160,15 @@ describe('alert webhooks', () => {
       source: 'grafana',
       status: 'firing',
       groupKey: 'g-1',
-      alerts: [{ status: 'firing', fingerprint: 'tmpl-1', labels: { model: 'spam', action: 'retrain', alertname: 'x' }, annotations: {}, startsAt: '2026-11-23T09:00:00Z' }],
+      alerts: [
+        {
+          status: 'firing',
+          fingerprint: 'tmpl-1',
+          labels: { model: 'spam', action: 'retrain', alertname: 'x' },
+          annotations: {},
+          startsAt: '2026-11-23T09:00:00Z',
+        },
+      ],
     };
     const res = await sut.gql(HANDLE_ALERT, { input }, { token: WEBHOOK_TOKEN });
     expect(res.errors).toBeUndefined();

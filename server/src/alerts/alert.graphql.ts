@@ -44,7 +44,7 @@ export function registerAlertSchema(builder: Builder) {
   });
 
   const AlertInput = builder.inputType('AlertInput', {
-    description: 'An alert notification, as a Grafana payload template or Relearn\'s /webhooks/alerts sends it.',
+    description: "An alert notification, as a Grafana payload template or Relearn's /webhooks/alerts sends it.",
     fields: (t) => ({
       source: t.string({ required: true, description: 'grafana or alertmanager' }),
       status: t.string({ required: true, description: 'firing or resolved' }),
@@ -53,21 +53,19 @@ export function registerAlertSchema(builder: Builder) {
     }),
   });
 
-  const HandleAlertResult = builder
-    .objectRef<{ accepted: boolean; retrainJobId: string | null; alerts: AlertRecord[] }>('HandleAlertResult')
-    .implement({
-      fields: (t) => ({
-        accepted: t.exposeBoolean('accepted'),
-        retrainJobId: t.exposeID('retrainJobId', { nullable: true, description: 'The retrain started (or already running) for it.' }),
-        alerts: t.field({ type: [Alert], resolve: (r) => r.alerts }),
-      }),
-    });
+  const HandleAlertResult = builder.objectRef<{ accepted: boolean; retrainJobId: string | null; alerts: AlertRecord[] }>('HandleAlertResult').implement({
+    fields: (t) => ({
+      accepted: t.exposeBoolean('accepted'),
+      retrainJobId: t.exposeID('retrainJobId', { nullable: true, description: 'The retrain started (or already running) for it.' }),
+      alerts: t.field({ type: [Alert], resolve: (r) => r.alerts }),
+    }),
+  });
 
   builder.mutationField('handleAlert', (t) =>
     t.field({
       type: HandleAlertResult,
       description:
-        'Receives an alert from monitoring (webhook token, and Grafana\'s signature when configured). A firing alert labelled action=retrain starts at most one retrain of its model while it fires; resolved alerts start nothing.',
+        "Receives an alert from monitoring (webhook token, and Grafana's signature when configured). A firing alert labelled action=retrain starts at most one retrain of its model while it fires; resolved alerts start nothing.",
       args: { input: t.arg({ type: AlertInput, required: true }) },
       resolve: async (_, { input }, { services, webhookRefusal }) => {
         if (webhookRefusal) throw new UnauthenticatedError(webhookRefusal);

@@ -38,7 +38,10 @@ describe(GrafanaWebhookVerifier.name, () => {
   it('refuses a signature without a timestamp when one is required, and says so', () => {
     const strict = new GrafanaWebhookVerifier(SECRET, { requireTimestamp: true, now: () => T0 });
     const body = '{"a":3}';
-    expect(strict.verify({ body, signature: sign(body), timestamp: null })).toEqual({ ok: false, reason: expect.stringMatching(/missing X-Grafana-Alerting-Signature-Timestamp/) });
+    expect(strict.verify({ body, signature: sign(body), timestamp: null })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/missing X-Grafana-Alerting-Signature-Timestamp/),
+    });
     const lenient = new GrafanaWebhookVerifier(SECRET, { requireTimestamp: false, now: () => T0 });
     expect(lenient.verify({ body, signature: sign(body), timestamp: null }).ok).toBe(true);
     expect(lenient.verify({ body, signature: sign(body), timestamp: null })).toEqual({ ok: false, reason: expect.stringMatching(/^replayed/) });

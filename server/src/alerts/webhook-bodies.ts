@@ -12,9 +12,7 @@ const text = (max: number) =>
       if (reason) ctx.addIssue({ code: 'custom', message: reason });
     });
 
-const labels = z
-  .record(text(256), text(16_384))
-  .refine((r) => Object.keys(r).length <= 200, 'must have at most 200 entries');
+const labels = z.record(text(256), text(16_384)).refine((r) => Object.keys(r).length <= 200, 'must have at most 200 entries');
 
 /**
  * An RFC 3339 date-time as Go's time.Time marshals it (Z or an offset, up to nanoseconds),

@@ -12,17 +12,33 @@ const bearer = { authorization: `Bearer ${WEBHOOK_TOKEN}` };
 /** The documented Alertmanager body (version 4), with the optional fields given, absent or null. */
 function alertmanager(fingerprint: string, optional: 'given' | 'absent' | 'null', overrides: Record<string, unknown> = {}) {
   const opt = (value: string) => (optional === 'given' ? value : optional === 'null' ? null : undefined);
-  return JSON.parse(JSON.stringify({
-    version: '4',
-    groupKey: opt('{}:{alertname="X"}'),
-    status: 'firing',
-    receiver: 'relearn',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [{ status: 'firing', labels: { alertname: 'X', model: 'spam' }, annotations: {}, startsAt: opt('2026-11-23T09:00:00.123456789Z'), endsAt: opt('0001-01-01T00:00:00Z'), generatorURL: 'http://p', fingerprint, ...overrides }],
-  }, (_, v) => (v === undefined ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(
+      {
+        version: '4',
+        groupKey: opt('{}:{alertname="X"}'),
+        status: 'firing',
+        receiver: 'relearn',
+        groupLabels: {},
+        commonLabels: {},
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager:9093',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: 'X', model: 'spam' },
+            annotations: {},
+            startsAt: opt('2026-11-23T09:00:00.123456789Z'),
+            endsAt: opt('0001-01-01T00:00:00Z'),
+            generatorURL: 'http://p',
+            fingerprint,
+            ...overrides,
+          },
+        ],
+      },
+      (_, v) => (v === undefined ? undefined : v),
+    ),
+  );
 }
 /** The documented Grafana body (version 1). */
 function grafana(fingerprint: string, optional: 'given' | 'absent' | 'null', overrides: Record<string, unknown> = {}) {
@@ -34,7 +50,9 @@ function asInput(body: any) {
     source: body.version === '1' ? 'grafana' : 'alertmanager',
     status: body.status,
     ...(body.groupKey !== undefined ? { groupKey: body.groupKey } : {}),
-    alerts: body.alerts.map((a: any) => Object.fromEntries(Object.entries(a).filter(([k]) => ['status', 'fingerprint', 'labels', 'annotations', 'startsAt', 'endsAt'].includes(k)))),
+    alerts: body.alerts.map((a: any) =>
+      Object.fromEntries(Object.entries(a).filter(([k]) => ['status', 'fingerprint', 'labels', 'annotations', 'startsAt', 'endsAt'].includes(k))),
+    ),
   };
 }
 
@@ -156,7 +174,10 @@ describe('alert webhooks signed by Grafana (timestamp required, the default)', (
     try {
       const result = await new Promise<any>((resolve, reject) => {
         let r: unknown;
-        client.subscribe({ query: HANDLE_ALERT, variables: { input: asInput(grafana('sig-ws', 'given')) } }, { next: (x) => (r = x), error: reject, complete: () => resolve(r) });
+        client.subscribe(
+          { query: HANDLE_ALERT, variables: { input: asInput(grafana('sig-ws', 'given')) } },
+          { next: (x) => (r = x), error: reject, complete: () => resolve(r) },
+        );
       });
       expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(result.errors?.[0]?.message).toMatch(/X-Grafana-Alerting-Signature/);

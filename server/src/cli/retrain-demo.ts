@@ -71,7 +71,11 @@ try {
   console.log(t.toString());
   console.log(`trigger: ${report.trigger ? `after row ${report.trigger.atRow}: ${report.trigger.reason}` : 'none'}`);
   console.log(`promotion: ${report.promotion ? `after row ${report.promotion.atRow}: v${report.promotion.version} — ${report.promotion.message}` : 'none'}`);
-  console.log(`holdout accuracy at training time: ${Object.entries(report.trainingAccuracy).map(([v, a]) => `v${v} ${pct(a)}`).join(', ')}`);
+  console.log(
+    `holdout accuracy at training time: ${Object.entries(report.trainingAccuracy)
+      .map(([v, a]) => `v${v} ${pct(a)}`)
+      .join(', ')}`,
+  );
   const tl = new Table({ head: ['from row', 'served by', 'accuracy'] });
   for (const b of report.timeline) tl.push([b.fromRow, `v${b.version}`, pct(b.accuracy)]);
   console.log(tl.toString());

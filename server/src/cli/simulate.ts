@@ -9,14 +9,7 @@ import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { POOR_FRAUD_RATE, SCENARIO_DOCS, SCENARIOS, SIMULATION_MODELS } from '../simulation/scenarios.js';
-import {
-  normaliseUrl,
-  runSimulation,
-  SimulationError,
-  type ServerMetrics,
-  type SimulationProgress,
-  type SimulationSummary,
-} from '../simulation/simulation.js';
+import { normaliseUrl, runSimulation, SimulationError, type ServerMetrics, type SimulationProgress, type SimulationSummary } from '../simulation/simulation.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:4000/graphql';
 const MAX_COUNT = 1_000_000;
@@ -197,12 +190,26 @@ function render(s: SimulationSummary): string {
     ['Seed', String(s.seed)],
     ['Rows done', `${int(s.rowsDone)} of ${int(s.count)}${s.interrupted ? ' (stopped early)' : ''}`],
     ['Predictions sent', `${int(s.predictionsSent)}${s.predictionsFailed ? ` (${int(s.predictionsFailed)} failed)` : ''}`],
-    ['Feedback sent', `${int(s.feedbackSent)}${s.feedbackFailed ? ` (${int(s.feedbackFailed)} failed)` : ''}${s.feedbackRetries ? `, ${int(s.feedbackRetries)} retries` : ''}`],
-    ['Errors', errorCount === 0 ? 'none' : Object.entries(s.errors).map(([code, n]) => `${code} ${int(n)}`).join(', ')],
+    [
+      'Feedback sent',
+      `${int(s.feedbackSent)}${s.feedbackFailed ? ` (${int(s.feedbackFailed)} failed)` : ''}${s.feedbackRetries ? `, ${int(s.feedbackRetries)} retries` : ''}`,
+    ],
+    [
+      'Errors',
+      errorCount === 0
+        ? 'none'
+        : Object.entries(s.errors)
+            .map(([code, n]) => `${code} ${int(n)}`)
+            .join(', '),
+    ],
     ['Run accuracy', `${num(s.runAccuracy)}  (${s.positiveLabel} recall ${num(s.runRecall)})`],
     [
       'Live version',
-      `${s.liveVersionBefore ?? DASH} → ${s.liveVersionAfter ?? DASH}  (served: ${Object.entries(s.versionsSeen).map(([v, n]) => `v${v} ${int(n)}`).join(', ') || DASH})`,
+      `${s.liveVersionBefore ?? DASH} → ${s.liveVersionAfter ?? DASH}  (served: ${
+        Object.entries(s.versionsSeen)
+          .map(([v, n]) => `v${v} ${int(n)}`)
+          .join(', ') || DASH
+      })`,
     ],
     ['Duration', `${(s.durationMs / 1000).toFixed(2)} s`],
     ['Throughput', `${s.throughput.rowsPerSecond.toFixed(1)} rows/s, ${s.throughput.requestsPerSecond.toFixed(1)} requests/s`],
@@ -223,7 +230,15 @@ function render(s: SimulationSummary): string {
   const quarters = table(['Run quarter', 'Rows', 'Inputs', 'Scored', 'Run accuracy', `${s.positiveLabel} recall`, 'tp / fp / tn / fn']);
   for (const q of s.quarters) {
     const c = q.confusion;
-    quarters.push([`Q${q.quarter}`, `${q.from}–${Math.max(q.from, q.to - 1)}`, q.phase, int(q.scored), num(q.accuracy), num(q.recall), `${c.tp} / ${c.fp} / ${c.tn} / ${c.fn}`]);
+    quarters.push([
+      `Q${q.quarter}`,
+      `${q.from}–${Math.max(q.from, q.to - 1)}`,
+      q.phase,
+      int(q.scored),
+      num(q.accuracy),
+      num(q.recall),
+      `${c.tp} / ${c.fp} / ${c.tn} / ${c.fn}`,
+    ]);
   }
   out.push(quarters.toString());
 

@@ -13,9 +13,7 @@ describe(lockFor.name, () => {
 
   /** Sessions waiting for an advisory lock right now (what PostgreSQL says, not a guess from time). */
   const waiting = async () => {
-    const { rows } = await sql<{ n: string }>`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`.execute(
-      orm.em.getKysely(),
-    );
+    const { rows } = await sql<{ n: string }>`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`.execute(orm.em.getKysely());
     return Number(rows[0]!.n);
   };
 

@@ -8,10 +8,7 @@ export function externalPostgres(url: string): DatabaseServer {
   return { url, kind: 'postgres', stop: async () => {} };
 }
 
-export async function openDatabaseServer(
-  options: { databaseUrl: string | null; dataDir: string },
-  logger: Logger,
-): Promise<DatabaseServer> {
+export async function openDatabaseServer(options: { databaseUrl: string | null; dataDir: string }, logger: Logger): Promise<DatabaseServer> {
   if (options.databaseUrl) return externalPostgres(options.databaseUrl);
   return startEmbeddedPostgres(options.dataDir, logger);
 }

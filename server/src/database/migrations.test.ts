@@ -9,7 +9,9 @@ describe('migrations', () => {
     try {
       const tables = async () =>
         (await sut.em.getConnection().execute<{ t: string }[]>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`)).map((r) => r.t);
-      expect(await tables()).toEqual(expect.arrayContaining(['prediction', 'feedback', 'model_version', 'dataset_version', 'training_run', 'model_activation']));
+      expect(await tables()).toEqual(
+        expect.arrayContaining(['prediction', 'feedback', 'model_version', 'dataset_version', 'training_run', 'model_activation']),
+      );
       await sut.migrator.down({ to: 0 });
       expect((await tables()).filter((t) => t !== 'mikro_orm_migrations')).toEqual([]);
       await sut.migrator.up();

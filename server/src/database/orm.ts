@@ -10,7 +10,19 @@ import { AlertEvent } from '../alerts/alert.entity.js';
 import { DatasetVersion } from '../training/dataset-version.entity.js';
 import { TrainingRun } from '../training/training-run.entity.js';
 
-export const entities = [ModelVersion, ModelActivation, DatasetVersion, TrainingRun, Prediction, Feedback, RegistryRun, RegistryModelVersion, RegistryAlias, RetrainJob, AlertEvent];
+export const entities = [
+  ModelVersion,
+  ModelActivation,
+  DatasetVersion,
+  TrainingRun,
+  Prediction,
+  Feedback,
+  RegistryRun,
+  RegistryModelVersion,
+  RegistryAlias,
+  RetrainJob,
+  AlertEvent,
+];
 
 export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
 

@@ -26,7 +26,11 @@ function rawSocket(port: number) {
 }
 
 function startupPacket(params: Record<string, string>, code = 196608): Buffer {
-  const body = Buffer.from(Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join('') + '\0');
+  const body = Buffer.from(
+    Object.entries(params)
+      .map(([k, v]) => `${k}\0${v}\0`)
+      .join('') + '\0',
+  );
   const packet = Buffer.alloc(8 + body.length);
   packet.writeInt32BE(8 + body.length, 0);
   packet.writeInt32BE(code, 4);

@@ -21,7 +21,17 @@ const read = (p: string) => readFileSync(file(p), 'utf8');
 const API_PORT = 4000;
 const TRAINER_PORT = 4100;
 /** The variables an API/trainer needs to reach the external services and to authenticate. */
-const EXTERNAL_VARS = ['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET', 'S3_REGION', 'MLFLOW_TRACKING_URI', 'ADMIN_TOKEN', 'WEBHOOK_TOKEN'];
+const EXTERNAL_VARS = [
+  'DATABASE_URL',
+  'S3_ENDPOINT',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'S3_BUCKET',
+  'S3_REGION',
+  'MLFLOW_TRACKING_URI',
+  'ADMIN_TOKEN',
+  'WEBHOOK_TOKEN',
+];
 
 /** The environment variable names server/src/config.ts reads (the keys of its zod envSchema). */
 function configVars(): Set<string> {
@@ -55,7 +65,9 @@ function ensureDockerCompose(): string {
   }
   const again = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
   if (again.status !== 0) {
-    throw new Error(`docker-compose is missing and could not be installed with apt-get (Debian's docker-compose):\n${result.stderr ?? ''}${result.error?.message ?? ''}`);
+    throw new Error(
+      `docker-compose is missing and could not be installed with apt-get (Debian's docker-compose):\n${result.stderr ?? ''}${result.error?.message ?? ''}`,
+    );
   }
   return again.stdout.trim();
 }
@@ -107,7 +119,11 @@ describe('Dockerfiles', () => {
     // tsx runs the TypeScript at runtime: it and esbuild come with the production dependencies.
     for (const dep of ['tsx', 'esbuild', '@esbuild']) expect(copies.some((c) => c.includes(`/app/node_modules/${dep} `))).toBe(true);
     // What the code reads at runtime: sources, migrations, package.json (version), tasks.
-    for (const p of ['server/src', 'migrations', 'package.json', 'server/package.json', '/app/web/dist']) expect(copies.some((c) => c.includes(p)), p).toBe(true);
+    for (const p of ['server/src', 'migrations', 'package.json', 'server/package.json', '/app/web/dist'])
+      expect(
+        copies.some((c) => c.includes(p)),
+        p,
+      ).toBe(true);
     // The API serves the dashboard from web/dist (server/src/http/static-files.ts).
     if (existsSync(file('server/src/http/static-files.ts'))) expect(read('server/src/http/static-files.ts')).toContain('web/dist/');
     expect(existsSync(file('server/src/tasks/definitions'))).toBe(true);
@@ -118,7 +134,10 @@ describe('Dockerfiles', () => {
     const cmd = JSON.parse(runtime.find(([i]) => i === 'CMD')![1]);
     expect(cmd).toEqual(['node', '--import', 'tsx', 'server/src/main.ts']);
     expect(existsSync(file(cmd[3]))).toBe(true);
-    const env = runtime.filter(([i]) => i === 'ENV').map(([, r]) => r).join(' ');
+    const env = runtime
+      .filter(([i]) => i === 'ENV')
+      .map(([, r]) => r)
+      .join(' ');
     expect(env).toMatch(/HOST=0\.0\.0\.0/);
     expect(env).toMatch(new RegExp(`PORT=${API_PORT}`));
     for (const name of [...env.matchAll(/([A-Z_]+)=/g)].map((m) => m[1]!)) {
@@ -129,7 +148,10 @@ describe('Dockerfiles', () => {
   it('the MLflow image: python:3.11-slim, mlflow 3.17.2 with the S3 and PostgreSQL drivers, non-root', () => {
     const all = dockerfile('docker/mlflow/Dockerfile');
     expect(all.find(([i]) => i === 'FROM')![1]).toBe('python:3.11-slim');
-    const run = all.filter(([i]) => i === 'RUN').map(([, r]) => r).join(' ');
+    const run = all
+      .filter(([i]) => i === 'RUN')
+      .map(([, r]) => r)
+      .join(' ');
     for (const pkg of ['mlflow==3.17.2', 'boto3', 'psycopg2-binary']) expect(run).toContain(pkg);
     const user = all.filter(([i]) => i === 'USER').at(-1)![1];
     expect(user).not.toMatch(/^(root|0)(:|$)/);
@@ -137,7 +159,9 @@ describe('Dockerfiles', () => {
   });
 
   it('.dockerignore keeps node_modules, local data and secrets out of the build context', () => {
-    const lines = read('.dockerignore').split('\n').map((l) => l.trim());
+    const lines = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['**/node_modules', 'data', '.env', '.git', '.services']) expect(lines).toContain(p);
   });
 });
@@ -153,7 +177,12 @@ describe('docker-compose.yml', () => {
     // An empty env file: the defaults written in docker-compose.yml, whatever .env holds here.
     const emptyEnv = path.join(dir, 'empty.env');
     writeFileSync(emptyEnv, '');
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(POSTGRES_|S3_|MLFLOW_|ADMIN_TOKEN|WEBHOOK_|DATABASE_URL|GRAFANA_|API_PORT|LOG_LEVEL|RELEARN_IMAGE|MLFLOW_IMAGE|MINIO_IMAGE|MC_IMAGE)/.test(k)));
+    const cleanEnv = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) =>
+          !/^(POSTGRES_|S3_|MLFLOW_|ADMIN_TOKEN|WEBHOOK_|DATABASE_URL|GRAFANA_|API_PORT|LOG_LEVEL|RELEARN_IMAGE|MLFLOW_IMAGE|MINIO_IMAGE|MC_IMAGE)/.test(k),
+      ),
+    );
     const out = execFileSync(bin, ['--env-file', emptyEnv, '-f', file('docker-compose.yml'), 'config'], { cwd: root, encoding: 'utf8', env: cleanEnv });
     compose = parse(out);
     services = compose.services;
@@ -169,9 +198,17 @@ describe('docker-compose.yml', () => {
     for (const s of ['postgres', 'minio', 'minio-init', 'mlflow', 'api', 'trainer', 'gateway', 'prometheus', 'alertmanager', 'grafana']) {
       expect(services, s).toHaveProperty(s);
     }
-    for (const [s, v] of [['postgres', 'postgres-data'], ['minio', 'minio-data'], ['grafana', 'grafana-data'], ['prometheus', 'prometheus-data']] as const) {
+    for (const [s, v] of [
+      ['postgres', 'postgres-data'],
+      ['minio', 'minio-data'],
+      ['grafana', 'grafana-data'],
+      ['prometheus', 'prometheus-data'],
+    ] as const) {
       expect(Object.keys(compose.volumes)).toContain(v);
-      expect(services[s].volumes.some((m: Json) => mountOf(m).source === v), `${s} uses ${v}`).toBe(true);
+      expect(
+        services[s].volumes.some((m: Json) => mountOf(m).source === v),
+        `${s} uses ${v}`,
+      ).toBe(true);
     }
   });
 
@@ -215,7 +252,10 @@ describe('docker-compose.yml', () => {
     expect(services.api.command).toBeUndefined(); // the image's CMD: server/src/main.ts
     expect(services.trainer.command).toEqual(['node', '--import', 'tsx', 'server/src/trainer.ts']);
     expect(services.api.scale).toBe(2);
-    for (const [name, port] of [['api', API_PORT], ['trainer', TRAINER_PORT]] as const) {
+    for (const [name, port] of [
+      ['api', API_PORT],
+      ['trainer', TRAINER_PORT],
+    ] as const) {
       expect(String(services[name].environment.PORT)).toBe(String(port));
       expect(services[name].expose.map(String)).toContain(String(port));
       const test = healthTest(services[name]);
@@ -260,7 +300,9 @@ describe('docker-compose.yml', () => {
     const initdb = services.postgres.volumes.map(mountOf).find((m: Json) => m.target === '/docker-entrypoint-initdb.d');
     expect(initdb).toBeDefined();
     const initDir = path.resolve(root, initdb!.source);
-    const sql = readdirSync(initDir).map((f) => readFileSync(path.join(initDir, f), 'utf8')).join('\n');
+    const sql = readdirSync(initDir)
+      .map((f) => readFileSync(path.join(initDir, f), 'utf8'))
+      .join('\n');
     expect(sql).toMatch(/CREATE DATABASE mlflow;/);
 
     const flags = services.mlflow.command.join(' ');
@@ -351,7 +393,11 @@ describe('deploy/k8s (Kustomize)', () => {
     }
     const generated = kustomization.configMapGenerator.flatMap((g: Json) => g.files.map((f: string) => f.split('=').at(-1)));
     expect(generated).toEqual(
-      expect.arrayContaining(['../../monitoring/prometheus/prometheus.yml', '../../monitoring/prometheus/rules/relearn.yml', '../../monitoring/alertmanager/alertmanager.yml']),
+      expect.arrayContaining([
+        '../../monitoring/prometheus/prometheus.yml',
+        '../../monitoring/prometheus/rules/relearn.yml',
+        '../../monitoring/alertmanager/alertmanager.yml',
+      ]),
     );
     for (const f of generated) expect(existsSync(path.join(k8sDir, f)), f).toBe(true);
   });
@@ -365,7 +411,11 @@ describe('deploy/k8s (Kustomize)', () => {
     }
     const out = execFileSync('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', k8sDir], { encoding: 'utf8' });
     const rendered = parseAllDocuments(out).map((d) => d.toJS());
-    const ids = (list: Json[]) => list.filter((d) => d.kind !== 'ConfigMap' || !d.metadata.name.startsWith('relearn-prom') && !d.metadata.name.startsWith('relearn-alert')).map((d) => `${d.kind}/${d.metadata.name}`).sort();
+    const ids = (list: Json[]) =>
+      list
+        .filter((d) => d.kind !== 'ConfigMap' || (!d.metadata.name.startsWith('relearn-prom') && !d.metadata.name.startsWith('relearn-alert')))
+        .map((d) => `${d.kind}/${d.metadata.name}`)
+        .sort();
     expect(ids(rendered)).toEqual(ids(docs));
     for (const d of rendered) if (d.kind !== 'Namespace') expect(d.metadata.namespace).toBe(kustomization.namespace);
     const prom = rendered.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('relearn-prometheus-') && !d.metadata.name.includes('rules'));
@@ -377,7 +427,10 @@ describe('deploy/k8s (Kustomize)', () => {
     const configMap = find('ConfigMap', 'relearn-config');
     const secret = find('Secret', 'relearn-secrets');
     const composeCommand = { api: ['node', '--import', 'tsx', 'server/src/main.ts'], trainer: ['node', '--import', 'tsx', 'server/src/trainer.ts'] };
-    for (const [name, port] of [['api', API_PORT], ['trainer', TRAINER_PORT]] as const) {
+    for (const [name, port] of [
+      ['api', API_PORT],
+      ['trainer', TRAINER_PORT],
+    ] as const) {
       const deployment = find('Deployment', name);
       expect(deployment, name).toBeDefined();
       const pod = deployment.spec.template.spec;

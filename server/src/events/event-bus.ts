@@ -27,6 +27,12 @@ export function createEventBus(eventTarget: EventTarget | null = null): EventBus
 }
 
 /** The `retrainJobChanged` payload of a job: which job, and the step it is at. */
-export function retrainStep(job: { id: string; model: string; state: RetrainState; progress: number | string; attempts: number }): RelearnEvents['retrainJobChanged'][0] {
+export function retrainStep(job: {
+  id: string;
+  model: string;
+  state: RetrainState;
+  progress: number | string;
+  attempts: number;
+}): RelearnEvents['retrainJobChanged'][0] {
   return { id: job.id, model: job.model, state: job.state, progress: Number(job.progress), attempts: job.attempts };
 }

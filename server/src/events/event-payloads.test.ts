@@ -39,7 +39,11 @@ describe('event payloads over NOTIFY', () => {
     );
 
     const trigger = (i: number) =>
-      sut.gql(`mutation($r: String) { triggerRetrain(model: "fraud", reason: $r) { id triggers { kind } } }`, { r: `trigger ${i}: ${'x'.repeat(900)}` }, { token: ADMIN_TOKEN });
+      sut.gql(
+        `mutation($r: String) { triggerRetrain(model: "fraud", reason: $r) { id triggers { kind } } }`,
+        { r: `trigger ${i}: ${'x'.repeat(900)}` },
+        { token: ADMIN_TOKEN },
+      );
     const first = await trigger(0);
     expect(first.errors).toBeUndefined();
     const jobId = first.data.triggerRetrain.id;
@@ -76,7 +80,10 @@ describe('event payloads over NOTIFY', () => {
       const res = await sut.gql(HANDLE_ALERT, { input }, { token: WEBHOOK_TOKEN });
       expect(res.errors).toBeUndefined();
       sent.push(fingerprint);
-      await expect.poll(() => pushed.length, { timeout: 500, interval: 20 }).toBeGreaterThan(0).catch(() => {});
+      await expect
+        .poll(() => pushed.length, { timeout: 500, interval: 20 })
+        .toBeGreaterThan(0)
+        .catch(() => {});
     }
     unsubscribe();
     expect(pushed.length).toBeGreaterThan(0);

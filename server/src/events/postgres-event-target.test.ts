@@ -155,7 +155,7 @@ describe(PostgresEventTarget.name, () => {
     }
   });
 
-  it('refuses an event over NOTIFY\'s 8000 bytes instead of losing it on the server', async () => {
+  it("refuses an event over NOTIFY's 8000 bytes instead of losing it on the server", async () => {
     const sut = await PostgresEventTarget.connect(pg.url, logger);
     try {
       expect(sut.dispatchEvent(new CustomEvent('big', { detail: 'x'.repeat(MAX_PAYLOAD_BYTES) }))).toBe(false);

@@ -134,7 +134,10 @@ export class PostgresEventTarget implements EventTarget {
     let timer: NodeJS.Timeout | undefined;
     try {
       const answered = await Promise.race([
-        client.query('select 1').then(() => true, () => true), // a failed query is reported by 'error'
+        client.query('select 1').then(
+          () => true,
+          () => true,
+        ), // a failed query is reported by 'error'
         new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.heartbeatTimeoutMs))),
       ]);
       if (!answered) this.lost(client, new Error(`the event connection did not answer a heartbeat within ${this.heartbeatTimeoutMs} ms`));

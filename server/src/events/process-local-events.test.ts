@@ -30,7 +30,7 @@ describe('process-local and cross-process events', () => {
     await a?.stop();
   });
 
-  it("counts a prediction and its feedback in the serving process only; the other process learns it without counting it", async () => {
+  it('counts a prediction and its feedback in the serving process only; the other process learns it without counting it', async () => {
     const triggersA = vi.spyOn(a.app.triggers, 'feedbackRecorded');
     const triggersB = vi.spyOn(b.app.triggers, 'feedbackRecorded');
     const learnedByB = b.app.services.models.getLive('fraud')!.model.sampleCount;

@@ -78,7 +78,16 @@ export class FeedbackService {
       const predicted = checkLabel(task, o.predicted, `outcomes.${i}.predicted`);
       const actual = checkLabel(task, o.actual, `outcomes.${i}.actual`);
       checkIdempotencyKey(o.idempotencyKey, `outcomes.${i}.idempotencyKey`);
-      return { model, predictionId: null, modelVersionId, predicted, actual, correct: predicted === actual, idempotencyKey: o.idempotencyKey ?? null, source: 'outcome' };
+      return {
+        model,
+        predictionId: null,
+        modelVersionId,
+        predicted,
+        actual,
+        correct: predicted === actual,
+        idempotencyKey: o.idempotencyKey ?? null,
+        source: 'outcome',
+      };
     });
     const results = await this.writer.submitMany(rows);
     const out: FeedbackRecord[] = [];
@@ -121,9 +130,7 @@ export class FeedbackService {
       return existing;
     }
     if (existing.actual === row.actual) return existing;
-    throw new ConflictError(
-      `prediction ${row.predictionId} already has feedback (actual: ${existing.actual}); task ${row.model} does not take corrections`,
-    );
+    throw new ConflictError(`prediction ${row.predictionId} already has feedback (actual: ${existing.actual}); task ${row.model} does not take corrections`);
   }
 
   /** One statement per batch; rows that hit a unique constraint come back as null. */

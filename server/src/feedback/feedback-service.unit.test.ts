@@ -87,7 +87,14 @@ describe(FeedbackService.name, () => {
   });
 
   it('outcomes count (feedbackRecorded with their version) but teach no model and announce no learning range', async () => {
-    const out = await sut.recordOutcomes('fraud', [{ predicted: 'fraud', actual: 'fraud' }, { predicted: 'legit', actual: 'fraud' }], 3);
+    const out = await sut.recordOutcomes(
+      'fraud',
+      [
+        { predicted: 'fraud', actual: 'fraud' },
+        { predicted: 'legit', actual: 'fraud' },
+      ],
+      3,
+    );
     expect(out.map((o) => o.correct)).toEqual([true, false]);
     expect(published.feedbackRecorded?.map((e) => e.version)).toEqual([3, 3]);
     expect(published.feedbackBatchCommitted).toBeUndefined();

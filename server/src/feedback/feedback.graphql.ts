@@ -45,14 +45,12 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
     }),
   });
 
-  const RecordOutcomesResult = builder
-    .objectRef<{ model: string; recorded: FeedbackRecord[] }>('RecordOutcomesResult')
-    .implement({
-      fields: (t) => ({
-        count: t.int({ resolve: (r) => r.recorded.length, description: 'Outcomes recorded (retries included once).' }),
-        metrics: t.field({ type: refs.ModelMetrics, resolve: (r, _, { services }) => services.metrics.compute(r.model) }),
-      }),
-    });
+  const RecordOutcomesResult = builder.objectRef<{ model: string; recorded: FeedbackRecord[] }>('RecordOutcomesResult').implement({
+    fields: (t) => ({
+      count: t.int({ resolve: (r) => r.recorded.length, description: 'Outcomes recorded (retries included once).' }),
+      metrics: t.field({ type: refs.ModelMetrics, resolve: (r, _, { services }) => services.metrics.compute(r.model) }),
+    }),
+  });
 
   builder.mutationField('recordOutcomes', (t) =>
     t.field({

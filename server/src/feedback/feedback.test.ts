@@ -75,10 +75,7 @@ describe('submitFeedback', () => {
     const ids = new Set(results.map((r) => r.data?.submitFeedback?.id));
     expect(results.every((r) => r.errors === undefined)).toBe(true);
     expect(ids.size).toBe(1);
-    const rows = await sut.app.orm.em.getConnection().execute<{ n: number }[]>(
-      'select count(*)::int as n from feedback where prediction_id = ?',
-      [p.id],
-    );
+    const rows = await sut.app.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from feedback where prediction_id = ?', [p.id]);
     expect(rows[0]!.n).toBe(1);
   });
 
@@ -118,7 +115,13 @@ describe('metrics', () => {
   it('counts the confusion matrix exactly, over a lifetime, a window and a version', async () => {
     // Known outcomes: predicted/actual pairs against positive label "fraud".
     const pairs: [string, string][] = [
-      ['fraud', 'fraud'], ['fraud', 'fraud'], ['fraud', 'legit'], ['legit', 'legit'], ['legit', 'legit'], ['legit', 'legit'], ['legit', 'fraud'],
+      ['fraud', 'fraud'],
+      ['fraud', 'fraud'],
+      ['fraud', 'legit'],
+      ['legit', 'legit'],
+      ['legit', 'legit'],
+      ['legit', 'legit'],
+      ['legit', 'fraud'],
     ];
     const res = await sut.gql(
       `mutation($o: [OutcomeInput!]!) { recordOutcomes(model: "fraud", outcomes: $o, version: 1) { count metrics { feedbackCount } } }`,

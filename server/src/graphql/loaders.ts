@@ -26,8 +26,10 @@ const METRICS_AGGREGATES_AT_ONCE = 1;
 
 export function createLoaderFactory(services: Services): () => RequestLoaders {
   const aggregates: LimitFunction = pLimit(METRICS_AGGREGATES_AT_ONCE);
-  const each = <K, V>(load: (key: K) => Promise<V>) => (keys: readonly K[]) =>
-    Promise.all(keys.map((k) => load(k).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+  const each =
+    <K, V>(load: (key: K) => Promise<V>) =>
+    (keys: readonly K[]) =>
+      Promise.all(keys.map((k) => load(k).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
   return () => ({
     metrics: new DataLoader(
       each((k: { model: string; window: MetricsWindow; versionId: number | null }) =>

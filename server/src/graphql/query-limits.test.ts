@@ -48,7 +48,10 @@ describe('document limits and cost', () => {
   it('gives every refusal a code: tokens, depth, aliases, directives, cost, syntax', async () => {
     const cases: [string, Record<string, unknown>][] = [
       [`{ models { name } } ${'fragment F on Model { name } '.repeat(1000)}`, { code: 'QUERY_TOO_COMPLEX', limit: 'tokens' }],
-      [`{ models { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`, { code: 'QUERY_TOO_COMPLEX', limit: 'depth' }],
+      [
+        `{ models { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`,
+        { code: 'QUERY_TOO_COMPLEX', limit: 'depth' },
+      ],
       [`{ ${Array.from({ length: 21 }, (_, i) => `a${i}: models { name }`).join(' ')} }`, { code: 'QUERY_TOO_COMPLEX', limit: 'aliases' }],
       [`{ models { ${'name @include(if: true) '.repeat(21)} } }`, { code: 'QUERY_TOO_COMPLEX', limit: 'directives' }],
       [metricsAliases(20, true), { code: 'QUERY_TOO_COMPLEX', limit: 'cost' }],
@@ -76,7 +79,9 @@ describe('document limits and cost', () => {
     }
     expect(await predictions()).toBe(before);
     // The same batch with an ordinary selection is well within the limit.
-    const ok = await sut.gql(PREDICT_BATCH('id label probability scores { label probability } modelVersion { version } createdAt'), { inputs: spamInputs(1000) });
+    const ok = await sut.gql(PREDICT_BATCH('id label probability scores { label probability } modelVersion { version } createdAt'), {
+      inputs: spamInputs(1000),
+    });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.predictBatch).toHaveLength(1000);
   });

@@ -1,6 +1,18 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
-import { GraphQLError, getNullableType, isListType, Kind, Lexer, parse, Source, TokenKind, type DocumentNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  getNullableType,
+  isListType,
+  Kind,
+  Lexer,
+  parse,
+  Source,
+  TokenKind,
+  type DocumentNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryTooComplex, type QueryLimit } from './errors.js';
@@ -150,7 +162,9 @@ export function useQueryLimits(limits = QUERY_LIMITS): Plugin[] {
         if (result instanceof GraphQLError) {
           if (!result.extensions.code) {
             // Yoga codes parse errors of HTTP requests only; websockets get the same code here.
-            replaceParseResult(new GraphQLError(result.message, { source: result.source, positions: result.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }));
+            replaceParseResult(
+              new GraphQLError(result.message, { source: result.source, positions: result.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+            );
           }
           return;
         }
@@ -178,7 +192,10 @@ export function useQueryLimits(limits = QUERY_LIMITS): Plugin[] {
     }
   };
   const refusal = (cost: number) =>
-    queryTooComplex('cost', `Query too complex: it would cost ${Math.round(cost)}, over the limit of ${limits.maxCost}.`, { max: limits.maxCost, cost: Math.round(cost) });
+    queryTooComplex('cost', `Query too complex: it would cost ${Math.round(cost)}, over the limit of ${limits.maxCost}.`, {
+      max: limits.maxCost,
+      cost: Math.round(cost),
+    });
   const cost: Plugin = {
     onExecute({ args, setResultAndStopExecution }) {
       const c = costOf(args);

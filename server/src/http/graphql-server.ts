@@ -35,10 +35,12 @@ export function createGraphQLServer(options: {
   const webhookRefusal = (authorization: string | null, bearerOk: boolean, signature: SignatureCheck | undefined): string | null => {
     if (!bearerOk) {
       const what = webhookToken ? '<WEBHOOK_TOKEN>' : '<ADMIN_TOKEN> (no WEBHOOK_TOKEN is set)';
-      return authorization ? `alert webhooks need "Authorization: Bearer ${what}": the token given is not it` : `alert webhooks need "Authorization: Bearer ${what}": none was given`;
+      return authorization
+        ? `alert webhooks need "Authorization: Bearer ${what}": the token given is not it`
+        : `alert webhooks need "Authorization: Bearer ${what}": none was given`;
     }
     if (webhookHmacSecret === null) return null;
-    if (!signature) return 'alert webhooks need Grafana\'s X-Grafana-Alerting-Signature (WEBHOOK_HMAC_SECRET is set)';
+    if (!signature) return "alert webhooks need Grafana's X-Grafana-Alerting-Signature (WEBHOOK_HMAC_SECRET is set)";
     return signature.ok ? null : signature.reason;
   };
   return createYoga<RelearnServerContext, Context>({

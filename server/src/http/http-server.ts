@@ -67,9 +67,7 @@ export function createHttpServer(options: {
 }): HttpServer {
   const { yoga, serving, readiness, maxBodyBytes, webhookHmacSecret, logger } = options;
   const serveStatic = createStaticFiles(options.webDist);
-  const verifier = webhookHmacSecret
-    ? new GrafanaWebhookVerifier(webhookHmacSecret, { requireTimestamp: options.webhookHmacRequireTimestamp ?? true })
-    : null;
+  const verifier = webhookHmacSecret ? new GrafanaWebhookVerifier(webhookHmacSecret, { requireTimestamp: options.webhookHmacRequireTimestamp ?? true }) : null;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -92,7 +90,8 @@ export function createHttpServer(options: {
     }
     if ((path === '/graphql' || path === '/webhooks/alerts') && yoga) {
       const length = Number(req.headers['content-length'] ?? 0);
-      if (length > maxBodyBytes) return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      if (length > maxBodyBytes)
+        return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       if (path === '/webhooks/alerts') return alertWebhook(req, res, yoga);
       // A signed GraphQL request (Grafana's payload template): check the signature over the raw body.
       // The result reaches the context as server context, which no client can set.
@@ -167,7 +166,10 @@ export function createHttpServer(options: {
       },
       { signature },
     );
-    const result = (await answer.json()) as { data?: { handleAlert?: unknown }; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
+    const result = (await answer.json()) as {
+      data?: { handleAlert?: unknown };
+      errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+    };
     const error = result.errors?.[0];
     const code = error?.extensions?.code;
     if (code === 'UNAUTHENTICATED') return json(res, 401, { error: error!.message });
@@ -221,7 +223,9 @@ export function createHttpServer(options: {
           document = parse(params.query);
         } catch (error) {
           // A refused or malformed document is an error message on the socket, not a closed socket.
-          return [error instanceof GraphQLError ? error : new GraphQLError('the document could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return [
+            error instanceof GraphQLError ? error : new GraphQLError('the document could not be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+          ];
         }
         const args = {
           schema,

@@ -6,10 +6,19 @@ import { freshDatabaseUrl } from '../../test/database.js';
 import { METRICS, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput, startTestApp, type TestApp } from '../../test/test-app.js';
 
 const REQUIRED_METRICS = [
-  'true_positives_total', 'true_negatives_total', 'false_positives_total', 'false_negatives_total',
-  'model_accuracy', 'model_precision', 'model_recall', 'model_f1_score',
-  'relearn_predictions_total', 'relearn_feedback_total', 'relearn_predict_duration_seconds_bucket',
-  'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds',
+  'true_positives_total',
+  'true_negatives_total',
+  'false_positives_total',
+  'false_negatives_total',
+  'model_accuracy',
+  'model_precision',
+  'model_recall',
+  'model_f1_score',
+  'relearn_predictions_total',
+  'relearn_feedback_total',
+  'relearn_predict_duration_seconds_bucket',
+  'process_cpu_seconds_total',
+  'nodejs_eventloop_lag_seconds',
 ];
 
 describe('operations', () => {
@@ -61,16 +70,16 @@ describe('first start', () => {
       expect(early.errors?.[0]?.extensions?.code).toBe('MODEL_NOT_READY');
       await sut.app.modelsReady;
       expect((await fetch(`${sut.url}/readyz`)).status).toBe(200);
-      const runs = await sut.app.orm.em.getConnection().execute<{ model: string; state: string; reason: string }[]>(
-        'select model, state, reason from training_run order by model',
-      );
+      const runs = await sut.app.orm.em
+        .getConnection()
+        .execute<{ model: string; state: string; reason: string }[]>('select model, state, reason from training_run order by model');
       expect(runs).toEqual([
         { model: 'fraud', state: 'SUCCEEDED', reason: 'bootstrap: the task had no model version' },
         { model: 'spam', state: 'SUCCEEDED', reason: 'bootstrap: the task had no model version' },
       ]);
-      const datasets = await sut.app.orm.em.getConnection().execute<{ model: string; content_hash: string; manifest: any }[]>(
-        'select model, content_hash, manifest from dataset_version order by model',
-      );
+      const datasets = await sut.app.orm.em
+        .getConnection()
+        .execute<{ model: string; content_hash: string; manifest: any }[]>('select model, content_hash, manifest from dataset_version order by model');
       expect(datasets.map((d) => d.model)).toEqual(['fraud', 'spam']);
       expect(datasets[1]!.manifest).toMatchObject({ rowCount: 3250, sources: ['easy-ham-1', 'hard-ham-1', 'spam-1'] });
       expect(datasets[0]!.content_hash).toMatch(/^[0-9a-f]{64}$/);

@@ -42,10 +42,12 @@ export function createStaticFiles(root: string = DEFAULT_WEB_DIST) {
     if (!built) {
       const urlPath = (req.url ?? '/').split('?')[0]!;
       if (urlPath !== '/' && urlPath !== '/index.html') return false;
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(
-        'The dashboard is not built (web/dist/index.html is missing). Run `npm run build -w web`, ' +
-          'or `npm start`, which builds it. GraphQL (and GraphiQL) is at /graphql.\n',
-      );
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(
+          'The dashboard is not built (web/dist/index.html is missing). Run `npm run build -w web`, ' +
+            'or `npm start`, which builds it. GraphQL (and GraphiQL) is at /graphql.\n',
+        );
       return true;
     }
     // serve-static either answers (and never calls next) or passes the request on: a missing

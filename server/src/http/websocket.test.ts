@@ -9,11 +9,14 @@ const WEBHOOK_TOKEN = 'ws-webhook-token-0123456789abcdef';
 function once(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<any> {
   return new Promise((resolve, reject) => {
     let result: unknown;
-    client.subscribe({ query, variables }, {
-      next: (r) => (result = r),
-      error: (e) => (Array.isArray(e) ? resolve({ errors: e.map((x: any) => ({ message: x.message, extensions: x.extensions })) }) : reject(e)),
-      complete: () => resolve(result),
-    });
+    client.subscribe(
+      { query, variables },
+      {
+        next: (r) => (result = r),
+        error: (e) => (Array.isArray(e) ? resolve({ errors: e.map((x: any) => ({ message: x.message, extensions: x.extensions })) }) : reject(e)),
+        complete: () => resolve(result),
+      },
+    );
   });
 }
 
@@ -55,7 +58,7 @@ describe('GraphQL over graphql-ws', () => {
     expect(fb.data.submitFeedback.correct).toBe(true);
   });
 
-  it('authorises admin mutations like HTTP: the dashboard\'s connectionParams, a token param, or the upgrade header', async () => {
+  it("authorises admin mutations like HTTP: the dashboard's connectionParams, a token param, or the upgrade header", async () => {
     const refused = await once(client(), ACTIVATE, { m: 'spam', v: 1 });
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const wrong = await once(client({ connectionParams: { authorization: 'Bearer not-the-admin-token-000' } }), ACTIVATE, { m: 'spam', v: 1 });
@@ -75,9 +78,15 @@ describe('GraphQL over graphql-ws', () => {
     const ws = client();
     const big = await once(ws, `{ models { ${'name '.repeat(4800)} } }`);
     expect(big.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'fields' });
-    const costly = await once(ws, `{ ${Array.from({ length: 20 }, (_, i) => `m${i}: metrics(model: "spam", window: { lastFeedback: ${i + 1} }) { accuracy }`).join(' ')} }`);
+    const costly = await once(
+      ws,
+      `{ ${Array.from({ length: 20 }, (_, i) => `m${i}: metrics(model: "spam", window: { lastFeedback: ${i + 1} }) { accuracy }`).join(' ')} }`,
+    );
     expect(costly.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
-    const deepSubscription = await once(ws, `subscription { metricsUpdated(model: "spam") { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`);
+    const deepSubscription = await once(
+      ws,
+      `subscription { metricsUpdated(model: "spam") { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`,
+    );
     expect(deepSubscription.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'depth' });
     const broken = await once(ws, `{ models { name `);
     expect(broken.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
@@ -92,7 +101,9 @@ describe('GraphQL over graphql-ws', () => {
     // No HMAC secret here: the webhook token over a socket is a webhook caller (see alert-webhook.test.ts for HMAC).
     const input = { source: 'alertmanager', status: 'resolved', alerts: [{ status: 'resolved', fingerprint: 'ws-1', labels: { model: 'spam' } }] };
     const handle = `mutation($i: AlertInput!) { handleAlert(input: $i) { accepted } }`;
-    const ok = await once(client({ connectionParams: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'x-relearn-signature-check': 'valid' } }), handle, { i: input });
+    const ok = await once(client({ connectionParams: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'x-relearn-signature-check': 'valid' } }), handle, {
+      i: input,
+    });
     expect(ok.errors).toBeUndefined();
     const none = await once(client({ headers: { 'x-relearn-signature-check': 'valid' } }), handle, { i: input });
     expect(none.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

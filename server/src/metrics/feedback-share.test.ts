@@ -32,7 +32,9 @@ describe('feedbackShare', () => {
   });
 
   it('does not count outcomes of predictions made elsewhere as labelled predictions', async () => {
-    const res = await sut.gql(`mutation { recordOutcomes(model: "fraud", outcomes: [{ predicted: "fraud", actual: "legit" }, { predicted: "legit", actual: "legit" }]) { count } }`);
+    const res = await sut.gql(
+      `mutation { recordOutcomes(model: "fraud", outcomes: [{ predicted: "fraud", actual: "legit" }, { predicted: "legit", actual: "legit" }]) { count } }`,
+    );
     expect(res.errors).toBeUndefined();
     const after = await sut.gql(SHARE, {});
     expect(after.data.metrics).toEqual({ feedbackCount: 6, predictionCount: 10, feedbackShare: 0.4 });

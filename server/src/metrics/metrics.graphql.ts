@@ -6,7 +6,7 @@ import type { Services } from '../graphql/context.js';
 
 export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
   const Confusion = builder.objectRef<{ tp: number; tn: number; fp: number; fn: number }>('Confusion').implement({
-    description: 'Confusion counts against the task\'s positive label.',
+    description: "Confusion counts against the task's positive label.",
     fields: (t) => ({ tp: t.exposeInt('tp'), tn: t.exposeInt('tn'), fp: t.exposeInt('fp'), fn: t.exposeInt('fn') }),
   });
 
@@ -23,8 +23,7 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
       feedbackCount: t.exposeInt('feedbackCount'),
       feedbackShare: t.float({
         nullable: true,
-        description:
-          'Share of the predictions counted (predictionCount) that received feedback; outcomes of predictions made elsewhere do not count.',
+        description: 'Share of the predictions counted (predictionCount) that received feedback; outcomes of predictions made elsewhere do not count.',
         resolve: (m) => (m.predictionCount > 0 ? Math.min(1, m.labelledPredictionCount / m.predictionCount) : null),
       }),
       logLoss: t.float({ nullable: true, description: 'Holdout log loss (training metrics only).', resolve: (m) => m.logLoss ?? null }),

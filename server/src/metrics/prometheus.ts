@@ -27,8 +27,7 @@ export class ServingMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const counter = (name: string, help: string) =>
-      new Counter({ name, help, labelNames: ['model', 'version'] as const, registers: [this.registry] });
+    const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['model', 'version'] as const, registers: [this.registry] });
     this.confusion = {
       tp: counter('true_positives_total', 'Feedback where the model said positive and was right'),
       tn: counter('true_negatives_total', 'Feedback where the model said negative and was right'),
@@ -138,7 +137,13 @@ export class ServingMetrics {
       reading ??= fill().finally(() => (reading = null));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), QUALITY_READ_TIMEOUT_MS)));
-      const outcome = await Promise.race([reading.then(() => 'ok' as const, () => 'failed' as const), timeout]);
+      const outcome = await Promise.race([
+        reading.then(
+          () => 'ok' as const,
+          () => 'failed' as const,
+        ),
+        timeout,
+      ]);
       clearTimeout(timer);
       if (outcome !== 'ok') readFailures.inc();
     };

@@ -16,9 +16,7 @@ describe('metricsUpdated subscription (graphql-ws)', () => {
     await expect.poll(() => sub.results.length).toBe(1);
     expect(sub.results[0].metricsUpdated.feedbackCount).toBe(0);
 
-    const predictions = await Promise.all(
-      Array.from({ length: 20 }, () => sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput() } })),
-    );
+    const predictions = await Promise.all(Array.from({ length: 20 }, () => sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput() } })));
     await Promise.all(predictions.map((p) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.data.predict.id, correct: true } })));
     await expect.poll(() => sub.results.at(-1)?.metricsUpdated.feedbackCount, { timeout: 3000 }).toBe(20);
     // 20 feedback, far fewer pushes: bursts are coalesced.

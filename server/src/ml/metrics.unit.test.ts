@@ -62,7 +62,14 @@ describe(wilsonInterval.name, () => {
   });
 
   it('contains the proportion, stays in [0, 1] and narrows with n', () => {
-    for (const [s, n] of [[0, 1], [1, 1], [0, 50], [50, 50], [3, 7], [500, 1000]] as const) {
+    for (const [s, n] of [
+      [0, 1],
+      [1, 1],
+      [0, 50],
+      [50, 50],
+      [3, 7],
+      [500, 1000],
+    ] as const) {
       const i = sut(s, n)!;
       expect(i.low).toBeGreaterThanOrEqual(0);
       expect(i.high).toBeLessThanOrEqual(1);

@@ -356,9 +356,7 @@ export class NaiveBayesModel {
         pooledM2: Array.from(this.pooledM2),
       },
       categorical: this.categories.map((t) => t.entries()),
-      multinomial: this.spec.multinomial
-        ? { totals: Array.from(this.tokenTotals), tokens: this.tokenCounts.entries() }
-        : null,
+      multinomial: this.spec.multinomial ? { totals: Array.from(this.tokenTotals), tokens: this.tokenCounts.entries() } : null,
     };
   }
 
@@ -547,16 +545,7 @@ export class NaiveBayesModel {
 }
 
 /** Chan et al. parallel combination of (count, mean, M2), written back into slot i. */
-function mergeMoments(
-  mean: Float64Array,
-  m2: Float64Array,
-  i: number,
-  na: number,
-  meanB: number,
-  m2B: number,
-  nb: number,
-  n: number,
-): void {
+function mergeMoments(mean: Float64Array, m2: Float64Array, i: number, na: number, meanB: number, m2B: number, nb: number, n: number): void {
   if (na === 0) {
     // Copy rather than compute 0 + meanB·nb/n, which may be off by an ulp.
     mean[i] = meanB;
@@ -733,5 +722,12 @@ function validateSpec(v: unknown, path: string): ResolvedSpec {
   if (!Array.isArray(categoryBuckets) || categoryBuckets.length !== categorical.length || !categoryBuckets.every(isBuckets)) {
     throw new Error(`${prefix}${path}.categoryBuckets must list one integer from 1 to ${MAX_FEATURE_BUCKETS} per categorical feature`);
   }
-  return { labels, gaussian, categorical, multinomial: s.multinomial, tokenBuckets: tokenBuckets as number, categoryBuckets: [...(categoryBuckets as number[])] };
+  return {
+    labels,
+    gaussian,
+    categorical,
+    multinomial: s.multinomial,
+    tokenBuckets: tokenBuckets as number,
+    categoryBuckets: [...(categoryBuckets as number[])],
+  };
 }

@@ -198,9 +198,7 @@ describe(NaiveBayesModel.name, () => {
       const mlPredictions = ml.predict(test.map((r) => dense(r.x.tokens!)));
       test.forEach((row, i) => {
         const x = dense(row.x.tokens!);
-        const expected = softmax(
-          LABELS.map((_, c) => x.reduce((s, n, j) => s + n * ml.conditionalProbability.get(c, j), ml.priorProbability.get(c, 0))),
-        );
+        const expected = softmax(LABELS.map((_, c) => x.reduce((s, n, j) => s + n * ml.conditionalProbability.get(c, j), ml.priorProbability.get(c, 0))));
         const proba = sut.predictProba(row.x);
         proba.forEach((p, c) => expect(Math.abs(p - expected[c]!)).toBeLessThan(1e-9));
         expect(argmax(proba)).toBe(mlPredictions[i]);
@@ -211,7 +209,17 @@ describe(NaiveBayesModel.name, () => {
 
     it('does not grow the vocabulary for zero counts', () => {
       const sut = NaiveBayesModel.create(spec);
-      sut.learn({ gaussian: [], categorical: [], tokens: new Map([['a', 1], ['b', 0]]) }, 'legit');
+      sut.learn(
+        {
+          gaussian: [],
+          categorical: [],
+          tokens: new Map([
+            ['a', 1],
+            ['b', 0],
+          ]),
+        },
+        'legit',
+      );
       expect(sut.vocabularySize).toBe(1);
     });
   });
@@ -276,9 +284,7 @@ describe(NaiveBayesModel.name, () => {
       const logs = sut.categoryLogProbabilities('color', 'purple');
       LABELS.forEach((label, c) => expectClose(logs[c]!, -Math.log(counts[label]! + colors.length + 1)));
       const proba = sut.predictProba({ gaussian: [], categorical: ['purple', 'l'] });
-      const expected = softmax(
-        LABELS.map((_, c) => sut.logPriors()[c]! + logs[c]! + sut.categoryLogProbabilities('size', 'l')[c]!),
-      );
+      const expected = softmax(LABELS.map((_, c) => sut.logPriors()[c]! + logs[c]! + sut.categoryLogProbabilities('size', 'l')[c]!));
       proba.forEach((p, c) => expect(Math.abs(p - expected[c]!)).toBeLessThan(1e-12));
     });
   });
@@ -314,7 +320,13 @@ describe(NaiveBayesModel.name, () => {
       whole.learnMany(rows);
 
       // Uneven parts, one with a single class only, and an empty one.
-      const parts = [rows.slice(0, 37), rows.slice(37, 400).filter((r) => r.label === 'fraud'), [], rows.slice(37, 400).filter((r) => r.label !== 'fraud'), rows.slice(400)];
+      const parts = [
+        rows.slice(0, 37),
+        rows.slice(37, 400).filter((r) => r.label === 'fraud'),
+        [],
+        rows.slice(37, 400).filter((r) => r.label !== 'fraud'),
+        rows.slice(400),
+      ];
       const sut = NaiveBayesModel.create(mixedSpec);
       for (const part of parts) {
         const m = NaiveBayesModel.create(mixedSpec);
@@ -407,11 +419,51 @@ describe(NaiveBayesModel.name, () => {
       ['duplicate labels', () => ({ ...valid(), spec: { ...mixedSpec, labels: ['a', 'a'] } }), /duplicate entry "a"/],
       ['short class counts', () => ({ ...valid(), classCounts: [1, 2] }), /classCounts must be an array of length 3/],
       ['negative count', () => ({ ...valid(), classCounts: [-1, 2, 3] }), /classCounts\[0\] is not a valid number/],
-      ['a string mean', () => { const v = valid(); v.gaussian.mean[1][0] = '12'; return v; }, /gaussian\.mean\[1\]\[0\]/],
-      ['NaN m2', () => { const v = valid(); v.gaussian.m2[0][1] = Number.NaN; return v; }, /gaussian\.m2\[0\]\[1\]/],
-      ['inconsistent categorical counts', () => { const v = valid(); v.categorical[0][0][1][0] += 1; return v; }, /categorical\[0\] counts for label "legit" sum to/],
-      ['a duplicate token', () => { const v = valid(); v.multinomial.tokens.push(v.multinomial.tokens[0]); return v; }, /duplicate key/],
-      ['a malformed token entry', () => { const v = valid(); v.multinomial.tokens.push({ t: 1 }); return v; }, /multinomial\.tokens\[\d+\] must be a \[bucket, number\[\]\] entry/],
+      [
+        'a string mean',
+        () => {
+          const v = valid();
+          v.gaussian.mean[1][0] = '12';
+          return v;
+        },
+        /gaussian\.mean\[1\]\[0\]/,
+      ],
+      [
+        'NaN m2',
+        () => {
+          const v = valid();
+          v.gaussian.m2[0][1] = Number.NaN;
+          return v;
+        },
+        /gaussian\.m2\[0\]\[1\]/,
+      ],
+      [
+        'inconsistent categorical counts',
+        () => {
+          const v = valid();
+          v.categorical[0][0][1][0] += 1;
+          return v;
+        },
+        /categorical\[0\] counts for label "legit" sum to/,
+      ],
+      [
+        'a duplicate token',
+        () => {
+          const v = valid();
+          v.multinomial.tokens.push(v.multinomial.tokens[0]);
+          return v;
+        },
+        /duplicate key/,
+      ],
+      [
+        'a malformed token entry',
+        () => {
+          const v = valid();
+          v.multinomial.tokens.push({ t: 1 });
+          return v;
+        },
+        /multinomial\.tokens\[\d+\] must be a \[bucket, number\[\]\] entry/,
+      ],
       ['missing multinomial', () => ({ ...valid(), multinomial: null }), /multinomial must be an object/],
     ])('rejects %s with a clear error', (_, make, message) => {
       expect(() => NaiveBayesModel.fromJSON(make())).toThrow(message);
@@ -466,7 +518,11 @@ describe(NaiveBayesModel.name, () => {
       for (let i = 0; i < 200; i++) {
         sut.learn({ gaussian: [1e12 + normal(rand) * 1e9, rand() * 1e-6, -1e12], categorical: [] }, LABELS[i % 2]!);
       }
-      for (const g of [[0, 0, 0], [1e12, 1e12, 1e12], [-1e12, 5, -1e12]]) {
+      for (const g of [
+        [0, 0, 0],
+        [1e12, 1e12, 1e12],
+        [-1e12, 5, -1e12],
+      ]) {
         expectValidDistribution(sut.predictProba({ gaussian: g, categorical: [] }), 3);
       }
     });
@@ -527,7 +583,10 @@ describe(NaiveBayesModel.name, () => {
         return x;
       });
       const ml = new MultinomialNB();
-      ml.train(dense, rows.map((r) => LABELS.indexOf(r.label)));
+      ml.train(
+        dense,
+        rows.map((r) => LABELS.indexOf(r.label)),
+      );
       for (const [token] of [...rows[0]!.x.tokens!].slice(0, 50)) {
         const j = column.get(featureBucket(token, 5000))!;
         sut.tokenLogProbabilities(token)!.forEach((l, c) => expectClose(l, ml.conditionalProbability.get(c, j)));
@@ -601,12 +660,28 @@ describe(NaiveBayesModel.name, () => {
       expect(() => sut.learn({ ...ok, gaussian: [1] }, 'legit')).toThrow(/2 gaussian values/);
       expect(() => sut.learn({ ...ok, gaussian: [1, Number.NaN] }, 'legit')).toThrow(/"hour" must be a finite number/);
       expect(() => sut.learn({ ...ok, categorical: [] }, 'legit')).toThrow(/1 categorical values/);
-      expect(() => sut.learn({ ...ok, tokens: new Map([['a', 1], ['b', -1]]) }, 'legit')).toThrow(/"b" count/);
+      expect(() =>
+        sut.learn(
+          {
+            ...ok,
+            tokens: new Map([
+              ['a', 1],
+              ['b', -1],
+            ]),
+          },
+          'legit',
+        ),
+      ).toThrow(/"b" count/);
       expect(() => sut.predict({ ...ok, gaussian: [Infinity, 1] })).toThrow(/"amount" must be a finite number/);
       expect(() => sut.predict({ ...ok, tokens: new Map([['zzz', Number.NaN]]) })).toThrow(/"zzz" count/);
       expect(sut.toJSON()).toEqual(before);
       // learnMany goes row by row: rows before the bad one are kept.
-      expect(() => sut.learnMany([{ x: ok, label: 'legit' }, { x: ok, label: 'nope' }])).toThrow(/Unknown label/);
+      expect(() =>
+        sut.learnMany([
+          { x: ok, label: 'legit' },
+          { x: ok, label: 'nope' },
+        ]),
+      ).toThrow(/Unknown label/);
       expect(sut.sampleCount).toBe(21);
     });
 

@@ -53,6 +53,11 @@ describe(tokenize.name, () => {
     const start = performance.now();
     const counts = sut(text);
     expect(performance.now() - start).toBeLessThan(1000);
-    expect(counts).toEqual(new Map([['early', MAX_TOKENS_PER_DOCUMENT - 1], ['last', 1]]));
+    expect(counts).toEqual(
+      new Map([
+        ['early', MAX_TOKENS_PER_DOCUMENT - 1],
+        ['last', 1],
+      ]),
+    );
   });
 });

@@ -59,9 +59,7 @@ describe('activateModelVersion', () => {
   });
 
   it('serves every request while versions switch under load', async () => {
-    const load = Array.from({ length: 300 }, (_, i) =>
-      sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput({ hour: i % 24 }) } }),
-    );
+    const load = Array.from({ length: 300 }, (_, i) => sut.gql(PREDICT_FRAUD, { input: { fraud: aFraudInput({ hour: i % 24 }) } }));
     const switches = [2, 1, 2, 1].map((v) => sut.gql(ACTIVATE, { v }, { token: ADMIN_TOKEN }));
     const results = await Promise.all(load);
     await Promise.all(switches);

@@ -1,13 +1,5 @@
 import type { EventBus } from '../events/event-bus.js';
-import {
-  cursorOf,
-  parseSnapshot,
-  readUnseenFeedback,
-  seenBy,
-  visibleIn,
-  type FeedbackCursor,
-  type Snapshot,
-} from '../feedback/learning-cursor.js';
+import { cursorOf, parseSnapshot, readUnseenFeedback, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { lockFor } from '../database/advisory-lock.js';
@@ -190,7 +182,7 @@ export class ModelService {
     const db = this.orm.em.getKysely();
     let learned = 0;
     let first: string | null = null;
-    for (let afterId = 0; ; ) {
+    for (let afterId = 0; ;) {
       const page = await readUnseenFeedback(db, live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS, exceptIds: [...state.beyond.keys()] });
       first ??= page.snapshot;
       for (const r of page.rows) {
@@ -269,11 +261,7 @@ export class ModelService {
   }
 
   async lastActivation(model: string, version: number): Promise<IModelActivation | null> {
-    return this.orm.em.fork().findOne(
-      ModelActivation,
-      { model, modelVersion: { version } },
-      { orderBy: { id: 'desc' }, populate: ['modelVersion'] },
-    );
+    return this.orm.em.fork().findOne(ModelActivation, { model, modelVersion: { version } }, { orderBy: { id: 'desc' }, populate: ['modelVersion'] });
   }
 
   /** Makes `version` the live one (promotion or rollback) and records who did it and why. */

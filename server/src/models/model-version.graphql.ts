@@ -59,11 +59,15 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         },
       }),
       mlflowRunId: t.string({ nullable: true, description: 'The registry run that trained it.', resolve: (v) => v.registryRunId ?? null }),
-      mlflowUrl: t.string({ nullable: true, description: 'The run in the MLflow UI (null with the embedded registry).', resolve: (v) => v.registryRunUrl ?? null }),
+      mlflowUrl: t.string({
+        nullable: true,
+        description: 'The run in the MLflow UI (null with the embedded registry).',
+        resolve: (v) => v.registryRunUrl ?? null,
+      }),
       registryVersion: t.string({ nullable: true, resolve: (v) => v.registryVersion ?? null }),
       evaluation: t.string({
         nullable: true,
-        description: 'The promotion gate\'s verdict with the numbers behind it.',
+        description: "The promotion gate's verdict with the numbers behind it.",
         resolve: (v) => v.evaluation?.summary ?? null,
       }),
       promotedBy: t.string({

@@ -114,10 +114,7 @@ function metricFamilies(text: string): Map<string, { type: string; samples: numb
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0];
-    const family =
-      families.get(name) ??
-      families.get(name.replace(/_(bucket|sum|count)$/, '')) ??
-      families.get(name.replace(/_(sum|count)$/, ''));
+    const family = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, '')) ?? families.get(name.replace(/_(sum|count)$/, ''));
     if (family) family.samples++;
   }
   return families;
@@ -159,7 +156,9 @@ function renderGrafanaPayload(templates: string[], payload: string, data: Json):
 
 describe('metricNamesIn', () => {
   it('finds metric names, not functions, labels, keywords, durations or variables', () => {
-    expect(metricNamesIn('histogram_quantile(0.95, sum by (le, model) (rate(a_seconds_bucket{model=~"$model"}[$__rate_interval])))')).toEqual(['a_seconds_bucket']);
+    expect(metricNamesIn('histogram_quantile(0.95, sum by (le, model) (rate(a_seconds_bucket{model=~"$model"}[$__rate_interval])))')).toEqual([
+      'a_seconds_bucket',
+    ]);
     expect(metricNamesIn('max by (model) (x) < on(model) max by (model) (y) and on(model) z >= bool w offset 5m')).toEqual(['x', 'y', 'z', 'w']);
     expect(metricNamesIn('time() - max(last_seen{job="a b"}) > 3600 unless sum(rate(c_total[1h])) by (job)')).toEqual(['last_seen', 'c_total']);
   });
@@ -212,7 +211,9 @@ describe('monitoring configuration', () => {
   const dashboardExprs = (): { panel: string; expr: string }[] =>
     dashboard().panels.flatMap((p: Json) => (p.targets ?? []).map((t: Json) => ({ panel: p.title, expr: t.expr as string })));
   const grafanaRuleExprs = (): { rule: string; expr: string }[] =>
-    grafanaRules().flatMap((r: Json) => r.data.filter((d: Json) => d.datasourceUid !== '__expr__').map((d: Json) => ({ rule: r.uid, expr: d.model.expr as string })));
+    grafanaRules().flatMap((r: Json) =>
+      r.data.filter((d: Json) => d.datasourceUid !== '__expr__').map((d: Json) => ({ rule: r.uid, expr: d.model.expr as string })),
+    );
   const prometheusRuleExprs = (): { rule: string; expr: string }[] =>
     Object.entries(files)
       .filter(([rel]) => rel.startsWith('prometheus/rules/'))
@@ -236,17 +237,37 @@ describe('monitoring configuration', () => {
     expect(missing, 'metrics used but not exported').toEqual([]);
     // The metrics this issue is about are all shown somewhere.
     for (const name of [
-      'model_accuracy', 'model_precision', 'model_recall', 'model_f1_score',
-      'true_positives_total', 'true_negatives_total', 'false_positives_total', 'false_negatives_total',
-      'relearn_predictions_total', 'relearn_feedback_total', 'relearn_predict_duration_seconds_bucket',
-      'relearn_retrains_total', 'relearn_retrain_duration_seconds_bucket', 'relearn_model_live_version',
-      'relearn_model_window_accuracy', 'relearn_model_accuracy_threshold', 'relearn_model_window_feedback',
-      'relearn_model_min_samples', 'relearn_last_feedback_timestamp_seconds',
+      'model_accuracy',
+      'model_precision',
+      'model_recall',
+      'model_f1_score',
+      'true_positives_total',
+      'true_negatives_total',
+      'false_positives_total',
+      'false_negatives_total',
+      'relearn_predictions_total',
+      'relearn_feedback_total',
+      'relearn_predict_duration_seconds_bucket',
+      'relearn_retrains_total',
+      'relearn_retrain_duration_seconds_bucket',
+      'relearn_model_live_version',
+      'relearn_model_window_accuracy',
+      'relearn_model_accuracy_threshold',
+      'relearn_model_window_feedback',
+      'relearn_model_min_samples',
+      'relearn_last_feedback_timestamp_seconds',
     ]) {
       expect(used.has(name), `${name} is used`).toBe(true);
     }
     // ... and the labelled series exist after a prediction and a feedback.
-    for (const name of ['model_accuracy', 'true_positives_total', 'relearn_predictions_total', 'relearn_feedback_total', 'relearn_predict_duration_seconds', 'relearn_model_window_accuracy']) {
+    for (const name of [
+      'model_accuracy',
+      'true_positives_total',
+      'relearn_predictions_total',
+      'relearn_feedback_total',
+      'relearn_predict_duration_seconds',
+      'relearn_model_window_accuracy',
+    ]) {
       expect(families.get(name)?.samples, `${name} has samples`).toBeGreaterThan(0);
     }
   });
@@ -359,7 +380,9 @@ describe('monitoring configuration', () => {
         expect(t.expr, `${p.title}: ${t.expr}`).toContain('model=~"$model"');
       }
     }
-    const exprs = dashboardExprs().map((e) => e.expr).join('\n');
+    const exprs = dashboardExprs()
+      .map((e) => e.expr)
+      .join('\n');
     expect(exprs).toMatch(/histogram_quantile\(0\.5, .*relearn_predict_duration_seconds_bucket/);
     expect(exprs).toMatch(/histogram_quantile\(0\.95, .*relearn_predict_duration_seconds_bucket/);
     expect(exprs).toMatch(/histogram_quantile\(0\.99, .*relearn_predict_duration_seconds_bucket/);
@@ -568,7 +591,13 @@ describe('monitoring configuration', () => {
       const amConfig = path.join(dir, 'alertmanager.yml');
       await writeFile(
         amConfig,
-        await renderAlertmanagerConfig({ webhookUrl: `${app.url}/webhooks/alerts`, token: WEBHOOK_TOKEN, groupWait: '1s', groupInterval: '1s', repeatInterval: '1s' }),
+        await renderAlertmanagerConfig({
+          webhookUrl: `${app.url}/webhooks/alerts`,
+          token: WEBHOOK_TOKEN,
+          groupWait: '1s',
+          groupInterval: '1s',
+          repeatInterval: '1s',
+        }),
       );
       alertmanager = await startAlertmanager({ config: amConfig, dataDir: path.join(dir, 'alertmanager') });
       // The same Relearn scraped as API and as trainer: both export the quality gauges, and the
@@ -610,7 +639,9 @@ describe('monitoring configuration', () => {
         }
         await new Promise((r) => setTimeout(r, 500));
       }
-      const logs = await Promise.all([prometheus, alertmanager].map(async (srv) => `--- ${srv.logFile} ---\n${(await readFile(srv.logFile, 'utf8')).slice(-2000)}`));
+      const logs = await Promise.all(
+        [prometheus, alertmanager].map(async (srv) => `--- ${srv.logFile} ---\n${(await readFile(srv.logFile, 'utf8')).slice(-2000)}`),
+      );
       throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}\n${logs.join('\n')}`);
     };
 
@@ -672,7 +703,11 @@ describe('monitoring configuration', () => {
           const result = await query(expr);
           // Queries over series Relearn has by now must return something.
           const names = metricNamesIn(expr);
-          if (result.length === 0 && names.every((n) => (families.get(n)?.samples ?? families.get(n.replace(/_(bucket|sum|count)$/, ''))?.samples ?? 0) > 0) && !/ > \d+$/.test(expr.trim())) {
+          if (
+            result.length === 0 &&
+            names.every((n) => (families.get(n)?.samples ?? families.get(n.replace(/_(bucket|sum|count)$/, ''))?.samples ?? 0) > 0) &&
+            !/ > \d+$/.test(expr.trim())
+          ) {
             empty.push(`${where}: ${expr}`);
           }
         } catch (error) {

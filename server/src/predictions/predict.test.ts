@@ -101,7 +101,9 @@ describe('predict', () => {
 
   describe('GraphQL abuse limits', () => {
     it('rejects a deeply nested query', async () => {
-      const res = await sut.gql(`{ models { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`);
+      const res = await sut.gql(
+        `{ models { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { liveMetrics { liveVersion { version } } } } } } } } }`,
+      );
       expect(res.data ?? null).toBeNull();
       expect(res.errors?.[0]?.message).toMatch(/depth/i);
     });

@@ -12,7 +12,10 @@ const record = (text: string): PredictionRecord => ({
   input: { text },
   label: 'ham',
   probability: 0.9,
-  scores: [{ label: 'ham', probability: 0.9 }, { label: 'spam', probability: 0.1 }],
+  scores: [
+    { label: 'ham', probability: 0.9 },
+    { label: 'spam', probability: 0.1 },
+  ],
   latencyMs: 1,
   createdAt: new Date(),
 });

@@ -25,15 +25,31 @@ export class PredictionRepository {
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
   async get(id: string): Promise<PredictionRecord | null> {
     const { rows } = await sql<{
-      id: string; model: string; model_version_id: number; version: number; input: TaskInput; label: string;
-      probability: number; scores: ClassScore[]; latency_ms: number; created_at: Date;
+      id: string;
+      model: string;
+      model_version_id: number;
+      version: number;
+      input: TaskInput;
+      label: string;
+      probability: number;
+      scores: ClassScore[];
+      latency_ms: number;
+      created_at: Date;
     }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at
        from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
     const r = rows[0];
     if (!r) return null;
     return {
-      id: r.id, model: r.model, modelVersionId: r.model_version_id, version: r.version, input: r.input, label: r.label,
-      probability: r.probability, scores: r.scores, latencyMs: r.latency_ms, createdAt: new Date(r.created_at),
+      id: r.id,
+      model: r.model,
+      modelVersionId: r.model_version_id,
+      version: r.version,
+      input: r.input,
+      label: r.label,
+      probability: r.probability,
+      scores: r.scores,
+      latencyMs: r.latency_ms,
+      createdAt: new Date(r.created_at),
     };
   }
 

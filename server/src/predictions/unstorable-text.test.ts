@@ -43,9 +43,7 @@ describe('text PostgreSQL cannot store', () => {
     });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.extensions?.field).toMatch(/spam\.text$/);
-    const { rows } = await sql<{ n: string }>`select count(*) as n from prediction where input->>'text' = ${marker}`.execute(
-      sut.app.orm.em.getKysely(),
-    );
+    const { rows } = await sql<{ n: string }>`select count(*) as n from prediction where input->>'text' = ${marker}`.execute(sut.app.orm.em.getKysely());
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
@@ -57,7 +55,10 @@ describe('text PostgreSQL cannot store', () => {
     const fb = await sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, correct: true, idempotencyKey: key } });
     expect(fb.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
     const oc = await sut.gql(`mutation($o: [OutcomeInput!]!) { recordOutcomes(model: "fraud", outcomes: $o) { count } }`, {
-      o: [{ predicted: 'fraud', actual: 'fraud', idempotencyKey: 'fine-key' }, { predicted: 'legit', actual: 'legit', idempotencyKey: key }],
+      o: [
+        { predicted: 'fraud', actual: 'fraud', idempotencyKey: 'fine-key' },
+        { predicted: 'legit', actual: 'legit', idempotencyKey: key },
+      ],
     });
     expect(oc.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'outcomes.1.idempotencyKey' });
     // The feedback was not taken: the same prediction still accepts a good one.
@@ -76,7 +77,11 @@ describe('text PostgreSQL cannot store', () => {
     for (const reason of [`why${NUL}`, 'why \ud800']) {
       const retrain = await sut.gql(`mutation($r: String) { triggerRetrain(model: "fraud", reason: $r) { id } }`, { r: reason }, { token: ADMIN_TOKEN });
       expect(retrain.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
-      const activate = await sut.gql(`mutation($r: String) { activateModelVersion(model: "fraud", version: 1, reason: $r) { version } }`, { r: reason }, { token: ADMIN_TOKEN });
+      const activate = await sut.gql(
+        `mutation($r: String) { activateModelVersion(model: "fraud", version: 1, reason: $r) { version } }`,
+        { r: reason },
+        { token: ADMIN_TOKEN },
+      );
       expect(activate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
     }
   });

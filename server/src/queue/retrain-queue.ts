@@ -51,10 +51,14 @@ export class PgBossRetrainQueue implements RetrainQueue {
   }
 
   async send(message: RetrainMessage, options: { maxAttempts: number }): Promise<boolean> {
-    const id = await this.boss.send(QUEUE, { ...message }, {
-      singletonKey: message.model,
-      retryLimit: Math.max(0, options.maxAttempts - 1),
-    });
+    const id = await this.boss.send(
+      QUEUE,
+      { ...message },
+      {
+        singletonKey: message.model,
+        retryLimit: Math.max(0, options.maxAttempts - 1),
+      },
+    );
     return id !== null;
   }
 

@@ -56,7 +56,12 @@ export class EmbeddedRegistry implements ModelRegistry {
       for (const [key, value] of params) {
         const old = run.params[key];
         if (old !== undefined && old !== value) {
-          throw new RegistryError('logRun', 400, 'INVALID_PARAMETER_VALUE', `param ${key} of run ${runId} is ${JSON.stringify(old)} and cannot change to ${JSON.stringify(value)}`);
+          throw new RegistryError(
+            'logRun',
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `param ${key} of run ${runId} is ${JSON.stringify(old)} and cannot change to ${JSON.stringify(value)}`,
+          );
         }
       }
       // New objects, so the ORM sees the JSON columns changed.

@@ -67,7 +67,9 @@ describe(MlflowRegistry.name, () => {
     const model = aModelName();
     const other = new MlflowRegistry(baseUrl, { experimentPrefix: prefix });
     const runs = await Promise.all([sut.startRun(model, { runName: 'a', tags: {} }), other.startRun(model, { runName: 'b', tags: {} })]);
-    const experiments = await Promise.all(runs.map(async (r) => (await mlflow<{ run: MlflowRunJson }>('runs/get', { run_id: r.runId })).run.info.experiment_id));
+    const experiments = await Promise.all(
+      runs.map(async (r) => (await mlflow<{ run: MlflowRunJson }>('runs/get', { run_id: r.runId })).run.info.experiment_id),
+    );
     expect(experiments[0]).toBe(experiments[1]);
   });
 

@@ -90,7 +90,11 @@ export class MlflowRegistry implements ModelRegistry {
 
   async uploadArtifact(runId: string, path: string, body: string | Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
     const url = await this.artifactUrl(runId, path);
-    const res = await this.send('PUT mlflow-artifacts', url, { method: 'PUT', headers: { 'Content-Type': contentType }, body: body as string | Uint8Array<ArrayBuffer> });
+    const res = await this.send('PUT mlflow-artifacts', url, {
+      method: 'PUT',
+      headers: { 'Content-Type': contentType },
+      body: body as string | Uint8Array<ArrayBuffer>,
+    });
     if (!res.ok) throw await this.failure('PUT mlflow-artifacts', res);
   }
 
@@ -186,11 +190,9 @@ export class MlflowRegistry implements ModelRegistry {
 
   private async findExperiment(name: string): Promise<string | null> {
     try {
-      const { experiment } = await this.api<{ experiment: { experiment_id: string; lifecycle_stage: string } }>(
-        'GET',
-        'experiments/get-by-name',
-        { experiment_name: name },
-      );
+      const { experiment } = await this.api<{ experiment: { experiment_id: string; lifecycle_stage: string } }>('GET', 'experiments/get-by-name', {
+        experiment_name: name,
+      });
       // Deleted in the UI: the name stays taken and runs cannot be created in it until it is restored.
       if (experiment.lifecycle_stage === 'deleted') await this.api('POST', 'experiments/restore', { experiment_id: experiment.experiment_id });
       return experiment.experiment_id;
@@ -278,9 +280,7 @@ export class MlflowRegistry implements ModelRegistry {
   private unreachable(call: string, error: unknown): RegistryUnavailableError {
     const err = error as Error & { cause?: { code?: string; message?: string } };
     const reason =
-      err.name === 'TimeoutError'
-        ? `no answer within ${this.timeoutMs} ms`
-        : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(error));
+      err.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(error));
     return new RegistryUnavailableError(call, this.base, reason, { cause: error });
   }
 
@@ -299,7 +299,8 @@ export class MlflowRegistry implements ModelRegistry {
     } catch {
       // Not JSON (a proxy's page, the host check's plain text): keep the text.
     }
-    if (res.status === 403) message += ` (MLflow 3.5+ refuses Host headers it does not know: start it with --allowed-hosts including ${new URL(this.base).host})`;
+    if (res.status === 403)
+      message += ` (MLflow 3.5+ refuses Host headers it does not know: start it with --allowed-hosts including ${new URL(this.base).host})`;
     return new RegistryError(call, res.status, errorCode, message);
   }
 }

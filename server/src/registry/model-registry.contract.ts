@@ -48,7 +48,9 @@ export function itBehavesLikeAModelRegistry(harness: () => RegistryHarness): voi
     const run = await sut().startRun(aModelName(), { runName: 'params', tags: {} });
     await sut().logRun(run.runId, { params: { smoothing: 1 } });
     await sut().logRun(run.runId, { params: { smoothing: 1 } });
-    const error = await sut().logRun(run.runId, { params: { smoothing: 2 } }).catch((e: unknown) => e);
+    const error = await sut()
+      .logRun(run.runId, { params: { smoothing: 2 } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect(error).toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE', status: 400 });
   });

@@ -17,10 +17,7 @@ export interface ModelRegistry {
   /** One run per training, in an experiment per task (named e.g. `relearn-<model>`). */
   startRun(model: string, input: { runName: string; tags: Record<string, string> }): Promise<RegistryRun>;
   /** Non-finite metric values are dropped: they are never sent. A param cannot change once set. */
-  logRun(
-    runId: string,
-    data: { params?: Record<string, string | number>; metrics?: Record<string, number>; tags?: Record<string, string> },
-  ): Promise<void>;
+  logRun(runId: string, data: { params?: Record<string, string | number>; metrics?: Record<string, number>; tags?: Record<string, string> }): Promise<void>;
   uploadArtifact(runId: string, path: string, body: string | Uint8Array, contentType?: string): Promise<void>;
   /** Reads an artifact back. Relearn itself never does (live models load from PostgreSQL): the contract tests check uploads with it. */
   downloadArtifact(runId: string, path: string): Promise<Buffer>;
@@ -30,12 +27,7 @@ export interface ModelRegistry {
    * `model/model.json`) as a new version of the registered model `relearn-<model>`; returns the
    * registry's version string.
    */
-  registerModelVersion(
-    model: string,
-    runId: string,
-    artifactPath: string,
-    tags?: Record<string, string>,
-  ): Promise<{ version: string; url: string | null }>;
+  registerModelVersion(model: string, runId: string, artifactPath: string, tags?: Record<string, string>): Promise<{ version: string; url: string | null }>;
   setAlias(model: string, alias: string, version: string): Promise<void>;
   /** Where an alias points. Relearn itself never asks (the live version is in PostgreSQL): tests and operators do. */
   getAlias(model: string, alias: string): Promise<string | null>;

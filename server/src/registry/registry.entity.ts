@@ -50,7 +50,10 @@ export const RegistryAlias = defineEntity({
     model: p.string().length(64),
     alias: p.string().length(255),
     version: p.integer(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
   uniques: [{ properties: ['model', 'alias'] }],
 });

@@ -13,7 +13,9 @@ async function feed(sut: TestApp, n: number, seed: number) {
   const predicted = await sut.gql(`mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`, {
     inputs: rows.map((r) => ({ fraud: r.input })),
   });
-  await Promise.all(predicted.data.predictBatch.map((p: any, i: number) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, actual: rows[i]!.label } })));
+  await Promise.all(
+    predicted.data.predictBatch.map((p: any, i: number) => sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: p.id, actual: rows[i]!.label } })),
+  );
 }
 
 async function mlflow(path: string) {
@@ -66,7 +68,9 @@ describe('retraining with MinIO and MLflow', () => {
     expect(run.info.status).toBe('FINISHED');
     const metrics = Object.fromEntries(run.data.metrics.map((m: any) => [m.key, m.value]));
     expect(metrics.holdout_accuracy).toBeGreaterThan(0.5);
-    expect(Object.keys(metrics)).toEqual(expect.arrayContaining(['holdout_precision', 'holdout_recall', 'holdout_f1', 'holdout_log_loss', 'champion_holdout_accuracy']));
+    expect(Object.keys(metrics)).toEqual(
+      expect.arrayContaining(['holdout_precision', 'holdout_recall', 'holdout_f1', 'holdout_log_loss', 'champion_holdout_accuracy']),
+    );
     const tags = Object.fromEntries(run.data.tags.map((t: any) => [t.key, t.value]));
     expect(tags).toMatchObject({ 'relearn.dataset_version': '2', 'relearn.trigger_reason': 'test: real services' });
     expect(tags['relearn.dataset_hash']).toMatch(/^[0-9a-f]{64}$/);
@@ -95,12 +99,19 @@ describe('retraining with MinIO and MLflow', () => {
     expect((await job()).message).toMatch(/attempt 1 of 4 failed: .*(unreachable|unavailable|ECONNREFUSED).*; retrying/i);
     // The champion is unchanged and no model version was added.
     const versions = (await sut.gql(VERSIONS)).data.modelVersions;
-    expect(versions.map((v: any) => [v.version, v.status])).toEqual([[2, 'LIVE'], [1, 'RETIRED']]);
+    expect(versions.map((v: any) => [v.version, v.status])).toEqual([
+      [2, 'LIVE'],
+      [1, 'RETIRED'],
+    ]);
     await tracking.up();
     await expect.poll(async () => (await job())?.state, { timeout: 60_000, interval: 250 }).toBe('PROMOTED');
     expect((await job()).attempts).toBeGreaterThanOrEqual(2);
     const after = (await sut.gql(VERSIONS)).data.modelVersions;
-    expect(after.map((v: any) => [v.version, v.status])).toEqual([[3, 'LIVE'], [2, 'RETIRED'], [1, 'RETIRED']]);
+    expect(after.map((v: any) => [v.version, v.status])).toEqual([
+      [3, 'LIVE'],
+      [2, 'RETIRED'],
+      [1, 'RETIRED'],
+    ]);
   });
 
   it('fails a retrain while MinIO is down without a partial dataset version, then completes', async () => {

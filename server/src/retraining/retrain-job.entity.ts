@@ -1,15 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-export const RETRAIN_STATES = [
-  'QUEUED',
-  'SNAPSHOTTING',
-  'TRAINING',
-  'EVALUATING',
-  'REGISTERING',
-  'PROMOTED',
-  'REJECTED',
-  'FAILED',
-] as const;
+export const RETRAIN_STATES = ['QUEUED', 'SNAPSHOTTING', 'TRAINING', 'EVALUATING', 'REGISTERING', 'PROMOTED', 'REJECTED', 'FAILED'] as const;
 export type RetrainState = (typeof RETRAIN_STATES)[number];
 
 export interface RetrainTrigger {
@@ -40,7 +31,10 @@ export const RetrainJob = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     startedAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
   indexes: [{ properties: ['model', 'createdAt'] }, { properties: ['model', 'state'] }],
 });

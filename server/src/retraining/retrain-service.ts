@@ -150,7 +150,8 @@ export class RetrainService {
     const job = await this.jobs.get(jobId);
     if (!job || isFinished(job)) return; // already done: a redelivered message changes nothing
     const task = this.tasks.get(job.model);
-    if (!task) return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
+    if (!task)
+      return this.update(job, { state: 'FAILED', message: `model ${job.model} is not served here`, finishedAt: new Date(), attempts: job.maxAttempts });
     await this.update(job, { state: 'SNAPSHOTTING', progress: 0.01, attempts: job.attempts + 1, startedAt: new Date(), finishedAt: null, message: null });
     this.logger.info({ model: job.model, job: job.id, attempt: job.attempts }, 'retrain started');
     const reason = job.triggers.map((t) => t.reason).join('; ');
@@ -164,7 +165,11 @@ export class RetrainService {
         onStep: (state: TrainingStep, progress: number) => this.update(job, { state, progress }),
       });
       await this.update(job, { state: outcome.state, progress: 1, version: outcome.version, message: outcome.message, finishedAt: new Date() });
-      this.domainEvents.emit('retrainFinished', { model: job.model, outcome: outcome.state === 'PROMOTED' ? 'promoted' : 'rejected', seconds: (performance.now() - started) / 1000 });
+      this.domainEvents.emit('retrainFinished', {
+        model: job.model,
+        outcome: outcome.state === 'PROMOTED' ? 'promoted' : 'rejected',
+        seconds: (performance.now() - started) / 1000,
+      });
       this.logger.info({ model: job.model, job: job.id, state: outcome.state, version: outcome.version, message: outcome.message }, 'retrain finished');
     } catch (error) {
       const last = job.attempts >= job.maxAttempts;

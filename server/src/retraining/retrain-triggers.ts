@@ -34,9 +34,11 @@ export class RetrainTriggers {
       setTimeout(() => {
         this.scheduled.delete(model);
         const previous = this.running.get(model) ?? Promise.resolve();
-        const next = previous.then(async () => void (await this.check(model))).catch((error: unknown) => {
-          this.logger.warn({ err: error, model }, 'retrain trigger check failed');
-        });
+        const next = previous
+          .then(async () => void (await this.check(model)))
+          .catch((error: unknown) => {
+            this.logger.warn({ err: error, model }, 'retrain trigger check failed');
+          });
         this.running.set(model, next);
       }, this.debounceMs),
     );

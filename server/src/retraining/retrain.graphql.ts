@@ -31,7 +31,7 @@ export function registerRetrainSchema(builder: Builder) {
       triggers: t.field({ type: [Trigger], resolve: (j) => j.triggers }),
       progress: t.float({ description: '0 to 1.', resolve: (j) => Number(j.progress) }),
       version: t.exposeInt('version', { nullable: true, description: 'The model version it produced.' }),
-      message: t.exposeString('message', { nullable: true, description: 'The gate\'s numbers, or why it failed.' }),
+      message: t.exposeString('message', { nullable: true, description: "The gate's numbers, or why it failed." }),
       attempts: t.exposeInt('attempts'),
       maxAttempts: t.exposeInt('maxAttempts'),
       createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNewBatch } from '../tasks/data/fraud-generator.js';
-import {
-  ADMIN_TOKEN,
-  METRICS,
-  PREDICT_FRAUD,
-  SUBMIT_FEEDBACK,
-  aFraudInput,
-  nextResults,
-  startTestApp,
-  type TestApp,
-} from '../../test/test-app.js';
+import { ADMIN_TOKEN, METRICS, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput, nextResults, startTestApp, type TestApp } from '../../test/test-app.js';
 
 const TRIGGER = `mutation($model: String!, $reason: String) { triggerRetrain(model: $model, reason: $reason) { id state reason triggers { kind reason } } }`;
 const JOBS = `query($model: String!) { retrainJobs(model: $model) { id state reason progress version message attempts } }`;
@@ -136,9 +127,7 @@ describe('retrain queue', () => {
   it('debounces a burst of triggers into one queued job with every reason', async () => {
     const sut = await startTestApp({ env: { TRAINER: 'off' } });
     try {
-      const results = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => sut.gql(TRIGGER, { model: 'spam', reason: `burst ${i}` }, { token: ADMIN_TOKEN })),
-      );
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => sut.gql(TRIGGER, { model: 'spam', reason: `burst ${i}` }, { token: ADMIN_TOKEN })));
       expect(new Set(results.map((r) => r.data.triggerRetrain.id)).size).toBe(1);
       const jobs = (await sut.gql(JOBS, { model: 'spam' })).data.retrainJobs;
       expect(jobs).toHaveLength(1);
@@ -184,7 +173,7 @@ describe('retrain queue', () => {
     }
   });
 
-  it('triggers after enough new labelled feedback (the task\'s afterFeedback)', async () => {
+  it("triggers after enough new labelled feedback (the task's afterFeedback)", async () => {
     const sut = await startTestApp({ env: { TRAINER: 'off' } });
     try {
       const batch = await sut.gql(`mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id label } }`, {

@@ -141,13 +141,17 @@ describe('scale-out: two API processes and two trainers', () => {
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(50);
     const versions = (await gql(apis[1]!.url, `{ modelVersions(model: "fraud") { version status } }`)).data.modelVersions;
-    expect(versions).toEqual([{ version: 2, status: 'LIVE' }, { version: 1, status: 'RETIRED' }]);
+    expect(versions).toEqual([
+      { version: 2, status: 'LIVE' },
+      { version: 1, status: 'RETIRED' },
+    ]);
   }, 180_000);
 
   it('a trainer killed in the middle of a job: the other finishes it, and exactly one model version results', async () => {
     const res = await gql(apis[1]!.url, `mutation { triggerRetrain(model: "spam", reason: "test: kill") { id } }`, {}, ADMIN_TOKEN);
     const id = res.data.triggerRetrain.id as string;
-    const state = async () => (await gql(apis[0]!.url, `{ retrainJobs(model: "spam") { id state version attempts } }`)).data.retrainJobs.find((j: any) => j.id === id);
+    const state = async () =>
+      (await gql(apis[0]!.url, `{ retrainJobs(model: "spam") { id state version attempts } }`)).data.retrainJobs.find((j: any) => j.id === id);
     await expect.poll(async () => (await state())?.state, { timeout: 60_000, interval: 20 }).toMatch(/SNAPSHOTTING|TRAINING|EVALUATING/);
     const runner = trainers.find((t) => t.output().includes(id));
     expect(runner).toBeDefined();

@@ -58,7 +58,11 @@ describe('npm run trainer', () => {
     // The API process follows the promotion made by the trainer process.
     if (done.state === 'PROMOTED') {
       await expect
-        .poll(async () => (await api.gql(`mutation { predict(input: { spam: { text: "hello" } }) { modelVersion { version } } }`)).data.predict.modelVersion.version, { timeout: 10_000 })
+        .poll(
+          async () =>
+            (await api.gql(`mutation { predict(input: { spam: { text: "hello" } }) { modelVersion { version } } }`)).data.predict.modelVersion.version,
+          { timeout: 10_000 },
+        )
         .toBe(2);
     }
   }, 180_000);

@@ -21,9 +21,7 @@ describe(GroupCommit.name, () => {
   afterAll(() => app?.stop());
 
   async function storedCount(ids: string[]): Promise<number> {
-    const { rows } = await sql<{ n: string }>`select count(*) as n from prediction where id = any(${ids}::uuid[])`.execute(
-      app.app.orm.em.getKysely(),
-    );
+    const { rows } = await sql<{ n: string }>`select count(*) as n from prediction where id = any(${ids}::uuid[])`.execute(app.app.orm.em.getKysely());
     return Number(rows[0]!.n);
   }
 
@@ -71,7 +69,12 @@ describe(GroupCommit.name, () => {
           if (i % 75 === 10) {
             const record = bad(i % 2);
             badIds.push(record.id);
-            work.push(internals.writer.submit(record).then(() => {}, () => void badRefused++));
+            work.push(
+              internals.writer.submit(record).then(
+                () => {},
+                () => void badRefused++,
+              ),
+            );
           }
           work.push(
             predictions.predict('fraud', aFraudInput({ amount: 10 + i })).then(
@@ -98,7 +101,11 @@ describe(GroupCommit.name, () => {
     const client = new pg.Client({ connectionString: (app.app.config.databaseUrl ?? undefined)! });
     await client.connect();
     try {
-      const refused = async (query: string) => client.query(query).then(() => null, (error: unknown) => error);
+      const refused = async (query: string) =>
+        client.query(query).then(
+          () => null,
+          (error: unknown) => error,
+        );
       expect(isDataError(await refused(`select '{"a":"\\u0000"}'::jsonb`))).toBe(true);
       expect(isDataError(await refused(`select 1/0`))).toBe(true);
       expect(isDataError(await refused(`insert into prediction (id) values (null)`))).toBe(true);
@@ -131,8 +138,16 @@ describe(GroupCommit.name, () => {
       },
       { maxBatch: 100, concurrency: 1 },
     );
-    const first = sut.submit(0).then(() => 'ok', (e: unknown) => e);
-    const rest = Array.from({ length: 50 }, (_, i) => sut.submit(i + 1).then(() => 'ok', (e: unknown) => e));
+    const first = sut.submit(0).then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
+    const rest = Array.from({ length: 50 }, (_, i) =>
+      sut.submit(i + 1).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    );
     const answers = await Promise.all([first, ...rest]);
     expect(answers.every((a) => a instanceof Error)).toBe(true);
     // One statement for the first item, one for the 50 gathered behind it: nothing split.

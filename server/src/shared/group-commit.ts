@@ -41,9 +41,7 @@ export class GroupCommit<T, R> {
 
   /** Submits several items to be committed in one batch, in order (unless they exceed maxBatch). */
   submitMany(items: T[]): Promise<R[]> {
-    const promises = items.map(
-      (item) => new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject })),
-    );
+    const promises = items.map((item) => new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject })));
     this.pump();
     return Promise.all(promises);
   }

@@ -35,7 +35,12 @@ export async function runShutdownSteps(steps: ShutdownStep[], logger: Logger, wh
     });
     try {
       // Promise.race subscribes to the step, so a late rejection of an abandoned step is handled.
-      const outcome = await Promise.race([Promise.resolve().then(() => step.run(budgetMs)).then(() => 'done' as const), overrun]);
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(() => step.run(budgetMs))
+          .then(() => 'done' as const),
+        overrun,
+      ]);
       if (outcome === 'overrun') {
         logger.error({ step: step.name, budgetMs }, `${what}: ${step.name} did not finish within ${budgetMs} ms; abandoned`);
         failures.push({ step: step.name, reason: `not finished within ${budgetMs} ms` });

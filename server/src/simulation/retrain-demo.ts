@@ -89,8 +89,7 @@ export async function runRetrainDemo(
     }[];
     await Promise.all(predicted.map((p, i) => gql(options.url, FEEDBACK, { input: { predictionId: p.id, actual: batch[i]!.label } })));
     predicted.forEach((p, i) => outcomes.push({ correct: p.label === batch[i]!.label, version: p.modelVersion.version }));
-    const fetchJobs = async () =>
-      ((await gql(options.url, JOBS, { model: options.model })).retrainJobs as RetrainDemoReport['jobs']).reverse();
+    const fetchJobs = async () => ((await gql(options.url, JOBS, { model: options.model })).retrainJobs as RetrainDemoReport['jobs']).reverse();
     jobs = await fetchJobs();
     if (!trigger && jobs.length > 0) trigger = { atRow: outcomes.length, reason: jobs[0]!.reason };
     const running = () => jobs.some((j) => !['PROMOTED', 'REJECTED', 'FAILED'].includes(j.state));
@@ -111,7 +110,10 @@ export async function runRetrainDemo(
   const accuracy = (xs: { correct: boolean }[]) => (xs.length ? xs.filter((x) => x.correct).length / xs.length : null);
   const before = outcomes.slice(0, trigger?.atRow ?? outcomes.length).filter((o) => o.version === 1);
   const after = promotion ? outcomes.filter((o) => o.version === promotion!.version) : [];
-  const versions = (await gql(options.url, VERSIONS, { model: options.model })).modelVersions as { version: number; trainingMetrics: { accuracy: number | null } | null }[];
+  const versions = (await gql(options.url, VERSIONS, { model: options.model })).modelVersions as {
+    version: number;
+    trainingMetrics: { accuracy: number | null } | null;
+  }[];
   const block = Math.max(options.batch, Math.round(outcomes.length / 12));
   const timeline: RetrainDemoReport['timeline'] = [];
   for (let i = 0; i < outcomes.length; i += block) {

@@ -123,11 +123,7 @@ function spamPool(rows: readonly LabelledRow<{ text: string }>[], rng: () => num
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** The rows of one run. `seed` makes the inputs reproducible. */
-export async function createScenario(
-  model: SimulationModel,
-  scenario: Scenario,
-  options: { count: number; seed: number },
-): Promise<ScenarioSource> {
+export async function createScenario(model: SimulationModel, scenario: Scenario, options: { count: number; seed: number }): Promise<ScenarioSource> {
   const { count, seed } = options;
   const last = Math.max(1, count - 1);
   const mixRng = createRng(deriveSeed(seed, 0));
@@ -144,8 +140,7 @@ export async function createScenario(
         fraudStream({ seed: deriveSeed(seed, 2), drift: 1, driftPerRow: 0, fraudRate: POOR_FRAUD_RATE }),
         () => `drift 1, ${pct(POOR_FRAUD_RATE)} fraud`,
       );
-    drifting = () =>
-      fraudPool(fraudStream({ seed: deriveSeed(seed, 3), drift: 0, driftPerRow: 1 / last }), (i) => `drift ${Math.min(1, i / last).toFixed(2)}`);
+    drifting = () => fraudPool(fraudStream({ seed: deriveSeed(seed, 3), drift: 0, driftPerRow: 1 / last }), (i) => `drift ${Math.min(1, i / last).toFixed(2)}`);
   } else {
     const needBootstrap = scenario !== 'poor';
     const needStream = scenario !== 'good';
@@ -172,7 +167,10 @@ export async function createScenario(
     case 'mixed': {
       const g = good();
       const p = poor();
-      return source(() => (mixRng() < 0.5 ? p() : g()), () => '50% good / 50% poor');
+      return source(
+        () => (mixRng() < 0.5 ? p() : g()),
+        () => '50% good / 50% poor',
+      );
     }
     case 'recovery': {
       const g = good();

@@ -156,9 +156,7 @@ const BACKOFF_MS = 100;
 const MAX_CONSECUTIVE_FAILURES = 50;
 const MAX_ERROR_SAMPLES = 5;
 
-type Outcome<T> =
-  | { ok: true; data: T; ms: number }
-  | { ok: false; code: string; message: string; network: boolean; ms: number | null };
+type Outcome<T> = { ok: true; data: T; ms: number } | { ok: false; code: string; message: string; network: boolean; ms: number | null };
 
 /** `http://host:port` or `.../` means the server's `/graphql` endpoint. */
 export function normaliseUrl(url: string): string {
@@ -202,7 +200,8 @@ async function post<T>(url: string, query: string, variables: Record<string, unk
     return { ok: false, code: `HTTP_${status}`, message: text.slice(0, 200), network: false, ms };
   }
   const first = body.errors?.[0];
-  if (first) return { ok: false, code: first.extensions?.code ?? (status >= 400 ? `HTTP_${status}` : 'GRAPHQL_ERROR'), message: first.message, network: false, ms };
+  if (first)
+    return { ok: false, code: first.extensions?.code ?? (status >= 400 ? `HTTP_${status}` : 'GRAPHQL_ERROR'), message: first.message, network: false, ms };
   if (status >= 400 || body.data === undefined || body.data === null) {
     return { ok: false, code: `HTTP_${status}`, message: text.slice(0, 200), network: false, ms };
   }

@@ -66,7 +66,10 @@ describe.each(adapters)('BlobStore contract: $name', ({ create }) => {
     const sut = await create();
     await sut.put('datasets/a/rows.jsonl', 'x');
     for (const key of ['nothing-here', 'datasets/a/missing.jsonl', 'datasets/a', 'datasets/a/rows.jsonl/below']) {
-      const error = await sut.get(key).then(() => null, (e: unknown) => e);
+      const error = await sut.get(key).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, key).toBeInstanceOf(BlobNotFoundError);
       expect((error as BlobNotFoundError).key).toBe(key);
       expect((error as Error).message).toContain(key);
@@ -187,6 +190,8 @@ describe(createBlobStore.name, () => {
 
   it('fails clearly when the S3 endpoint refuses the credentials', async () => {
     const s3 = { ...testS3Config('relearn-denied'), secretKey: 'not-the-secret-key' };
-    await expect(createBlobStore({ s3 }, await tempDir())).rejects.toThrow(/object storage bucket relearn-denied at http:\/\/127\.0\.0\.1:\d+ is unreachable or refused access/);
+    await expect(createBlobStore({ s3 }, await tempDir())).rejects.toThrow(
+      /object storage bucket relearn-denied at http:\/\/127\.0\.0\.1:\d+ is unreachable or refused access/,
+    );
   });
 });

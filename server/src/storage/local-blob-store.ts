@@ -48,7 +48,10 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    return stat(this.path(key)).then((s) => s.isFile(), () => false);
+    return stat(this.path(key)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -78,9 +78,7 @@ export class Task {
       tokenBuckets: text?.featureBuckets ?? DEFAULT_TOKEN_BUCKETS,
       categoryBuckets: definition.features.flatMap((f) => (f.type === 'category' ? [f.featureBuckets] : [])),
     };
-    this.inputSchema = z.strictObject(
-      Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)])),
-    ) as unknown as z.ZodType<TaskInput>;
+    this.inputSchema = z.strictObject(Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)]))) as unknown as z.ZodType<TaskInput>;
   }
 
   /** Returns the normalised input, or throws InvalidInputError naming every bad field. */

@@ -44,12 +44,16 @@ export class DatasetStore {
     await this.blobs.put(files.rows, jsonl, 'application/x-ndjson');
     await this.blobs.put(
       files.split,
-      JSON.stringify({
-        rule: 'a row is held out when the first 32 bits of sha1([input, label]) / 2^32 < holdoutFraction',
-        holdoutFraction: context.holdoutFraction,
-        trainRows: dataset.trainRows,
-        holdoutRows: dataset.holdoutRows,
-      }, null, 2),
+      JSON.stringify(
+        {
+          rule: 'a row is held out when the first 32 bits of sha1([input, label]) / 2^32 < holdoutFraction',
+          holdoutFraction: context.holdoutFraction,
+          trainRows: dataset.trainRows,
+          holdoutRows: dataset.holdoutRows,
+        },
+        null,
+        2,
+      ),
       'application/json',
     );
     await this.blobs.put(files.manifest, JSON.stringify({ model, contentHash, ...manifest }, null, 2), 'application/json');

@@ -183,11 +183,7 @@ export function fitAndEvaluate(
   };
 }
 
-export function evaluate(
-  task: Task,
-  model: NaiveBayesModel,
-  rows: Iterable<{ x: ReturnType<Task['encode']>; label: string }>,
-): ClassificationReport {
+export function evaluate(task: Task, model: NaiveBayesModel, rows: Iterable<{ x: ReturnType<Task['encode']>; label: string }>): ClassificationReport {
   const pairs: { predicted: string; actual: string }[] = [];
   const pActual: number[] = [];
   for (const row of rows) {

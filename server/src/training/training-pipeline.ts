@@ -57,30 +57,34 @@ export class TrainingPipeline {
       const earlier = request.retrainJobId ? await em.findOne(ModelVersion, { retrainJobId: request.retrainJobId }) : null;
       const version = earlier ?? (await this.fitAndRegister(request, step, run.id));
       const outcome = await this.decide(task, version, reason);
-      await em.nativeUpdate(TrainingRun, { id: run.id }, {
-        state: 'SUCCEEDED',
-        modelVersionId: version.id,
-        message: outcome.message,
-        durationMs: Date.now() - started,
-        finishedAt: new Date(),
-      });
+      await em.nativeUpdate(
+        TrainingRun,
+        { id: run.id },
+        {
+          state: 'SUCCEEDED',
+          modelVersionId: version.id,
+          message: outcome.message,
+          durationMs: Date.now() - started,
+          finishedAt: new Date(),
+        },
+      );
       return outcome;
     } catch (error) {
-      await em.nativeUpdate(TrainingRun, { id: run.id }, {
-        state: 'FAILED',
-        message: (error as Error).message,
-        durationMs: Date.now() - started,
-        finishedAt: new Date(),
-      });
+      await em.nativeUpdate(
+        TrainingRun,
+        { id: run.id },
+        {
+          state: 'FAILED',
+          message: (error as Error).message,
+          durationMs: Date.now() - started,
+          finishedAt: new Date(),
+        },
+      );
       throw error;
     }
   }
 
-  private async fitAndRegister(
-    request: TrainingRequest,
-    step: (s: TrainingStep, progress: number) => Promise<void>,
-    runId: number,
-  ): Promise<IModelVersion> {
+  private async fitAndRegister(request: TrainingRequest, step: (s: TrainingStep, progress: number) => Promise<void>, runId: number): Promise<IModelVersion> {
     const { task, reason } = request;
     const retrain = task.definition.retrain;
     await step('SNAPSHOTTING', 0.05); // (already SNAPSHOTTING for jobs; this moves the bar)
@@ -215,7 +219,13 @@ export class TrainingPipeline {
 export function gate(fitted: FittedModel, champion: IModelVersion | null, margin: number): PromotionEvaluation {
   const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
   if (!fitted.champion || !champion) {
-    return { challenger: fitted.challenger, champion: null, margin, promote: true, summary: `first version: holdout accuracy ${fmt(fitted.challenger.holdout.accuracy)}` };
+    return {
+      challenger: fitted.challenger,
+      champion: null,
+      margin,
+      promote: true,
+      summary: `first version: holdout accuracy ${fmt(fitted.challenger.holdout.accuracy)}`,
+    };
   }
   const checks: string[] = [];
   let promote = true;
@@ -225,7 +235,9 @@ export function gate(fitted: FittedModel, champion: IModelVersion | null, margin
     if (c === null || k === null) continue;
     const ok = c >= k - margin;
     promote &&= ok;
-    checks.push(`${set} accuracy ${fmt(c)} vs champion v${champion.version} ${fmt(k)} (${fitted.champion[set].count} rows) ${ok ? 'ok' : `worse by more than ${margin}`}`);
+    checks.push(
+      `${set} accuracy ${fmt(c)} vs champion v${champion.version} ${fmt(k)} (${fitted.champion[set].count} rows) ${ok ? 'ok' : `worse by more than ${margin}`}`,
+    );
   }
   return {
     challenger: fitted.challenger,

@@ -147,9 +147,7 @@ describe('crash accounting: kill -9 and SIGTERM under load', () => {
     const exits: { signal: string; code: number | null }[] = [];
     for (const signal of RUNS) {
       const before = ackedFeedback.size;
-      await expect
-        .poll(() => clientsFailed ?? ackedFeedback.size - before, { timeout: 120_000, interval: 50 })
-        .toBeGreaterThanOrEqual(FEEDBACK_PER_RUN);
+      await expect.poll(() => clientsFailed ?? ackedFeedback.size - before, { timeout: 120_000, interval: 50 }).toBeGreaterThanOrEqual(FEEDBACK_PER_RUN);
       const p = api!;
       const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
       p.child.kill(signal);
@@ -211,10 +209,18 @@ describe('crash accounting: kill -9 and SIGTERM under load', () => {
       );
       const truth = { predictions: Number(rows[0]!.predictions), feedback: Number(rows[0]!.feedback), correct: Number(rows[0]!.correct) };
       await expect
-        .poll(async () => {
-          const m = (await call(METRICS, { model })).metrics;
-          return { predictions: m.predictionCount, feedback: m.feedbackCount, correct: m.confusion.tp + m.confusion.tn, all: m.confusion.tp + m.confusion.tn + m.confusion.fp + m.confusion.fn };
-        }, { timeout: 10_000, interval: 200 })
+        .poll(
+          async () => {
+            const m = (await call(METRICS, { model })).metrics;
+            return {
+              predictions: m.predictionCount,
+              feedback: m.feedbackCount,
+              correct: m.confusion.tp + m.confusion.tn,
+              all: m.confusion.tp + m.confusion.tn + m.confusion.fp + m.confusion.fn,
+            };
+          },
+          { timeout: 10_000, interval: 200 },
+        )
         .toEqual({ ...truth, all: truth.feedback });
     }
   });

@@ -112,30 +112,53 @@ describe('the embedded database under a soak', () => {
       const predictAndFeedback = async (worker: number) => {
         for (let i = 0; running() && i < MAX_ROUNDS; i++) {
           const spam = i % 2 === 1;
-          const input = spam ? { spam: { text: `${SPAM_TEXTS[i % SPAM_TEXTS.length]} ${worker}-${i}` } } : { fraud: aFraudInput({ amount: 5 + ((worker * 37 + i) % 3000), hour: i % 24 }) };
+          const input = spam
+            ? { spam: { text: `${SPAM_TEXTS[i % SPAM_TEXTS.length]} ${worker}-${i}` } }
+            : { fraud: aFraudInput({ amount: 5 + ((worker * 37 + i) % 3000), hour: i % 24 }) };
           const predicted = await gql('predict', PREDICT_FRAUD, { input }, (d) => d.predict);
           if (predicted && i % 3 !== 2) {
-            await gql('submitFeedback', SUBMIT_FEEDBACK, { input: { predictionId: predicted.id, correct: i % 4 !== 0, idempotencyKey: `soak-${worker}-${i}` } }, (d) => d.submitFeedback);
+            await gql(
+              'submitFeedback',
+              SUBMIT_FEEDBACK,
+              { input: { predictionId: predicted.id, correct: i % 4 !== 0, idempotencyKey: `soak-${worker}-${i}` } },
+              (d) => d.submitFeedback,
+            );
           }
         }
       };
       const predictBatches = async () => {
         for (let i = 0; running() && i < MAX_ROUNDS; i++) {
-          const inputs = Array.from({ length: 5 }, (_, k) => (k % 2 ? { spam: { text: `${SPAM_TEXTS[k % 4]} batch ${i}` } } : { fraud: aFraudInput({ amount: 1 + 100 * k + i }) }));
+          const inputs = Array.from({ length: 5 }, (_, k) =>
+            k % 2 ? { spam: { text: `${SPAM_TEXTS[k % 4]} batch ${i}` } } : { fraud: aFraudInput({ amount: 1 + 100 * k + i }) },
+          );
           await gql('predictBatch', `mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id label } }`, { inputs }, (d) => d.predictBatch);
         }
       };
       const outcomes = async () => {
         for (let i = 0; running() && i < MAX_ROUNDS; i++) {
-          const batch = Array.from({ length: 3 }, (_, k) => ({ predicted: k ? 'legit' : 'fraud', actual: (i + k) % 3 ? 'legit' : 'fraud', idempotencyKey: `soak-outcome-${i}-${k}` }));
-          await gql('recordOutcomes', `mutation($o: [OutcomeInput!]!) { recordOutcomes(model: "fraud", outcomes: $o) { count } }`, { o: batch }, (d) => d.recordOutcomes);
+          const batch = Array.from({ length: 3 }, (_, k) => ({
+            predicted: k ? 'legit' : 'fraud',
+            actual: (i + k) % 3 ? 'legit' : 'fraud',
+            idempotencyKey: `soak-outcome-${i}-${k}`,
+          }));
+          await gql(
+            'recordOutcomes',
+            `mutation($o: [OutcomeInput!]!) { recordOutcomes(model: "fraud", outcomes: $o) { count } }`,
+            { o: batch },
+            (d) => d.recordOutcomes,
+          );
           await pause(20);
         }
       };
       const readers = async () => {
         for (let i = 0; running() && i < MAX_ROUNDS; i++) {
           const model = i % 2 ? 'spam' : 'fraud';
-          await gql('metrics', `query($m: String!) { metrics(model: $m) { accuracy predictionCount feedbackCount liveVersion { version } } }`, { m: model }, (d) => d.metrics);
+          await gql(
+            'metrics',
+            `query($m: String!) { metrics(model: $m) { accuracy predictionCount feedbackCount liveVersion { version } } }`,
+            { m: model },
+            (d) => d.metrics,
+          );
           await gql('retrainJobs', `query($m: String!) { retrainJobs(model: $m, limit: 5) { id state } }`, { m: model }, (d) => d.retrainJobs);
           await pause(50);
         }
@@ -144,7 +167,13 @@ describe('the embedded database under a soak', () => {
         for (let i = 0; running() && i < MAX_ROUNDS; i++) {
           await pause(Math.min(RETRAIN_EVERY_MS, Math.max(0, endAt - Date.now())));
           if (!running()) break;
-          await gql('triggerRetrain', `mutation($m: String!) { triggerRetrain(model: $m, reason: "soak") { id } }`, { m: i % 2 ? 'spam' : 'fraud' }, (d) => d.triggerRetrain, ADMIN_TOKEN);
+          await gql(
+            'triggerRetrain',
+            `mutation($m: String!) { triggerRetrain(model: $m, reason: "soak") { id } }`,
+            { m: i % 2 ? 'spam' : 'fraud' },
+            (d) => d.triggerRetrain,
+            ADMIN_TOKEN,
+          );
         }
       };
       const alerts = async () => {
@@ -153,10 +182,22 @@ describe('the embedded database under a soak', () => {
           if (!running()) break;
           for (const status of ['firing', 'resolved'] as const) {
             const labels = { alertname: 'RelearnModelAccuracyLow', model: i % 2 ? 'fraud' : 'spam', action: 'retrain' };
-            const body = { version: '4', status, receiver: 'relearn', groupKey: `soak-${i}`, alerts: [{ status, labels, annotations: {}, startsAt: new Date().toISOString(), fingerprint: `soak-${i}` }] };
+            const body = {
+              version: '4',
+              status,
+              receiver: 'relearn',
+              groupKey: `soak-${i}`,
+              alerts: [{ status, labels, annotations: {}, startsAt: new Date().toISOString(), fingerprint: `soak-${i}` }],
+            };
             await request(
               'alertWebhook',
-              (signal) => fetch(`${url}/webhooks/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body: JSON.stringify(body), signal }),
+              (signal) =>
+                fetch(`${url}/webhooks/alerts`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+                  body: JSON.stringify(body),
+                  signal,
+                }),
               (json) => json,
             );
           }
@@ -204,10 +245,16 @@ describe('the embedded database under a soak', () => {
         return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!) : NaN;
       };
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
-      const logErrors = api.output().split('\n').filter((l) => /"level":(50|60)/.test(l) || /prepared statement|bind message supplies/.test(l));
+      const logErrors = api
+        .output()
+        .split('\n')
+        .filter((l) => /"level":(50|60)/.test(l) || /prepared statement|bind message supplies/.test(l));
       const report = [
         `embedded soak: ${elapsedS.toFixed(0)} s, ${total} requests (${(total / elapsedS).toFixed(0)}/s), internal errors ${internal.length}, other errors ${otherErrors.length}, without an answer ${unanswered}`,
-        ...[...counts].map(([kind, n]) => `  ${kind.padEnd(15)} ${String(n).padStart(7)}   p50 ${pct(latencyByKind.get(kind) ?? [], 50)} ms   p99 ${pct(latencyByKind.get(kind) ?? [], 99)} ms`),
+        ...[...counts].map(
+          ([kind, n]) =>
+            `  ${kind.padEnd(15)} ${String(n).padStart(7)}   p50 ${pct(latencyByKind.get(kind) ?? [], 50)} ms   p99 ${pct(latencyByKind.get(kind) ?? [], 99)} ms`,
+        ),
         `  all             ${String(total).padStart(7)}   p50 ${pct(latencies, 50)} ms   p99 ${pct(latencies, 99)} ms`,
         `  subscription pushes ${pushes}, subscription errors ${subscriptionErrors.length}`,
         `  retrain jobs ${jobs.length}: ${JSON.stringify(jobs.reduce((m: Record<string, number>, j) => ((m[j.state] = (m[j.state] ?? 0) + 1), m), {}))}`,

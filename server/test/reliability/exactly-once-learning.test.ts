@@ -83,7 +83,10 @@ describe('exactly-once learning under concurrency', () => {
   });
 
   it('learns a feedback that took its id early and committed after later ids, in both processes, once', async () => {
-    const [late, ...others] = await predict(a, Array.from({ length: 41 }, (_, i) => text(i, 'order')));
+    const [late, ...others] = await predict(
+      a,
+      Array.from({ length: 41 }, (_, i) => text(i, 'order')),
+    );
     // The late row: its transaction takes an id now and holds its commit.
     await raw.query('begin');
     const { rows } = await raw.query<{ id: string }>(
@@ -114,7 +117,10 @@ describe('exactly-once learning under concurrency', () => {
   });
 
   it('learns every feedback exactly once while the live model is reloaded under a stream of feedback', async () => {
-    const predictions = await predict(a, Array.from({ length: 240 }, (_, i) => text(i, 'reload')));
+    const predictions = await predict(
+      a,
+      Array.from({ length: 240 }, (_, i) => text(i, 'reload')),
+    );
     let next = 0;
     const sender = async () => {
       while (next < predictions.length) {
@@ -145,14 +151,18 @@ describe('exactly-once learning under concurrency', () => {
     expect(res.errors).toBeUndefined();
     const jobId = res.data.triggerRetrain.id;
     await expect
-      .poll(async () => (await a.gql(`{ retrainJobs(model: "spam") { id state } }`, {}, { token: ADMIN_TOKEN })).data.retrainJobs.find((j: any) => j.id === jobId)?.state, {
-        timeout: 120_000,
-        interval: 250,
-      })
+      .poll(
+        async () =>
+          (await a.gql(`{ retrainJobs(model: "spam") { id state } }`, {}, { token: ADMIN_TOKEN })).data.retrainJobs.find((j: any) => j.id === jobId)?.state,
+        {
+          timeout: 120_000,
+          interval: 250,
+        },
+      )
       .toMatch(/PROMOTED|REJECTED/);
     const em = a.app.orm.em.fork();
-    const feedbackIds = (await em.getConnection().execute<{ id: string }[]>(`select id from feedback where model = 'spam' and prediction_id is not null`)).map((r) =>
-      Number(r.id),
+    const feedbackIds = (await em.getConnection().execute<{ id: string }[]>(`select id from feedback where model = 'spam' and prediction_id is not null`)).map(
+      (r) => Number(r.id),
     );
     // A dataset version's rows are its parent's plus the feedback its cursor had not covered.
     const latest = (await a.app.services.datasets.latest('spam'))!;

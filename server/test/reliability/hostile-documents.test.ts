@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aFraudInput, PREDICT_FRAUD, startTestApp, type TestApp } from '../test-app.js';
 
 const ATTACKS: { name: string; clients: number; requests: number; body: (i: number) => unknown; refusedAs: string | null }[] = [
-  { name: '4,800+ repeats of one field', clients: 1, requests: 40, body: (i) => ({ query: `{ models { ${'name '.repeat(4800 + i)} } }` }), refusedAs: 'fields' },
+  {
+    name: '4,800+ repeats of one field',
+    clients: 1,
+    requests: 40,
+    body: (i) => ({ query: `{ models { ${'name '.repeat(4800 + i)} } }` }),
+    refusedAs: 'fields',
+  },
   {
     name: 'predictBatch 1,000 × modelVersion { liveMetrics }',
     clients: 1,
@@ -27,7 +33,11 @@ function aliases(n: number, i: number) {
 describe('hostile documents beside an innocent client', () => {
   let sut: TestApp;
   const post = async (body: unknown) => {
-    const res = await fetch(`${sut.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${sut.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
   /** Predicts one after the other until `done` resolves; every answer checked. */
@@ -55,8 +65,14 @@ describe('hostile documents beside an innocent client', () => {
         query: `mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`,
         variables: { inputs: Array.from({ length: 1000 }, (_, k) => ({ fraud: aFraudInput({ amount: 5 + k }) })) },
       });
-      await Promise.all(made.json.data.predictBatch.slice(0, 300).map((p: { id: string }, k: number) =>
-        post({ query: `mutation($i: FeedbackInput!) { submitFeedback(input: $i) { id } }`, variables: { i: { predictionId: p.id, correct: k % 3 !== 0 } } })));
+      await Promise.all(
+        made.json.data.predictBatch.slice(0, 300).map((p: { id: string }, k: number) =>
+          post({
+            query: `mutation($i: FeedbackInput!) { submitFeedback(input: $i) { id } }`,
+            variables: { i: { predictionId: p.id, correct: k % 3 !== 0 } },
+          }),
+        ),
+      );
     }
   });
   afterAll(() => sut?.stop());

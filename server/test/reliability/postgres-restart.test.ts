@@ -295,7 +295,12 @@ describe('PostgreSQL restarts under load', () => {
     await proxy.down();
     await until(() => (unavailable.get('api1') ?? 0) > seen1, 'SERVICE_UNAVAILABLE from API 1', 30_000);
     const target = live === 1 ? 2 : 1;
-    const activated = await post(api2.url, `mutation($v: Int!) { activateModelVersion(model: "fraud", version: $v, reason: "rollback during a partition") { version status } }`, { v: target }, ADMIN_TOKEN);
+    const activated = await post(
+      api2.url,
+      `mutation($v: Int!) { activateModelVersion(model: "fraud", version: $v, reason: "rollback during a partition") { version status } }`,
+      { v: target },
+      ADMIN_TOKEN,
+    );
     expect(activated.body.errors).toBeUndefined();
     const during = acknowledged.size;
     await until(() => acknowledged.size >= during + 30, 'feedback on API 2 during the partition', 60_000);

@@ -48,7 +48,11 @@ describe('shutdown when PostgreSQL is gone', () => {
     let running = true;
     let requests = 0;
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
       return (await res.json()) as { data?: any };
     };
     const client = async (n: number) => {

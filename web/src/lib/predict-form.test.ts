@@ -3,7 +3,14 @@ import type { Feature } from './graphql/types.js';
 import { featureLabel, inputAttributes, inputKind, parseField, parseForm, predictInput } from './predict-form.js';
 
 const feature = (over: Partial<Feature>): Feature => ({
-  name: 'x', type: 'float', min: null, max: null, exclusiveMin: false, maxLength: null, description: null, ...over,
+  name: 'x',
+  type: 'float',
+  min: null,
+  max: null,
+  exclusiveMin: false,
+  maxLength: null,
+  description: null,
+  ...over,
 });
 const amount = feature({ name: 'amount', type: 'float', min: 0, exclusiveMin: true, max: 1_000_000 });
 const hour = feature({ name: 'hour', type: 'int', min: 0, max: 23 });

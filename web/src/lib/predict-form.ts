@@ -27,7 +27,10 @@ export function inputAttributes(feature: Feature): Record<string, string | numbe
 
 /** A human label from a feature name: `merchantCategory` -> `Merchant category`. */
 export function featureLabel(name: string): string {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -55,9 +58,7 @@ export function parseField(feature: Feature, raw: string): ParsedField {
   return { ok: true, value };
 }
 
-export type ParsedForm =
-  | { ok: true; input: Record<string, number | string> }
-  | { ok: false; errors: Record<string, string> };
+export type ParsedForm = { ok: true; input: Record<string, number | string> } | { ok: false; errors: Record<string, string> };
 
 /** Every field parsed; all problems at once so each shows next to its input. */
 export function parseForm(features: readonly Feature[], raw: Record<string, unknown>): ParsedForm {

@@ -9,12 +9,20 @@ const known = ['amount', 'hour', 'merchantCategory'];
 describe('errorsByField', () => {
   it('puts every problem of an invalid input next to its field', () => {
     const split = errorsByField(
-      [{
-        message: 'Invalid input: amount: must be > 0; hour: must be <= 23',
-        extensions: { code: 'BAD_USER_INPUT', field: 'amount', reason: 'must be > 0', problems: [
-          { field: 'amount', reason: 'must be > 0' }, { field: 'hour', reason: 'must be <= 23' },
-        ] },
-      }],
+      [
+        {
+          message: 'Invalid input: amount: must be > 0; hour: must be <= 23',
+          extensions: {
+            code: 'BAD_USER_INPUT',
+            field: 'amount',
+            reason: 'must be > 0',
+            problems: [
+              { field: 'amount', reason: 'must be > 0' },
+              { field: 'hour', reason: 'must be <= 23' },
+            ],
+          },
+        },
+      ],
       known,
     );
     expect(split).toEqual({ fields: { amount: 'must be > 0', hour: 'must be <= 23' }, general: null });
@@ -23,7 +31,10 @@ describe('errorsByField', () => {
   it('reads a field path from graphql-js variable errors, and keeps unknown fields general', () => {
     const split = errorsByField(
       [
-        { message: 'Variable "$input" got invalid value', extensions: { code: 'BAD_USER_INPUT', field: 'input.fraud.hour', reason: 'Int cannot represent 3.5' } },
+        {
+          message: 'Variable "$input" got invalid value',
+          extensions: { code: 'BAD_USER_INPUT', field: 'input.fraud.hour', reason: 'Int cannot represent 3.5' },
+        },
         { message: 'Model "x" is not served', extensions: { code: 'BAD_USER_INPUT', field: 'model', reason: 'unknown' } },
         { message: 'Something else' },
       ],

@@ -26,7 +26,13 @@ export function errorsByField(errors: readonly ErrorLike[], knownFields: readonl
     let attached = false;
     for (const problem of problems) {
       const { field, reason } = (problem ?? {}) as { field?: unknown; reason?: unknown };
-      const name = typeof field === 'string' ? field.split('.').reverse().find((part) => knownFields.includes(part)) : undefined;
+      const name =
+        typeof field === 'string'
+          ? field
+              .split('.')
+              .reverse()
+              .find((part) => knownFields.includes(part))
+          : undefined;
       if (!name) continue;
       const text = typeof reason === 'string' && reason ? reason : error.message;
       fields[name] = fields[name] ? `${fields[name]}; ${text}` : text;
@@ -50,5 +56,7 @@ export function describeError(error: CombinedError | undefined): string | null {
   const first = error.graphQLErrors[0];
   const code = first?.extensions?.code;
   if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') return `Not allowed: ${first!.message} (check the admin token)`;
-  return errorList(error).map((e) => e.message).join('; ');
+  return errorList(error)
+    .map((e) => e.message)
+    .join('; ');
 }

@@ -22,7 +22,12 @@ export interface ModelInfo {
   liveVersion: { version: number } | null;
 }
 
-export interface Confusion { tp: number; tn: number; fp: number; fn: number }
+export interface Confusion {
+  tp: number;
+  tn: number;
+  fp: number;
+  fn: number;
+}
 
 export interface Figures {
   accuracy: number | null;
@@ -66,8 +71,7 @@ export interface Prediction {
   modelVersion: { version: number };
 }
 
-export type RetrainState =
-  | 'QUEUED' | 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING' | 'PROMOTED' | 'REJECTED' | 'FAILED';
+export type RetrainState = 'QUEUED' | 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING' | 'PROMOTED' | 'REJECTED' | 'FAILED';
 
 export interface RetrainJob {
   id: string;

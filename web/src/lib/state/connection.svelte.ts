@@ -7,9 +7,7 @@ export class ConnectionState {
   connectedAt = $state<number | null>(null);
   #everConnected = false;
 
-  label = $derived(
-    this.status === 'connected' ? 'Live' : this.status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…',
-  );
+  label = $derived(this.status === 'connected' ? 'Live' : this.status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…');
 
   connecting(): void {
     this.status = this.#everConnected ? 'reconnecting' : 'connecting';

@@ -22,14 +22,22 @@ export function retrainProgress(job: Pick<RetrainJob, 'state' | 'progress'>): nu
 
 export function stepLabel(state: RetrainState): string {
   switch (state) {
-    case 'QUEUED': return 'Queued';
-    case 'SNAPSHOTTING': return 'Snapshotting the dataset';
-    case 'TRAINING': return 'Training';
-    case 'REGISTERING': return 'Registering the version';
-    case 'EVALUATING': return 'Evaluating against the champion';
-    case 'PROMOTED': return 'Promoted: the new version is live';
-    case 'REJECTED': return 'Rejected by the promotion gate';
-    case 'FAILED': return 'Failed';
+    case 'QUEUED':
+      return 'Queued';
+    case 'SNAPSHOTTING':
+      return 'Snapshotting the dataset';
+    case 'TRAINING':
+      return 'Training';
+    case 'REGISTERING':
+      return 'Registering the version';
+    case 'EVALUATING':
+      return 'Evaluating against the champion';
+    case 'PROMOTED':
+      return 'Promoted: the new version is live';
+    case 'REJECTED':
+      return 'Rejected by the promotion gate';
+    case 'FAILED':
+      return 'Failed';
   }
 }
 
@@ -52,7 +60,7 @@ export class RetrainTracker {
     const known = this.jobs.some((j) => j.id === job.id);
     this.jobs = known ? this.jobs.map((j) => (j.id === job.id ? job : j)) : [job, ...this.jobs].slice(0, 20);
     const followed = this.followed;
-    if (!followed || (isFinished(followed.state) && !isFinished(job.state)) ) this.followedId = job.id;
+    if (!followed || (isFinished(followed.state) && !isFinished(job.state))) this.followedId = job.id;
   }
 
   follow(id: string): void {

@@ -7,15 +7,40 @@ import { ModelSelection } from './model-selection.svelte.js';
 import { RetrainTracker, isFinished, retrainProgress, stepLabel } from './retrain-tracker.svelte.js';
 
 const metrics = (over: Partial<Metrics> = {}): Metrics => ({
-  model: 'fraud', accuracy: 0.9, precision: 0.8, recall: 0.7, f1: 0.75, feedbackShare: 0.5,
-  predictionCount: 10, feedbackCount: 5, confusion: { tp: 1, tn: 3, fp: 1, fn: 0 }, liveVersion: null, ...over,
+  model: 'fraud',
+  accuracy: 0.9,
+  precision: 0.8,
+  recall: 0.7,
+  f1: 0.75,
+  feedbackShare: 0.5,
+  predictionCount: 10,
+  feedbackCount: 5,
+  confusion: { tp: 1, tn: 3, fp: 1, fn: 0 },
+  liveVersion: null,
+  ...over,
 });
 const job = (over: Partial<RetrainJob> = {}): RetrainJob => ({
-  id: 'job-1', model: 'fraud', state: 'QUEUED', progress: 0, message: null, reason: 'manual', version: null,
-  attempts: 0, createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, finishedAt: null, ...over,
+  id: 'job-1',
+  model: 'fraud',
+  state: 'QUEUED',
+  progress: 0,
+  message: null,
+  reason: 'manual',
+  version: null,
+  attempts: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  startedAt: null,
+  finishedAt: null,
+  ...over,
 });
 const model = (name: string): ModelInfo => ({
-  name, description: '', labels: ['a', 'b'], positiveLabel: 'a', inputType: 'X', features: [], liveVersion: null,
+  name,
+  description: '',
+  labels: ['a', 'b'],
+  positiveLabel: 'a',
+  inputType: 'X',
+  features: [],
+  liveVersion: null,
 });
 
 describe(ConnectionState.name, () => {
@@ -36,7 +61,11 @@ describe(ConnectionState.name, () => {
 describe(AdminTokenState.name, () => {
   it('keeps the token in the given storage and forgets it', () => {
     const store = new Map<string, string>();
-    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) };
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    };
     const sut = new AdminTokenState(storage);
     expect(sut.present).toBe(false);
     sut.set('  secret ');
