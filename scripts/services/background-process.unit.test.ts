@@ -18,19 +18,31 @@ describe(withLock.name, () => {
   it('lets one holder at a time run, in turn', async () => {
     const lock = path.join(await tempDir(), 'install.lock');
     const events: string[] = [];
+    const names = ['a', 'b', 'c'];
+    // withLock logs when it first finds the lock taken: that is how a holder knows the others wait.
+    const seenWaiting = new Set<string>();
+    let waitersChanged = () => {};
+    const finished = new Set<string>();
     const holder = (name: string) =>
       withLock(
         lock,
         name,
-        () => undefined,
+        () => {
+          seenWaiting.add(name);
+          waitersChanged();
+        },
         10_000,
         async () => {
           events.push(`${name} in`);
-          await sleep(150);
+          // Stay inside until every holder that has not run yet has been turned away at least once.
+          const othersWait = () => names.every((n) => n === name || finished.has(n) || seenWaiting.has(n));
+          while (!othersWait()) await new Promise<void>((resolve) => (waitersChanged = resolve));
           events.push(`${name} out`);
+          finished.add(name);
         },
       );
-    await Promise.all([holder('a'), holder('b'), holder('c')]);
+    await Promise.all(names.map(holder));
+    expect(events).toHaveLength(6);
     for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(events[i]!.replace(' in', ' out'));
   });
 

@@ -123,6 +123,44 @@ export function nextResults<T>(client: Client, query: string, variables: Record<
   return { results, done, unsubscribe: () => unsubscribe() };
 }
 
+/**
+ * Resolves with job `jobId` once it is finished (PROMOTED, REJECTED or FAILED), as the
+ * `retrainStatus` subscription pushes it: the subscription sends the model's latest job first, so
+ * a job that finished before the subscription started is seen too.
+ */
+export async function retrainFinished(
+  sut: TestApp,
+  model: string,
+  jobId: string,
+  timeoutMs = 120_000,
+): Promise<{ id: string; state: string; version: number | null; message: string | null }> {
+  const client = sut.wsClient();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`retrain ${jobId} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const unsubscribe = client.subscribe<{ retrainStatus: { id: string; state: string; version: number | null; message: string | null } }>(
+      { query: `subscription($model: String!) { retrainStatus(model: $model) { id state version message } }`, variables: { model } },
+      {
+        next: (r) => {
+          const job = r.data?.retrainStatus;
+          if (job?.id === jobId && ['PROMOTED', 'REJECTED', 'FAILED'].includes(job.state)) {
+            clearTimeout(timer);
+            unsubscribe();
+            resolve(job);
+          }
+        },
+        error: (e) => {
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(JSON.stringify(e)));
+        },
+        complete: () => {},
+      },
+    );
+  });
+}
+
 export const PREDICT_FRAUD = /* GraphQL */ `
   mutation Predict($input: PredictInput!) {
     predict(input: $input) { id model label probability scores { label probability } modelVersion { version } createdAt }

@@ -1,35 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test/test-app.js';
+import { retrainFinished, startTestApp, type TestApp } from '../../test/test-app.js';
+import { alertmanagerBody as alertmanagerBodyOf } from '../../test/alert-bodies.js';
 import { HANDLE_ALERT } from './alert.graphql.js';
+
+const alertmanagerBody = (fingerprint: string, labels: Record<string, string>) => alertmanagerBodyOf('firing', fingerprint, labels);
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef';
 const ANSWER_MS = 20_000;
-
-/** Alertmanager's webhook body (version 4) for one alert. */
-function alertmanagerBody(fingerprint: string, labels: Record<string, string>) {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="RelearnModelAccuracyLow", model="${labels.model}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'relearn',
-    groupLabels: { alertname: 'RelearnModelAccuracyLow', model: labels.model },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'RelearnModelAccuracyLow', ...labels },
-        annotations: { summary: 'accuracy below threshold' },
-        startsAt: '2026-11-23T09:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus/graph',
-        fingerprint,
-      },
-    ],
-  };
-}
 
 // The alert's decision, its row and the retrain request once deadlocked the embedded database
 // (a transaction on one connection waiting for a query on another, with PGlite's one backend).
@@ -62,12 +39,8 @@ describe.each(['embedded', 'postgres'] as const)('a firing alert on the %s datab
     const jobIds = new Set(bodies.map((b) => b.retrainJobId));
     expect(jobIds.size).toBe(1);
 
-    const deadline = Date.now() + 60_000;
-    let list = await jobs('spam');
-    while (!['PROMOTED', 'REJECTED', 'FAILED'].includes(list[0]?.state) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      list = await jobs('spam');
-    }
+    await retrainFinished(sut, 'spam', [...jobIds][0]);
+    const list = await jobs('spam');
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ id: [...jobIds][0], triggers: [{ kind: 'alert' }] });
     expect(['PROMOTED', 'REJECTED']).toContain(list[0].state);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setInterval as every, setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,7 +205,9 @@ describe('PostgreSQL restarts under load', () => {
     // /metrics scraped on both APIs every 200 ms for the whole run.
     const scrapes = { ok: 0, failed: [] as string[], slowestMs: 0 };
     const scraping = (async () => {
-      while (!stopping) {
+      // A scrape cadence (as Prometheus scrapes), not a wait for anything.
+      for await (const _tick of every(200)) {
+        if (stopping) break;
         await Promise.all(
           apis.map(async (api) => {
             const started = Date.now();
@@ -220,7 +222,6 @@ describe('PostgreSQL restarts under load', () => {
             scrapes.slowestMs = Math.max(scrapes.slowestMs, Date.now() - started);
           }),
         );
-        await sleep(200);
       }
     })();
 
@@ -325,11 +326,9 @@ describe('PostgreSQL restarts under load', () => {
     const largestDifference = (a: Scores[], b: Scores[]) =>
       Math.max(...a.flatMap((s, i) => s.map((x, j) => (x.label === b[i]![j]!.label ? Math.abs(x.probability - b[i]![j]!.probability) : Infinity))));
     let difference = Infinity;
-    const deadline = Date.now() + 10_000;
-    while (difference > 1e-9 && Date.now() < deadline) {
-      difference = largestDifference(await scoresOf(api1), await scoresOf(api2));
-      if (difference > 1e-9) await sleep(100);
-    }
+    await expect
+      .poll(async () => (difference = largestDifference(await scoresOf(api1), await scoresOf(api2))), { timeout: 10_000, interval: 100 })
+      .toBeLessThanOrEqual(1e-9);
 
     // Acknowledged feedback against the rows.
     const db = await connectPg(dbUrl);
