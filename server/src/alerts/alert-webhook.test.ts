@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextResults, startTestApp, type TestApp } from '../../test/test-app.js';
 import { HANDLE_ALERT } from './alert.graphql.js';
+import { alertmanagerBody } from '../../test/alert-bodies.js';
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef';
 const HMAC_SECRET = 'hmac-secret-0123456789abcdef';
@@ -38,32 +39,6 @@ function grafanaBody(status: 'firing' | 'resolved', fingerprint: string, labels:
     title: `[${status.toUpperCase()}:1] Relearn accuracy low`,
     state: status === 'firing' ? 'alerting' : 'ok',
     message: '**Firing**',
-  };
-}
-
-/** Alertmanager's webhook body (version 4). */
-function alertmanagerBody(status: 'firing' | 'resolved', fingerprint: string, labels: Record<string, string>) {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="RelearnModelAccuracyLow", model="${labels.model}"}`,
-    truncatedAlerts: 0,
-    status,
-    receiver: 'relearn',
-    groupLabels: { alertname: 'RelearnModelAccuracyLow', model: labels.model },
-    commonLabels: labels,
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels: { alertname: 'RelearnModelAccuracyLow', ...labels },
-        annotations: { summary: 'low' },
-        startsAt: '2026-11-23T09:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus/graph',
-        fingerprint,
-      },
-    ],
   };
 }
 
