@@ -1,3 +1,4 @@
+import type { Principal } from '../access/principal.js';
 import type { RequestLoaders } from './loaders.js';
 import type { Services } from './services.js';
 
@@ -8,6 +9,11 @@ export interface Context {
   services: Services;
   /** True when the request carries the admin bearer token. */
   admin: boolean;
+  /**
+   * The authenticated caller, or null for an anonymous one. Feedback records
+   * `principal?.name ?? 'anonymous'` as its source.
+   */
+  principal: Principal | null;
   /**
    * Alert webhook credentials: null when the bearer token is the webhook (or admin) token and,
    * with an HMAC secret configured, Grafana's signature over the body was verified; otherwise

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { ADMIN_PRINCIPAL } from '../access/principal.js';
 import type { SignatureCheck } from '../alerts/webhook-auth.js';
 import type { Context, Services } from '../graphql/context.js';
 import { createMaskError, isAdminToken, useInputErrorCodes } from '../graphql/errors.js';
@@ -53,7 +54,7 @@ export function createGraphQLServer(options: {
       const admin = isAdminToken(authorization, adminToken);
       const bearer = admin || (webhookToken !== null && isAdminToken(authorization, webhookToken));
       const refusal = webhookRefusal(authorization, bearer, signature);
-      return { services, admin, webhookRefusal: refusal, loaders: loaders() };
+      return { services, admin, principal: admin ? ADMIN_PRINCIPAL : null, webhookRefusal: refusal, loaders: loaders() };
     },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
