@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
+import { ModelVersionRepository } from './models/model-version.repository.js';
 import { PredictionRepository } from './predictions/prediction.repository.js';
 import { PredictionService } from './predictions/prediction-service.js';
 import { PgBossRetrainQueue } from './queue/retrain-queue.js';
@@ -29,6 +30,7 @@ import { createBlobStore } from './storage/create-blob-store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { TaskRegistry } from './tasks/task-registry.js';
 import { DatasetStore } from './training/dataset-store.js';
+import { DatasetVersionRepository } from './training/dataset-version.repository.js';
 import { TrainingPipeline } from './training/training-pipeline.js';
 import { remainingAtLeast, runShutdownSteps, type ShutdownStep } from './shared/shutdown.js';
 
@@ -110,11 +112,11 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   // What happened in this process (in memory, synchronous); `events` carries ids between processes.
   const domainEvents = new DomainEvents(logger.child({ component: 'events' }));
   const serving = new ServingMetrics();
-  const models = new ModelService(orm, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
-  const datasets = new DatasetStore(orm, blobs);
+  const feedbackRows = new FeedbackRepository(orm);
+  const models = new ModelService(new ModelVersionRepository(orm), feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
+  const datasets = new DatasetStore(new DatasetVersionRepository(orm), blobs);
   const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
   const retrains = new RetrainService(orm, new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
-  const feedbackRows = new FeedbackRepository(orm);
   const predictionRows = new PredictionRepository(orm);
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs);
   const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));

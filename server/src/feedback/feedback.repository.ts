@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import type { FeedbackRecord } from './feedback.types.js';
+import { countUnseenFeedback, readUnseenFeedback, type FeedbackCursor, type LabelledPage } from './learning-cursor.js';
 
 /** A feedback row before it is stored. */
 export type NewFeedback = Omit<FeedbackRecord, 'id' | 'createdAt' | 'xid'> & { source: 'feedback' | 'outcome' };
@@ -18,8 +19,8 @@ export interface FeedbackCounts {
 }
 
 /**
- * The SQL of the `feedback` table, but for online learning's query (learning-cursor.ts): what
- * the feedback and metrics services ask of it.
+ * The SQL of the `feedback` table: what the feedback and metrics services ask of it, and online
+ * learning's query (written once, in learning-cursor.ts) run on this database.
  */
 export class FeedbackRepository {
   constructor(private readonly orm: Orm) {}
@@ -115,6 +116,16 @@ export class FeedbackRepository {
         select correct from feedback where model = ${model} and model_version_id = ${modelVersionId}
         order by id desc limit ${size}) w`.execute(this.db);
     return { n: Number(rows[0]!.n), correct: Number(rows[0]!.correct) };
+  }
+
+  /** One page of the labelled feedback `cursor` does not cover (replays, catch-ups, datasets). */
+  unseen(model: string, cursor: FeedbackCursor, page: { afterId: number; limit: number; exceptIds?: readonly number[] }): Promise<LabelledPage> {
+    return readUnseenFeedback(this.db, model, cursor, page);
+  }
+
+  /** How many labelled feedback rows `cursor` does not cover (the retrain trigger's count). */
+  countUnseen(model: string, cursor: FeedbackCursor): Promise<number> {
+    return countUnseenFeedback(this.db, model, cursor);
   }
 
   /** When the model last received feedback (null before the first). */

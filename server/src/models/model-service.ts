@@ -1,13 +1,13 @@
 import type { EventBus } from '../events/event-bus.js';
-import { cursorOf, parseSnapshot, readUnseenFeedback, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
+import type { FeedbackRepository } from '../feedback/feedback.repository.js';
+import { cursorOf, parseSnapshot, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
-import { lockFor } from '../database/advisory-lock.js';
-import type { Orm } from '../database/orm.js';
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
-import { ModelActivation, ModelVersion, type IModelActivation, type IModelVersion, type PromotionEvaluation } from './model-version.entity.js';
+import type { IModelActivation, IModelVersion, PromotionEvaluation } from './model-version.entity.js';
+import type { ModelVersionRepository } from './model-version.repository.js';
 
 /** The model a task serves right now, with the online updates applied since it was trained. */
 export interface LiveModel {
@@ -79,7 +79,9 @@ export class ModelService {
   private readonly versionCache = new PromiseCache<number, IModelVersion | null>(VERSION_CACHE_MS);
 
   constructor(
-    private readonly orm: Orm,
+    private readonly versionRows: ModelVersionRepository,
+    /** Online learning reads the feedback a live model has not learned through it. */
+    private readonly feedbackRows: Pick<FeedbackRepository, 'unseen'>,
     private readonly tasks: TaskRegistry,
     private readonly events: EventBus,
     private readonly logger: Logger,
@@ -170,7 +172,7 @@ export class ModelService {
     for (const task of this.tasks.all()) {
       const live = this.getLive(task.name);
       if (!live) continue;
-      const row = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' });
+      const row = await this.versionRows.live(task.name);
       if (row && row.version !== live.version) await this.load(task.name);
       else await this.catchUp(task.name);
     }
@@ -179,11 +181,10 @@ export class ModelService {
   /** One pass of a catch-up or replay: pages through the rows `state` has not seen, in id order. */
   private async readAndLearn(state: Learning): Promise<number> {
     const { live } = state;
-    const db = this.orm.em.getKysely();
     let learned = 0;
     let first: string | null = null;
     for (let afterId = 0; ;) {
-      const page = await readUnseenFeedback(db, live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS, exceptIds: [...state.beyond.keys()] });
+      const page = await this.feedbackRows.unseen(live.task.name, state.seen, { afterId, limit: REPLAY_PAGE_ROWS, exceptIds: [...state.beyond.keys()] });
       first ??= page.snapshot;
       for (const r of page.rows) {
         if (state.beyond.has(r.id)) continue;
@@ -204,11 +205,11 @@ export class ModelService {
   }
 
   async versions(model: string): Promise<IModelVersion[]> {
-    return this.orm.em.fork().find(ModelVersion, { model }, { orderBy: { version: 'desc' } });
+    return this.versionRows.list(model);
   }
 
   async version(model: string, version: number): Promise<IModelVersion | null> {
-    return this.orm.em.fork().findOne(ModelVersion, { model, version });
+    return this.versionRows.get(model, version);
   }
 
   /**
@@ -216,7 +217,7 @@ export class ModelService {
    * database round trip per request would double the cost of predict.
    */
   async versionById(id: number): Promise<IModelVersion | null> {
-    return this.versionCache.get(id, () => this.orm.em.fork().findOne(ModelVersion, { id }));
+    return this.versionCache.get(id, () => this.versionRows.byId(id));
   }
 
   /**
@@ -225,19 +226,9 @@ export class ModelService {
    * is kept once (the later one returns the earlier's).
    */
   async registerVersion(model: string, trained: NewModelVersion): Promise<IModelVersion> {
-    const em = this.orm.em.fork();
-    return em.transactional(async (tx) => {
-      await lockFor(tx, `relearn:model:${model}`);
-      if (trained.retrainJobId) {
-        const same = await tx.findOne(ModelVersion, { retrainJobId: trained.retrainJobId });
-        if (same) return same;
-      }
-      const latest = await tx.findOne(ModelVersion, { model }, { orderBy: { version: 'desc' } });
-      if (latest && trained.firstVersionOnly) return latest;
-      const created = tx.create(ModelVersion, {
-        model,
-        version: (latest?.version ?? 0) + 1,
-        status: 'CANDIDATE',
+    return this.versionRows.insertNext(
+      model,
+      {
         artifact: trained.artifact,
         trainingMetrics: trained.trainingMetrics,
         datasetVersion: trained.datasetVersionId ?? null,
@@ -249,41 +240,24 @@ export class ModelService {
         registryRunUrl: trained.registry?.runUrl ?? null,
         registryVersion: trained.registry?.version ?? null,
         registryVersionUrl: trained.registry?.versionUrl ?? null,
-      });
-      await tx.flush();
-      return created;
-    });
+      },
+      { firstVersionOnly: trained.firstVersionOnly ?? false },
+    );
   }
 
   /** Which version was live when, and who or what made it so, newest first. */
   async activations(model: string): Promise<IModelActivation[]> {
-    return this.orm.em.fork().find(ModelActivation, { model }, { orderBy: { id: 'desc' }, populate: ['modelVersion'] });
+    return this.versionRows.activations(model);
   }
 
   async lastActivation(model: string, version: number): Promise<IModelActivation | null> {
-    return this.orm.em.fork().findOne(ModelActivation, { model, modelVersion: { version } }, { orderBy: { id: 'desc' }, populate: ['modelVersion'] });
+    return this.versionRows.lastActivation(model, version);
   }
 
   /** Makes `version` the live one (promotion or rollback) and records who did it and why. */
   async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
-    const em = this.orm.em.fork();
-    const activated = await em.transactional(async (tx) => {
-      await lockFor(tx, `relearn:model:${model}`);
-      const target = await tx.findOne(ModelVersion, { model, version });
-      if (!target) throw new NotFoundError(`model ${model} has no version ${version}`);
-      const current = await tx.findOne(ModelVersion, { model, status: 'LIVE' });
-      if (current && current.id !== target.id) current.status = 'RETIRED';
-      target.status = 'LIVE';
-      target.activatedAt = new Date();
-      tx.create(ModelActivation, {
-        model,
-        modelVersion: target,
-        previousVersion: current?.version ?? null,
-        actor,
-        reason,
-      });
-      return target;
-    });
+    const activated = await this.versionRows.activate(model, version, actor, reason);
+    if (!activated) throw new NotFoundError(`model ${model} has no version ${version}`);
     this.logger.info({ model, version, actor, reason }, 'model version activated');
     await this.load(model);
     return activated;
@@ -308,8 +282,7 @@ export class ModelService {
   private async loadNow(model: string): Promise<LiveModel> {
     const task = this.tasks.get(model);
     if (!task) throw new NotFoundError(`unknown model ${model}`);
-    const em = this.orm.em.fork();
-    const row = await em.findOne(ModelVersion, { model, status: 'LIVE' }, { populate: ['artifact'] });
+    const row = await this.versionRows.live(model, { artifact: true });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const trainedCursor = cursorOf({ snapshot: row.trainedFeedbackSnapshot, throughId: row.trainedThroughFeedbackId });
     const live: LiveModel = {
@@ -334,6 +307,6 @@ export class ModelService {
   }
 
   private async hasVersions(model: string): Promise<boolean> {
-    return (await this.orm.em.fork().count(ModelVersion, { model })) > 0;
+    return this.versionRows.exists(model);
   }
 }

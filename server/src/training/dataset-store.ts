@@ -1,8 +1,7 @@
-import { lockFor } from '../database/advisory-lock.js';
-import type { Orm } from '../database/orm.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { CODE_VERSION } from '../version.js';
-import { DatasetVersion, type DatasetManifest, type IDatasetVersion } from './dataset-version.entity.js';
+import type { DatasetManifest, IDatasetVersion } from './dataset-version.entity.js';
+import type { DatasetVersionRepository } from './dataset-version.repository.js';
 import type { PreparedDataset } from './train.js';
 
 /**
@@ -12,7 +11,7 @@ import type { PreparedDataset } from './train.js';
  */
 export class DatasetStore {
   constructor(
-    private readonly orm: Orm,
+    private readonly versions: DatasetVersionRepository,
     private readonly blobs: BlobStore,
   ) {}
 
@@ -26,8 +25,7 @@ export class DatasetStore {
     dataset: Omit<PreparedDataset, 'jsonl'> & { jsonl: string | Uint8Array },
     context: { parent: IDatasetVersion | null; feedbackThrough: number; feedbackSnapshot: string | null; holdoutFraction: number },
   ): Promise<IDatasetVersion> {
-    const em = this.orm.em.fork();
-    const existing = await em.findOne(DatasetVersion, { model, contentHash: dataset.contentHash });
+    const existing = await this.versions.byHash(model, dataset.contentHash);
     if (existing) return existing;
     const folder = DatasetStore.folder(model, dataset.contentHash);
     const { jsonl, contentHash, ...counts } = dataset;
@@ -57,21 +55,7 @@ export class DatasetStore {
       'application/json',
     );
     await this.blobs.put(files.manifest, JSON.stringify({ model, contentHash, ...manifest }, null, 2), 'application/json');
-    return em.transactional(async (tx) => {
-      await lockFor(tx, `relearn:dataset:${model}`);
-      const again = await tx.findOne(DatasetVersion, { model, contentHash });
-      if (again) return again;
-      const latest = await tx.findOne(DatasetVersion, { model }, { orderBy: { version: 'desc' } });
-      const created = tx.create(DatasetVersion, {
-        model,
-        version: (latest?.version ?? 0) + 1,
-        contentHash,
-        location: files.rows,
-        manifest,
-      });
-      await tx.flush();
-      return created;
-    });
+    return this.versions.insertNext(model, { contentHash, location: files.rows, manifest });
   }
 
   /** A step's output (evaluation report, confusion matrices) beside the rows it was measured on. */
@@ -87,10 +71,10 @@ export class DatasetStore {
   }
 
   async latest(model: string): Promise<IDatasetVersion | null> {
-    return this.orm.em.fork().findOne(DatasetVersion, { model }, { orderBy: { version: 'desc' } });
+    return this.versions.latest(model);
   }
 
   async byId(id: number): Promise<IDatasetVersion | null> {
-    return this.orm.em.fork().findOne(DatasetVersion, { id });
+    return this.versions.byId(id);
   }
 }
