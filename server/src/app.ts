@@ -32,6 +32,7 @@ import { TaskRegistry } from './tasks/task-registry.js';
 import { DatasetStore } from './training/dataset-store.js';
 import { DatasetVersionRepository } from './training/dataset-version.repository.js';
 import { TrainingPipeline } from './training/training-pipeline.js';
+import { TrainingRunRepository } from './training/training-run.repository.js';
 import { remainingAtLeast, runShutdownSteps, type ShutdownStep } from './shared/shutdown.js';
 
 /**
@@ -113,9 +114,16 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const domainEvents = new DomainEvents(logger.child({ component: 'events' }));
   const serving = new ServingMetrics();
   const feedbackRows = new FeedbackRepository(orm);
-  const models = new ModelService(new ModelVersionRepository(orm), feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
+  const versionRows = new ModelVersionRepository(orm);
+  const models = new ModelService(versionRows, feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
   const datasets = new DatasetStore(new DatasetVersionRepository(orm), blobs);
-  const pipeline = new TrainingPipeline(orm, models, datasets, registry, logger.child({ component: 'training' }));
+  const pipeline = new TrainingPipeline(
+    { versions: versionRows, runs: new TrainingRunRepository(orm), feedback: feedbackRows },
+    models,
+    datasets,
+    registry,
+    logger.child({ component: 'training' }),
+  );
   const retrains = new RetrainService(orm, new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   const predictionRows = new PredictionRepository(orm);
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs);

@@ -1,8 +1,9 @@
-import type { Orm } from '../database/orm.js';
-import { cursorOf, readUnseenFeedback, type FeedbackCursor } from '../feedback/learning-cursor.js';
+import type { FeedbackRepository } from '../feedback/feedback.repository.js';
+import { cursorOf, type FeedbackCursor } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import type { ClassificationReport } from '../metrics/classification-report.js';
-import { ModelVersion, type IModelVersion, type PromotionEvaluation } from '../models/model-version.entity.js';
+import type { IModelVersion, PromotionEvaluation } from '../models/model-version.entity.js';
+import type { ModelVersionRepository } from '../models/model-version.repository.js';
 import type { ModelService } from '../models/model-service.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
@@ -11,7 +12,7 @@ import type { DatasetStore } from './dataset-store.js';
 import type { IDatasetVersion } from './dataset-version.entity.js';
 import { trainInWorker } from './train-in-worker.js';
 import type { FittedModel } from './train.js';
-import { TrainingRun } from './training-run.entity.js';
+import type { TrainingRunRepository } from './training-run.repository.js';
 
 export type TrainingStep = 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING';
 
@@ -30,6 +31,13 @@ export interface TrainingRequest {
   onStep?: (step: TrainingStep, progress: number) => Promise<void> | void;
 }
 
+/** The tables training reads and writes (small enough to fake in a unit test). */
+export interface TrainingRows {
+  versions: Pick<ModelVersionRepository, 'live' | 'byRetrainJob' | 'setStatus'>;
+  runs: Pick<TrainingRunRepository, 'start' | 'update'>;
+  feedback: Pick<FeedbackRepository, 'unseen'>;
+}
+
 /**
  * One training from data to decision: snapshot the data (parent dataset + new labelled
  * feedback) into a dataset version, fit a challenger in a worker thread, judge it against the
@@ -38,7 +46,7 @@ export interface TrainingRequest {
  */
 export class TrainingPipeline {
   constructor(
-    private readonly orm: Orm,
+    private readonly rows: TrainingRows,
     private readonly models: ModelService,
     private readonly datasets: DatasetStore,
     private readonly registry: ModelRegistry,
@@ -48,38 +56,28 @@ export class TrainingPipeline {
   async train(request: TrainingRequest): Promise<TrainingOutcome> {
     const { task, reason } = request;
     const step = async (s: TrainingStep, progress: number) => request.onStep?.(s, progress);
-    const em = this.orm.em.fork();
     const started = Date.now();
-    const run = em.create(TrainingRun, { model: task.name, reason });
-    await em.flush();
+    const runId = await this.rows.runs.start(task.name, reason);
     try {
       // A retried job whose earlier attempt already registered its version goes straight to the gate.
-      const earlier = request.retrainJobId ? await em.findOne(ModelVersion, { retrainJobId: request.retrainJobId }) : null;
-      const version = earlier ?? (await this.fitAndRegister(request, step, run.id));
+      const earlier = request.retrainJobId ? await this.rows.versions.byRetrainJob(request.retrainJobId) : null;
+      const version = earlier ?? (await this.fitAndRegister(request, step, runId));
       const outcome = await this.decide(task, version, reason);
-      await em.nativeUpdate(
-        TrainingRun,
-        { id: run.id },
-        {
-          state: 'SUCCEEDED',
-          modelVersionId: version.id,
-          message: outcome.message,
-          durationMs: Date.now() - started,
-          finishedAt: new Date(),
-        },
-      );
+      await this.rows.runs.update(runId, {
+        state: 'SUCCEEDED',
+        modelVersionId: version.id,
+        message: outcome.message,
+        durationMs: Date.now() - started,
+        finishedAt: new Date(),
+      });
       return outcome;
     } catch (error) {
-      await em.nativeUpdate(
-        TrainingRun,
-        { id: run.id },
-        {
-          state: 'FAILED',
-          message: (error as Error).message,
-          durationMs: Date.now() - started,
-          finishedAt: new Date(),
-        },
-      );
+      await this.rows.runs.update(runId, {
+        state: 'FAILED',
+        message: (error as Error).message,
+        durationMs: Date.now() - started,
+        finishedAt: new Date(),
+      });
       throw error;
     }
   }
@@ -88,7 +86,7 @@ export class TrainingPipeline {
     const { task, reason } = request;
     const retrain = task.definition.retrain;
     await step('SNAPSHOTTING', 0.05); // (already SNAPSHOTTING for jobs; this moves the bar)
-    const champion = await this.orm.em.fork().findOne(ModelVersion, { model: task.name, status: 'LIVE' }, { populate: ['artifact', 'datasetVersion'] });
+    const champion = await this.rows.versions.live(task.name, { artifact: true, dataset: true });
     const parent = champion?.datasetVersion ?? (await this.datasets.latest(task.name));
     // Bootstrap datasets hold no feedback: their versions replay all of it (an id cursor through 0).
     const read = parent
@@ -121,7 +119,7 @@ export class TrainingPipeline {
             feedbackSnapshot,
             holdoutFraction: task.definition.dataset.holdoutFraction,
           });
-          await this.orm.em.fork().nativeUpdate(TrainingRun, { id: runId }, { datasetVersionId: dataset.id });
+          await this.rows.runs.update(runId, { datasetVersionId: dataset.id });
         },
         onStep: (s) => void step(s, s === 'TRAINING' ? 0.35 : 0.65),
       },
@@ -194,7 +192,7 @@ export class TrainingPipeline {
     const summary = evaluation?.summary ?? 'no evaluation recorded';
     if (version.status === 'LIVE') return { state: 'PROMOTED', version: version.version, message: summary };
     if (!promote) {
-      await this.orm.em.fork().nativeUpdate(ModelVersion, { id: version.id }, { status: 'REJECTED' });
+      await this.rows.versions.setStatus(version.id, 'REJECTED');
       return { state: 'REJECTED', version: version.version, message: summary };
     }
     if (version.registryVersion) await this.registry.setAlias(task.name, 'champion', version.registryVersion);
@@ -207,7 +205,7 @@ export class TrainingPipeline {
    * labels, read through one snapshot (in one statement), which becomes the new dataset's cursor.
    */
   private async labelledFeedback(model: string, cursor: FeedbackCursor) {
-    const { rows, snapshot } = await readUnseenFeedback(this.orm.em.getKysely(), model, cursor, { afterId: 0, limit: 2 ** 31 - 1 });
+    const { rows, snapshot } = await this.rows.feedback.unseen(model, cursor, { afterId: 0, limit: 2 ** 31 - 1 });
     return { snapshot, rows: rows.map((r) => ({ id: r.id, input: r.input, label: r.label })) };
   }
 }
