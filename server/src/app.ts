@@ -14,6 +14,7 @@ import { buildSchema } from './graphql/schema.js';
 import { createGraphQLServer, type RelearnYoga } from './http/graphql-server.js';
 import { createHttpServer, type HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logger.js';
+import { AccuracyRepository } from './metrics/accuracy.repository.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
@@ -124,10 +125,10 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     registry,
     logger.child({ component: 'training' }),
   );
-  const retrains = new RetrainService(orm, new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
+  const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   const predictionRows = new PredictionRepository(orm);
-  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs);
-  const triggers = new RetrainTriggers(orm, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
+  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm));
+  const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions);
   const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents);
   serving.attachQualityGauges(tasks, models, metrics);

@@ -20,6 +20,11 @@ export class RetrainJobRepository {
     );
   }
 
+  /** Runs `work` in one transaction (a request's decision and the job it writes commit together). */
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.orm.em.fork().transactional(work);
+  }
+
   /** On `tx`: a new job row, written when `tx` flushes. */
   create(tx: EntityManager, job: Pick<IRetrainJob, 'id' | 'model' | 'state' | 'triggers' | 'progress' | 'attempts' | 'maxAttempts'>): IRetrainJob {
     return tx.create(RetrainJob, job);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { lockFor } from '../database/advisory-lock.js';
-import type { Orm } from '../database/orm.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import { retrainStep, type EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
@@ -51,7 +50,6 @@ export function toRecord(job: IRetrainJob): RetrainJobRecord {
  */
 export class RetrainService {
   constructor(
-    private readonly orm: Orm,
     private readonly jobs: RetrainJobRepository,
     private readonly tasks: TaskRegistry,
     private readonly queue: RetrainQueue,
@@ -66,7 +64,7 @@ export class RetrainService {
    * it (debounced) and that job is returned.
    */
   async request(model: string, trigger: Omit<RetrainTrigger, 'at'>): Promise<{ job: RetrainJobRecord; created: boolean }> {
-    const pending = await this.orm.em.fork().transactional((tx) => this.requestWithin(tx, model, trigger));
+    const pending = await this.jobs.transaction((tx) => this.requestWithin(tx, model, trigger));
     return this.announce(pending);
   }
 

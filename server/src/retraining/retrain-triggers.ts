@@ -1,5 +1,4 @@
-import type { Orm } from '../database/orm.js';
-import { countUnseenFeedback } from '../feedback/learning-cursor.js';
+import type { FeedbackRepository } from '../feedback/feedback.repository.js';
 import type { Logger } from '../logger.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import { wilsonInterval } from '../ml/metrics.js';
@@ -18,7 +17,7 @@ export class RetrainTriggers {
   private readonly running = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly orm: Orm,
+    private readonly feedbackRows: Pick<FeedbackRepository, 'countUnseen'>,
     private readonly tasks: TaskRegistry,
     private readonly models: ModelService,
     private readonly retrains: RetrainService,
@@ -55,7 +54,6 @@ export class RetrainTriggers {
     if (last && Date.now() - last.getTime() < policy.cooldownSeconds * 1000) return null;
 
     const reasons: { kind: 'accuracy' | 'feedback-count'; reason: string }[] = [];
-    const db = this.orm.em.getKysely();
     // Accuracy first: it says what is wrong, the count only that it is time.
     const { n, correct } = await this.metrics.recentWindow(model, live.versionId, policy.window);
     const bound = n >= policy.minSamples ? wilsonInterval(correct, n)! : null;
@@ -67,7 +65,7 @@ export class RetrainTriggers {
           `(95% upper bound ${bound.high.toFixed(3)}) is below ${policy.minAccuracy}`,
       });
     }
-    const fresh = await countUnseenFeedback(db, model, live.trainedCursor);
+    const fresh = await this.feedbackRows.countUnseen(model, live.trainedCursor);
     if (fresh >= policy.afterFeedback) {
       reasons.push({
         kind: 'feedback-count',

@@ -1,6 +1,7 @@
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type DatabaseConnection, type Driver } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Orm } from '../database/orm.js';
+import { FeedbackRepository } from '../feedback/feedback.repository.js';
 import type { Logger } from '../logger.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ModelService } from '../models/model-service.js';
@@ -69,7 +70,7 @@ function setUp(world: World, debounceMs = 1000) {
     request: async (model: string, r: { kind: string; reason: string }) => void requested.push({ model, ...r }),
   } as unknown as RetrainService;
   const logger = { warn: (...args: unknown[]) => void warnings.push(args) } as unknown as Logger;
-  const sut = new RetrainTriggers(orm, tasks, models, retrains, metrics as unknown as MetricsService, logger, debounceMs);
+  const sut = new RetrainTriggers(new FeedbackRepository(orm), tasks, models, retrains, metrics as unknown as MetricsService, logger, debounceMs);
   return { sut, queries, requested, warnings, metrics };
 }
 
