@@ -1,10 +1,9 @@
 import { Repeater } from 'graphql-yoga';
 import type { Builder } from '../graphql/builder.js';
-import { UnauthenticatedError } from '../graphql/errors.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
-import { InvalidInputError } from '../tasks/task.js';
 import type { AlertRecord } from './alert-service.js';
 import { parseWebhookBody } from './webhook-bodies.js';
+import { AppError } from '../shared/app-error.js';
 
 export const HANDLE_ALERT = /* GraphQL */ `
   mutation HandleAlert($input: AlertInput!) {
@@ -68,13 +67,13 @@ export function registerAlertSchema(builder: Builder) {
         "Receives an alert from monitoring (webhook token, and Grafana's signature when configured). A firing alert labelled action=retrain starts at most one retrain of its model while it fires; resolved alerts start nothing.",
       args: { input: t.arg({ type: AlertInput, required: true }) },
       resolve: async (_, { input }, { services, webhookRefusal }) => {
-        if (webhookRefusal) throw new UnauthenticatedError(webhookRefusal);
+        if (webhookRefusal) throw new AppError('UNAUTHENTICATED', webhookRefusal);
         if (input.source !== 'grafana' && input.source !== 'alertmanager') {
-          throw new InvalidInputError([{ field: 'source', reason: 'must be grafana or alertmanager' }]);
+          throw AppError.badInput([{ field: 'source', reason: 'must be grafana or alertmanager' }]);
         }
         // The same validation as POST /webhooks/alerts: a bad date or field is BAD_USER_INPUT naming it.
         const parsed = parseWebhookBody(input, input.source);
-        if (!parsed.ok) throw new InvalidInputError(parsed.problems);
+        if (!parsed.ok) throw AppError.badInput(parsed.problems);
         const outcome = await services.alerts.receive(parsed.notification);
         return { accepted: true, ...outcome };
       },
@@ -89,7 +88,7 @@ export function registerAlertSchema(builder: Builder) {
       resolve: (_, args, { services }) => {
         checkModel(services, args.model);
         const limit = args.limit ?? 50;
-        if (limit < 1 || limit > 500) throw new InvalidInputError([{ field: 'limit', reason: 'must be between 1 and 500' }]);
+        if (limit < 1 || limit > 500) throw AppError.badInput([{ field: 'limit', reason: 'must be between 1 and 500' }]);
         return services.alerts.list(args.model, limit);
       },
     }),

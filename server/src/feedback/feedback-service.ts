@@ -1,18 +1,14 @@
 import type { DomainEvents } from '../events/domain-events.js';
-import { NotFoundError, type ModelService } from '../models/model-service.js';
+import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import { isUuid } from '../shared/uuid.js';
-import { InvalidInputError, type Task } from '../tasks/task.js';
+import type { Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
 import type { FeedbackInput, FeedbackRecord, OutcomeInput } from './feedback.types.js';
-
-/** The same feedback cannot be taken twice with different content. */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
-}
+import { AppError } from '../shared/app-error.js';
 
 export class FeedbackService {
   private readonly writer: GroupCommit<NewFeedback, FeedbackRecord | null>;
@@ -36,14 +32,14 @@ export class FeedbackService {
     const hasCorrect = input.correct !== undefined && input.correct !== null;
     const hasActual = input.actual !== undefined && input.actual !== null;
     if (hasCorrect === hasActual) {
-      throw new InvalidInputError([{ field: hasCorrect ? 'correct' : 'actual', reason: 'give exactly one of correct or actual' }]);
+      throw AppError.badInput([{ field: hasCorrect ? 'correct' : 'actual', reason: 'give exactly one of correct or actual' }]);
     }
     if (!isUuid(input.predictionId)) {
-      throw new InvalidInputError([{ field: 'predictionId', reason: 'is not a prediction id (a UUID)' }]);
+      throw AppError.badInput([{ field: 'predictionId', reason: 'is not a prediction id (a UUID)' }]);
     }
     checkIdempotencyKey(input.idempotencyKey);
     const prediction = await this.predictions.get(input.predictionId);
-    if (!prediction) throw new NotFoundError(`prediction ${input.predictionId} does not exist`);
+    if (!prediction) throw new AppError('NOT_FOUND', `prediction ${input.predictionId} does not exist`);
     const task = this.tasks.get(prediction.model)!;
     const actual = hasActual ? checkLabel(task, input.actual!, 'actual') : actualFromCorrect(task, prediction.label, input.correct!);
     const row: NewFeedback = {
@@ -66,12 +62,12 @@ export class FeedbackService {
   /** Outcomes of predictions made elsewhere: they count in the metrics, but teach no model (no input). */
   async recordOutcomes(model: string, outcomes: OutcomeInput[], version?: number | null): Promise<FeedbackRecord[]> {
     const task = this.tasks.get(model);
-    if (!task) throw new InvalidInputError([{ field: 'model', reason: `unknown model; known: ${this.tasks.names().join(', ')}` }]);
-    if (outcomes.length === 0) throw new InvalidInputError([{ field: 'outcomes', reason: 'must not be empty' }]);
+    if (!task) throw AppError.badInput([{ field: 'model', reason: `unknown model; known: ${this.tasks.names().join(', ')}` }]);
+    if (outcomes.length === 0) throw AppError.badInput([{ field: 'outcomes', reason: 'must not be empty' }]);
     let modelVersionId: number | null = null;
     if (version !== undefined && version !== null) {
       const v = await this.models.version(model, version);
-      if (!v) throw new NotFoundError(`model ${model} has no version ${version}`);
+      if (!v) throw new AppError('NOT_FOUND', `model ${model} has no version ${version}`);
       modelVersionId = v.id;
     }
     const rows = outcomes.map((o, i): NewFeedback => {
@@ -125,12 +121,15 @@ export class FeedbackService {
     if (!existing) throw new Error('feedback insert conflicted but no conflicting row was found');
     if (row.idempotencyKey !== null && existing.idempotencyKey === row.idempotencyKey) {
       if (existing.predictionId !== row.predictionId || existing.actual !== row.actual) {
-        throw new ConflictError(`idempotencyKey "${row.idempotencyKey}" was already used for a different feedback`);
+        throw new AppError('CONFLICT', `idempotencyKey "${row.idempotencyKey}" was already used for a different feedback`);
       }
       return existing;
     }
     if (existing.actual === row.actual) return existing;
-    throw new ConflictError(`prediction ${row.predictionId} already has feedback (actual: ${existing.actual}); task ${row.model} does not take corrections`);
+    throw new AppError(
+      'CONFLICT',
+      `prediction ${row.predictionId} already has feedback (actual: ${existing.actual}); task ${row.model} does not take corrections`,
+    );
   }
 
   /** One statement per batch; rows that hit a unique constraint come back as null. */
@@ -143,16 +142,16 @@ export class FeedbackService {
 
 function checkLabel(task: Task, label: string, field: string): string {
   if (!task.isLabel(label)) {
-    throw new InvalidInputError([{ field, reason: `unknown label "${label}"; ${task.name} labels are ${task.labels.join(', ')}` }]);
+    throw AppError.badInput([{ field, reason: `unknown label "${label}"; ${task.name} labels are ${task.labels.join(', ')}` }]);
   }
   return label;
 }
 
 function checkIdempotencyKey(key: string | null | undefined, field = 'idempotencyKey'): void {
   if (key === undefined || key === null) return;
-  if (key.length === 0 || key.length > 200) throw new InvalidInputError([{ field, reason: 'must be 1 to 200 characters' }]);
+  if (key.length === 0 || key.length > 200) throw AppError.badInput([{ field, reason: 'must be 1 to 200 characters' }]);
   const unstorable = unstorableTextReason(key);
-  if (unstorable !== null) throw new InvalidInputError([{ field, reason: unstorable }]);
+  if (unstorable !== null) throw AppError.badInput([{ field, reason: unstorable }]);
 }
 
 /** "Incorrect" names the actual label only when there is exactly one other label. */
@@ -160,7 +159,7 @@ function actualFromCorrect(task: Task, predicted: string, correct: boolean): str
   if (correct) return predicted;
   const others = task.labels.filter((l) => l !== predicted);
   if (others.length !== 1) {
-    throw new InvalidInputError([{ field: 'correct', reason: `task ${task.name} has several other labels: give actual instead` }]);
+    throw AppError.badInput([{ field: 'correct', reason: `task ${task.name} has several other labels: give actual instead` }]);
   }
   return others[0]!;
 }

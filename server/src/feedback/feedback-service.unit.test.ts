@@ -3,11 +3,11 @@ import { DomainEvents, type DomainEventMap } from '../events/domain-events.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
-import { InvalidInputError } from '../tasks/task.js';
 import { TaskRegistry } from '../tasks/task-registry.js';
-import { ConflictError, FeedbackService } from './feedback-service.js';
+import { FeedbackService } from './feedback-service.js';
 import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
 import type { FeedbackRecord } from './feedback.types.js';
+import type { AppError } from '../shared/app-error.js';
 
 const PREDICTION: PredictionRecord = {
   id: '5b0c6f1e-8f3a-4c1e-9a57-2f7d7c1b9e01',
@@ -80,7 +80,7 @@ describe(FeedbackService.name, () => {
   it('a retry returns the stored feedback and publishes nothing more; a different answer is a conflict', async () => {
     const first = await sut.recordFeedback({ predictionId: PREDICTION.id, actual: 'fraud', idempotencyKey: 'k1' });
     expect(await sut.recordFeedback({ predictionId: PREDICTION.id, actual: 'fraud', idempotencyKey: 'k1' })).toEqual(first);
-    await expect(sut.recordFeedback({ predictionId: PREDICTION.id, actual: 'legit' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(sut.recordFeedback({ predictionId: PREDICTION.id, actual: 'legit' })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(published.feedbackRecorded).toHaveLength(1);
     expect(learned).toHaveLength(1);
     expect(table.rows).toHaveLength(1);
@@ -102,7 +102,7 @@ describe(FeedbackService.name, () => {
   });
 
   it('refuses bad input naming the field, before any row is written', async () => {
-    const refused = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as InvalidInputError).problems?.[0]?.field;
+    const refused = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as AppError).problems?.[0]?.field;
     expect(await refused(sut.recordFeedback({ predictionId: 'not-a-uuid', correct: true }))).toBe('predictionId');
     expect(await refused(sut.recordFeedback({ predictionId: PREDICTION.id, correct: true, actual: 'fraud' }))).toBe('correct');
     expect(await refused(sut.recordFeedback({ predictionId: PREDICTION.id, actual: 'maybe' }))).toBe('actual');

@@ -1,42 +1,44 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
-import { ConflictError } from '../feedback/feedback-service.js';
-import { NotFoundError } from '../models/model-service.js';
-import { ModelNotReadyError, UnknownModelError } from '../predictions/prediction-service.js';
-import { InvalidInputError } from '../tasks/task.js';
+import { AppError, httpStatusOf } from '../shared/app-error.js';
 import type { Logger } from '../logger.js';
 
-export class UnauthenticatedError extends Error {
-  override name = 'UnauthenticatedError';
+/**
+ * The one place errors become GraphQL errors: an AppError keeps its code and details (plus the
+ * HTTP status of its code), a database that cannot be reached is SERVICE_UNAVAILABLE; anything
+ * else is masked.
+ */
+export function toClientError(error: Error): GraphQLError | null {
+  const appError = asAppError(error);
+  return appError ? toGraphQLError(appError) : null;
 }
 
-/** The one place domain errors become GraphQL error codes; anything else is masked. */
-export function toClientError(error: Error): GraphQLError | null {
-  if (error instanceof InvalidInputError) {
-    const first = error.problems[0]!;
-    return new GraphQLError(`Invalid input: ${error.message}`, {
-      extensions: { code: 'BAD_USER_INPUT', field: first.field, reason: first.reason, problems: error.problems },
-    });
-  }
-  if (error instanceof UnknownModelError) {
-    return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: 'model', reason: error.message } });
-  }
-  if (error instanceof NotFoundError) return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
-  if (error instanceof ConflictError) return new GraphQLError(error.message, { extensions: { code: 'CONFLICT' } });
-  if (error instanceof UnauthenticatedError) {
-    return new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  }
-  if (error instanceof ModelNotReadyError) {
-    return new GraphQLError(error.message, { extensions: { code: 'MODEL_NOT_READY', http: { status: 503 } } });
-  }
-  if (isDatabaseUnavailable(error)) {
-    // Socket errors say nothing of which backing service failed (PostgreSQL, MinIO, MLflow): all are retryable.
-    return new GraphQLError('the database (or another backing service) is unavailable; retry shortly (feedback: with the same idempotencyKey)', {
-      extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, http: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } },
-    });
-  }
-  return null;
+/** What a client may be told of `error`: null when it is a bug (masked). */
+function asAppError(error: Error): AppError | null {
+  if (error instanceof AppError) return error;
+  // Until models/model-service.ts (being reworked in issue 11) throws AppError('NOT_FOUND') itself.
+  if (error.name === 'NotFoundError') return new AppError('NOT_FOUND', error.message, {}, { cause: error });
+  return isDatabaseUnavailable(error) ? serviceUnavailable(error) : null;
+}
+
+/** An AppError as GraphQL sends it: `extensions` holds the code, its details and its HTTP answer. */
+export function toGraphQLError(error: AppError, location?: Pick<GraphQLError, 'nodes' | 'source' | 'positions' | 'path'>): GraphQLError {
+  const status = httpStatusOf(error.code);
+  const retryAfter = error.retryAfterSeconds;
+  const http = status === null ? {} : { http: { status, ...(retryAfter !== null ? { headers: { 'Retry-After': String(retryAfter) } } : {}) } };
+  const message = error.code === 'BAD_USER_INPUT' ? `Invalid input: ${error.message}` : error.message;
+  return new GraphQLError(message, { ...location, extensions: { code: error.code, ...error.details, ...http } });
+}
+
+/** Socket errors say nothing of which backing service failed (PostgreSQL, MinIO, MLflow): all are retryable. */
+function serviceUnavailable(cause: Error): AppError {
+  return new AppError(
+    'SERVICE_UNAVAILABLE',
+    'the database (or another backing service) is unavailable; retry shortly (feedback: with the same idempotencyKey)',
+    { retryable: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
+    { cause },
+  );
 }
 
 /** What clients are told to wait before retrying while PostgreSQL is away (a restart takes seconds). */
@@ -72,12 +74,12 @@ export function createMaskError(logger: Logger) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = thrownBy(error);
     if (original instanceof Error && original.name !== 'GraphQLError') {
-      const mapped = toClientError(original);
-      if (mapped) {
-        return new GraphQLError(mapped.message, {
-          ...(error instanceof GraphQLError ? { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path } : {}),
-          extensions: mapped.extensions,
-        });
+      const appError = asAppError(original);
+      if (appError) {
+        return toGraphQLError(
+          appError,
+          error instanceof GraphQLError ? { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path } : undefined,
+        );
       }
       logger.error({ err: original }, 'unexpected error in a resolver');
     }
@@ -93,11 +95,11 @@ export type QueryLimit = 'tokens' | 'fields' | 'depth' | 'aliases' | 'directives
  * (like GRAPHQL_VALIDATION_FAILED), `limit` says which, HTTP 400.
  */
 export function queryTooComplex(limit: QueryLimit, message: string, details: { max: number; cost?: number }): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, ...details, http: { status: 400 } } });
+  return toGraphQLError(new AppError('QUERY_TOO_COMPLEX', message, { limit, ...details }));
 }
 
 export function requireAdmin(admin: boolean): void {
-  if (!admin) throw new UnauthenticatedError('this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
+  if (!admin) throw new AppError('UNAUTHENTICATED', 'this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
 }
 
 /** True when the header is `Bearer <token>` (compared in constant time). */

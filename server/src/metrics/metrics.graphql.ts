@@ -1,8 +1,8 @@
 import { Repeater } from 'graphql-yoga';
 import type { Builder } from '../graphql/builder.js';
 import type { SharedRefs } from '../graphql/refs.js';
-import { InvalidInputError } from '../tasks/task.js';
 import type { Services } from '../graphql/context.js';
+import { AppError } from '../shared/app-error.js';
 
 export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
   const Confusion = builder.objectRef<{ tp: number; tn: number; fp: number; fn: number }>('Confusion').implement({
@@ -61,13 +61,13 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
         const w = args.window ?? {};
         for (const [field, value] of Object.entries(w)) {
           if (typeof value === 'number' && (value < 1 || value > 100_000_000)) {
-            throw new InvalidInputError([{ field: `window.${field}`, reason: 'must be between 1 and 100000000' }]);
+            throw AppError.badInput([{ field: `window.${field}`, reason: 'must be between 1 and 100000000' }]);
           }
         }
         let versionId: number | null = null;
         if (args.version !== null && args.version !== undefined) {
           const v = await services.models.version(args.model, args.version);
-          if (!v) throw new InvalidInputError([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
           versionId = v.id;
         }
         return loaders.metrics.load({ model: args.model, window: w, versionId });
@@ -97,6 +97,6 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
 
 export function checkModel(services: Services, model: string): void {
   if (!services.tasks.get(model)) {
-    throw new InvalidInputError([{ field: 'model', reason: `unknown model "${model}"; known: ${services.tasks.names().join(', ')}` }]);
+    throw AppError.badInput([{ field: 'model', reason: `unknown model "${model}"; known: ${services.tasks.names().join(', ')}` }]);
   }
 }

@@ -5,8 +5,9 @@ import { reportFromConfusion } from '../metrics/classification-report.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition } from '../tasks/task-definition.js';
-import { InvalidInputError, type Task } from '../tasks/task.js';
+import type { Task } from '../tasks/task.js';
 import { MODEL_VERSION_STATUSES, type IModelActivation } from './model-version.entity.js';
+import { AppError } from '../shared/app-error.js';
 
 /** Cost units (graphql/query-limits.ts): a resolver that reads one row. */
 const READS_A_ROW = 10;
@@ -179,7 +180,7 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         checkModel(services, args.model);
         const reason = args.reason?.trim() || 'manual activation';
         const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
-        if (unstorable) throw new InvalidInputError([{ field: 'reason', reason: unstorable }]);
+        if (unstorable) throw AppError.badInput([{ field: 'reason', reason: unstorable }]);
         return services.models.activate(args.model, args.version, 'admin', reason);
       },
     }),

@@ -6,14 +6,7 @@ import { isUuid } from '../shared/uuid.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { PredictionRepository } from './prediction.repository.js';
 import type { PredictionRecord } from './prediction.types.js';
-
-export class ModelNotReadyError extends Error {
-  override name = 'ModelNotReadyError';
-}
-
-export class UnknownModelError extends Error {
-  override name = 'UnknownModelError';
-}
+import { AppError } from '../shared/app-error.js';
 
 /** Bounds of the recent-prediction cache: whichever is reached first evicts the oldest. */
 export interface RecentPredictionLimits {
@@ -132,10 +125,10 @@ export class PredictionService {
   private score(model: string, rawInput: unknown): PredictionRecord {
     const started = performance.now();
     const task = this.tasks.get(model);
-    if (!task) throw new UnknownModelError(`unknown model "${model}"; known: ${this.tasks.names().join(', ')}`);
+    if (!task) throw AppError.badInput([{ field: 'model', reason: `unknown model "${model}"; known: ${this.tasks.names().join(', ')}` }]);
     const input = task.validate(rawInput);
     const live = this.models.getLive(model);
-    if (!live) throw new ModelNotReadyError(`model ${model} has no live version yet; it is still training`);
+    if (!live) throw new AppError('MODEL_NOT_READY', `model ${model} has no live version yet; it is still training`);
     const p = live.model.predict(task.encode(input));
     return {
       id: randomUUID(),

@@ -1,7 +1,7 @@
 import type { Builder } from '../graphql/builder.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import { InvalidInputError } from '../tasks/task.js';
+import { AppError } from '../shared/app-error.js';
 
 const MAX_BATCH = 1000;
 
@@ -82,7 +82,7 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       args: { inputs: t.arg({ type: [PredictInput], required: true }) },
       resolve: (_, { inputs }, { services }) => {
         if (inputs.length === 0 || inputs.length > MAX_BATCH) {
-          throw new InvalidInputError([{ field: 'inputs', reason: `must hold 1 to ${MAX_BATCH} inputs` }]);
+          throw AppError.badInput([{ field: 'inputs', reason: `must hold 1 to ${MAX_BATCH} inputs` }]);
         }
         return services.predictions.predictBatch(inputs.map((i) => taskOf(i as Record<string, unknown>)));
       },

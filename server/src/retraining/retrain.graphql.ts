@@ -3,9 +3,9 @@ import type { Builder } from '../graphql/builder.js';
 import { requireAdmin } from '../graphql/errors.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
-import { InvalidInputError } from '../tasks/task.js';
 import { RETRAIN_STATES, type RetrainTrigger } from './retrain-job.entity.js';
 import type { RetrainJobRecord } from './retrain-service.js';
+import { AppError } from '../shared/app-error.js';
 
 export function registerRetrainSchema(builder: Builder) {
   const State = builder.enumType('RetrainState', {
@@ -50,7 +50,7 @@ export function registerRetrainSchema(builder: Builder) {
         checkModel(services, args.model);
         const reason = args.reason?.trim() || 'manual retrain';
         const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
-        if (unstorable) throw new InvalidInputError([{ field: 'reason', reason: unstorable }]);
+        if (unstorable) throw AppError.badInput([{ field: 'reason', reason: unstorable }]);
         return (await services.retrains.request(args.model, { kind: 'manual', reason })).job;
       },
     }),
@@ -64,7 +64,7 @@ export function registerRetrainSchema(builder: Builder) {
       resolve: (_, args, { services }) => {
         checkModel(services, args.model);
         const limit = args.limit ?? 20;
-        if (limit < 1 || limit > 200) throw new InvalidInputError([{ field: 'limit', reason: 'must be between 1 and 200' }]);
+        if (limit < 1 || limit > 200) throw AppError.badInput([{ field: 'limit', reason: 'must be between 1 and 200' }]);
         return services.retrains.list(args.model, limit);
       },
     }),

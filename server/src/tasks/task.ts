@@ -1,23 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_TOKEN_BUCKETS, type EncodedExample, type NaiveBayesSpec } from '../ml/naive-bayes.js';
 import { tokenize } from '../ml/text.js';
+import { AppError, type InputProblem } from '../shared/app-error.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition, TaskDefinition } from './task-definition.js';
 
 export type TaskInput = Record<string, number | string>;
-
-/** One reason an input was refused, named by its field path (e.g. `fraud.hour`). */
-export interface InputProblem {
-  field: string;
-  reason: string;
-}
-
-export class InvalidInputError extends Error {
-  constructor(readonly problems: InputProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
-    this.name = 'InvalidInputError';
-  }
-}
 
 /** Inputs are stored (jsonb) before anyone learns from them: refuse what PostgreSQL cannot hold. */
 function storable(value: string, ctx: z.RefinementCtx): void {
@@ -81,12 +69,12 @@ export class Task {
     this.inputSchema = z.strictObject(Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)]))) as unknown as z.ZodType<TaskInput>;
   }
 
-  /** Returns the normalised input, or throws InvalidInputError naming every bad field. */
+  /** Returns the normalised input, or throws BAD_USER_INPUT naming every bad field. */
   validate(input: unknown, fieldPrefix = this.name): TaskInput {
     const parsed = this.inputSchema.safeParse(input);
     if (parsed.success) return parsed.data;
-    throw new InvalidInputError(
-      parsed.error.issues.map((i) => ({
+    throw AppError.badInput(
+      parsed.error.issues.map((i): InputProblem => ({
         field: [fieldPrefix, ...i.path.map(String)].filter(Boolean).join('.'),
         reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
       })),

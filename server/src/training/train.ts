@@ -3,7 +3,8 @@ import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { confusionOf, logLoss } from '../ml/metrics.js';
 import { reportFromConfusion, type ClassificationReport } from '../metrics/classification-report.js';
 import type { LabelledRow } from '../tasks/data/types.js';
-import { InvalidInputError, type Task, type TaskInput } from '../tasks/task.js';
+import type { Task, TaskInput } from '../tasks/task.js';
+import { isAppError } from '../shared/app-error.js';
 
 /** A row of a dataset version; `feedbackId` marks rows that came from feedback. */
 export interface DatasetRow extends LabelledRow<TaskInput> {
@@ -72,7 +73,7 @@ export function buildDataset(
     try {
       input = task.validate(row.input);
     } catch (error) {
-      if (error instanceof InvalidInputError) return void dropped.invalid++;
+      if (isAppError(error, 'BAD_USER_INPUT')) return void dropped.invalid++;
       throw error;
     }
     if (!task.isLabel(row.label)) return void dropped.invalid++;
