@@ -1,6 +1,7 @@
 import { GaussianNB, MultinomialNB } from 'ml-naivebayes';
 import { describe, expect, it } from 'vitest';
 import { NaiveBayesModel, featureBucket, type EncodedExample, type LabelledExample, type NaiveBayesSpec } from './naive-bayes.js';
+import { inspect } from '../../test/naive-bayes-inspection.js';
 
 // --- helpers ---------------------------------------------------------------------------------
 
@@ -99,8 +100,8 @@ describe(NaiveBayesModel.name, () => {
       const sut = NaiveBayesModel.create(gaussianSpec);
       for (const row of train) sut.learn(row.x, row.label);
 
-      const params = sut.gaussianParameters();
-      const priors = sut.logPriors();
+      const params = inspect(sut).gaussianParameters();
+      const priors = inspect(sut).logPriors();
       for (let c = 0; c < LABELS.length; c++) {
         expectClose(priors[c]!, ml.calculateProbabilities[c]![0]);
         for (let j = 0; j < 3; j++) {
@@ -185,9 +186,11 @@ describe(NaiveBayesModel.name, () => {
       for (const row of train) sut.learn(row.x, row.label);
 
       expect(sut.vocabularySize).toBe(columns.length);
-      sut.logPriors().forEach((p, c) => expectClose(p, ml.priorProbability.get(c, 0)));
+      inspect(sut)
+        .logPriors()
+        .forEach((p, c) => expectClose(p, ml.priorProbability.get(c, 0)));
       columns.forEach((token, j) => {
-        const logs = sut.tokenLogProbabilities(token)!;
+        const logs = inspect(sut).tokenLogProbabilities(token)!;
         logs.forEach((l, c) => expectClose(l, ml.conditionalProbability.get(c, j)));
       });
     });
@@ -204,7 +207,7 @@ describe(NaiveBayesModel.name, () => {
         expect(argmax(proba)).toBe(mlPredictions[i]);
       });
       expect(new Set(mlPredictions).size).toBe(3);
-      expect(sut.tokenLogProbabilities('never-seen')).toBeNull();
+      expect(inspect(sut).tokenLogProbabilities('never-seen')).toBeNull();
     });
 
     it('does not grow the vocabulary for zero counts', () => {
@@ -257,11 +260,13 @@ describe(NaiveBayesModel.name, () => {
       sut.learnMany(train);
       values.forEach((vs, f) =>
         vs.forEach((value, j) => {
-          const logs = sut.categoryLogProbabilities(spec.categorical[f]!, value);
+          const logs = inspect(sut).categoryLogProbabilities(spec.categorical[f]!, value);
           logs.forEach((l, c) => expectClose(l, perFeature[f]!.conditionalProbability.get(c, j)));
         }),
       );
-      sut.logPriors().forEach((p, c) => expectClose(p, perFeature[0]!.priorProbability.get(c, 0)));
+      inspect(sut)
+        .logPriors()
+        .forEach((p, c) => expectClose(p, perFeature[0]!.priorProbability.get(c, 0)));
     });
 
     it('predicts like MultinomialNB on a single one-hot categorical feature', () => {
@@ -281,10 +286,10 @@ describe(NaiveBayesModel.name, () => {
       const sut = NaiveBayesModel.create(spec);
       sut.learnMany(train);
       const counts = sut.classCounts();
-      const logs = sut.categoryLogProbabilities('color', 'purple');
+      const logs = inspect(sut).categoryLogProbabilities('color', 'purple');
       LABELS.forEach((label, c) => expectClose(logs[c]!, -Math.log(counts[label]! + colors.length + 1)));
       const proba = sut.predictProba({ gaussian: [], categorical: ['purple', 'l'] });
-      const expected = softmax(LABELS.map((_, c) => sut.logPriors()[c]! + logs[c]! + sut.categoryLogProbabilities('size', 'l')[c]!));
+      const expected = softmax(LABELS.map((_, c) => inspect(sut).logPriors()[c]! + logs[c]! + inspect(sut).categoryLogProbabilities('size', 'l')[c]!));
       proba.forEach((p, c) => expect(Math.abs(p - expected[c]!)).toBeLessThan(1e-12));
     });
   });
@@ -388,7 +393,7 @@ describe(NaiveBayesModel.name, () => {
       sut.learnMany(mixedRows(11, 100));
       const restored = NaiveBayesModel.fromJSON(JSON.parse(JSON.stringify(sut)));
       const x: EncodedExample = { gaussian: [1000, 3], categorical: ['__proto__'] };
-      expect(restored.categoryLogProbabilities('merchant', '__proto__')).toEqual(sut.categoryLogProbabilities('merchant', '__proto__'));
+      expect(inspect(restored).categoryLogProbabilities('merchant', '__proto__')).toEqual(inspect(sut).categoryLogProbabilities('merchant', '__proto__'));
       expect(restored.predictProba(x)).toEqual(sut.predictProba(x));
     });
 
@@ -484,10 +489,12 @@ describe(NaiveBayesModel.name, () => {
       expect(sut.classCounts()).toEqual({ legit: 20, review: 0, fraud: 1 });
 
       // Laplace priors because "review" has no rows.
-      const priors = sut.logPriors();
+      const priors = inspect(sut).logPriors();
       expectClose(priors[1]!, Math.log(1 / 24));
       expectClose(priors[0]!, Math.log(21 / 24));
-      for (const std of sut.gaussianParameters().flatMap((p) => p.std.filter((s) => !Number.isNaN(s)))) {
+      for (const std of inspect(sut)
+        .gaussianParameters()
+        .flatMap((p) => p.std.filter((s) => !Number.isNaN(s)))) {
         expect(std).toBeGreaterThan(0);
         expect(Number.isFinite(std)).toBe(true);
       }
@@ -589,7 +596,9 @@ describe(NaiveBayesModel.name, () => {
       );
       for (const [token] of [...rows[0]!.x.tokens!].slice(0, 50)) {
         const j = column.get(featureBucket(token, 5000))!;
-        sut.tokenLogProbabilities(token)!.forEach((l, c) => expectClose(l, ml.conditionalProbability.get(c, j)));
+        inspect(sut)
+          .tokenLogProbabilities(token)!
+          .forEach((l, c) => expectClose(l, ml.conditionalProbability.get(c, j)));
       }
     });
 
