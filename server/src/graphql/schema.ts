@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { registerAlertSchema } from '../alerts/alert.graphql.js';
 import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
+import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
 import { registerPredictionSchema } from '../predictions/prediction.graphql.js';
@@ -16,6 +17,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerMetricsSchema(builder, refs);
   registerModelSchema(builder, refs);
   registerPredictionSchema(builder, tasks, refs);
+  registerHonestAccuracySchema(builder, refs);
   registerFeedbackSchema(builder, refs);
   registerRetrainSchema(builder);
   registerAlertSchema(builder);

@@ -4,7 +4,11 @@ import type { Confusion } from '../ml/metrics.js';
 import type { PredictionRepository } from '../predictions/prediction.repository.js';
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
+import pLimit from 'p-limit';
+import type { AccuracyRepository } from './accuracy.repository.js';
 import { reportFromConfusion, type ClassificationReport } from './classification-report.js';
+import { reliability, type ReliabilityBin } from '../ml/estimation.js';
+import { MIN_AUDITED_FOR_CALIBRATION, honestAccuracy, type HonestAccuracy } from './honest-accuracy.js';
 
 /** Which feedback the live metrics count. Lifetime when empty. */
 export interface MetricsWindow {
@@ -22,6 +26,21 @@ export interface LiveMetrics extends ClassificationReport {
   labelledPredictionCount: number;
   /** Internal id of the version these figures are restricted to, if any. */
   modelVersionId: number | null;
+  /**
+   * Corrected, audited and estimated accuracy over the window's predictions: a second aggregate,
+   * run only when a field asks for it and once per figures object. Absent on training metrics.
+   */
+  honest?: () => Promise<HonestAccuracy>;
+}
+
+/** A version's calibration quality on its labelled predictions. */
+export interface Calibration {
+  model: string;
+  version: number;
+  source: 'audited' | 'labelled';
+  count: number;
+  bins: ReliabilityBin[];
+  expectedCalibrationError: number | null;
 }
 
 /** Subscribers of one push resolve within this; a later push recomputes. */
@@ -46,7 +65,11 @@ export class MetricsService {
     private readonly tasks: TaskRegistry,
     private readonly events: EventBus,
     private readonly pushIntervalMs: number,
+    private readonly accuracy: AccuracyRepository,
   ) {}
+
+  /** Honest-accuracy aggregates scan predictions: one at a time per process, like the metrics loader's. */
+  private readonly honestAtOnce = pLimit(1);
 
   async compute(model: string, window: MetricsWindow = {}, modelVersionId: number | null = null): Promise<LiveMetrics> {
     const task = this.tasks.get(model);
@@ -61,6 +84,8 @@ export class MetricsService {
     });
     const confusion: Confusion = { tp: r.tp, tn: r.tn, fp: r.fp, fn: r.fn };
     const report = reportFromConfusion(confusion);
+    let honest: Promise<HonestAccuracy> | null = null;
+    const filter = { modelVersionId, lastSeconds: window.lastSeconds, since: window.lastFeedback ? r.spanStart : null };
     return {
       ...report,
       model,
@@ -68,7 +93,24 @@ export class MetricsService {
       feedbackCount: report.count,
       labelledPredictionCount: r.labelled,
       modelVersionId,
+      honest: () => (honest ??= this.honestAtOnce(() => this.honestAccuracy(model, filter))),
     };
+  }
+
+  /** Corrected, audited and estimated accuracy of the predictions `filter` selects (by prediction time). */
+  async honestAccuracy(model: string, filter: { modelVersionId: number | null; lastSeconds?: number | null; since?: Date | null }): Promise<HonestAccuracy> {
+    const strata = await this.accuracy.windowStrata(model, filter);
+    const versions = [...new Set(strata.filter((s) => s.predictions > s.labelled).map((s) => s.versionId))];
+    const calibration = await this.accuracy.calibrationStrata(model, versions);
+    return honestAccuracy(strata, calibration);
+  }
+
+  /** Reliability curve and ECE of one version: on the audit sample once it has enough labels (as the estimate calibrates), else on every label. */
+  async calibration(model: string, versionId: number, version: number): Promise<Calibration> {
+    const audited = reliability(await this.honestAtOnce(() => this.accuracy.reliabilityBins(model, versionId, true)));
+    if (audited.count >= MIN_AUDITED_FOR_CALIBRATION) return { model, version, source: 'audited', ...audited };
+    const all = reliability(await this.honestAtOnce(() => this.accuracy.reliabilityBins(model, versionId, false)));
+    return { model, version, source: 'labelled', ...all };
   }
 
   /** The last `size` feedback of one version: how many, and how many were right. */

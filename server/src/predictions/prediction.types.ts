@@ -13,4 +13,6 @@ export interface PredictionRecord {
   scores: ClassScore[];
   latencyMs: number;
   createdAt: Date;
+  /** In the audit sample: the caller is asked for feedback on this one (recorded; false when absent). */
+  feedbackRequested?: boolean;
 }

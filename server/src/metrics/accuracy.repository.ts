@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Orm } from '../database/orm.js';
+import { CONFIDENCE_EDGES, RELIABILITY_BINS } from '../ml/estimation.js';
+
+/** Predictions of one (version, predicted label, confidence bucket, audit flag): made, labelled, right. */
+export interface StratumRow {
+  versionId: number;
+  label: string;
+  bucket: number;
+  requested: boolean;
+  predictions: number;
+  labelled: number;
+  correct: number;
+}
+
+/** Which predictions: of a model, optionally of one version, made in the last N seconds and/or since a time. */
+export interface PredictionFilter {
+  modelVersionId: number | null;
+  lastSeconds?: number | null;
+  since?: Date | null;
+}
+
+const edges = sql`${[...CONFIDENCE_EDGES]}::float8[]`;
+
+/**
+ * The aggregates behind the honest accuracy figures: predictions joined with their feedback
+ * (feedback.prediction_id is unique, so each prediction has at most one), grouped by what was
+ * known when the model answered. Few groups per model (versions × labels × 8 buckets × 2).
+ */
+export class AccuracyRepository {
+  constructor(private readonly orm: Orm) {}
+
+  private get db() {
+    return this.orm.em.getKysely();
+  }
+
+  /** The strata of the predictions a window covers (by prediction time), with what their feedback says. */
+  async windowStrata(model: string, filter: PredictionFilter): Promise<StratumRow[]> {
+    const version = filter.modelVersionId === null ? sql`` : sql`and p.model_version_id = ${filter.modelVersionId}`;
+    const recent = filter.lastSeconds ? sql`and p.created_at > now() - make_interval(secs => ${filter.lastSeconds})` : sql``;
+    const since = filter.since ? sql`and p.created_at >= ${filter.since}` : sql``;
+    const { rows } = await sql<DbStratum>`
+      select p.model_version_id as version_id, p.label, width_bucket(p.probability, ${edges}) as bucket,
+             p.feedback_requested as requested, count(*) as predictions, count(f.id) as labelled,
+             count(*) filter (where f.correct) as correct
+      from prediction p left join feedback f on f.prediction_id = p.id
+      where p.model = ${model} ${version} ${recent} ${since}
+      group by 1, 2, 3, 4`.execute(this.db);
+    return rows.map(fromDb);
+  }
+
+  /** The labelled predictions of the given versions (all time), by stratum: what calibration learns from. */
+  async calibrationStrata(model: string, versionIds: readonly number[]): Promise<StratumRow[]> {
+    if (versionIds.length === 0) return [];
+    const { rows } = await sql<DbStratum>`
+      select p.model_version_id as version_id, p.label, width_bucket(p.probability, ${edges}) as bucket,
+             p.feedback_requested as requested, count(*) as predictions, count(*) as labelled,
+             count(*) filter (where f.correct) as correct
+      from feedback f join prediction p on p.id = f.prediction_id
+      where f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[])
+      group by 1, 2, 3, 4`.execute(this.db);
+    return rows.map(fromDb);
+  }
+
+  /** Reliability bins (equal width over [0, 1]) of one version's labelled predictions. */
+  async reliabilityBins(
+    model: string,
+    versionId: number,
+    auditedOnly: boolean,
+  ): Promise<{ bin: number; count: number; confidenceSum: number; correct: number }[]> {
+    const audited = auditedOnly ? sql`and p.feedback_requested` : sql``;
+    const { rows } = await sql<{ bin: number; n: string; confidence_sum: number; correct: string }>`
+      select least(floor(p.probability * ${RELIABILITY_BINS}), ${RELIABILITY_BINS - 1})::int as bin, count(*) as n,
+             sum(p.probability) as confidence_sum, count(*) filter (where f.correct) as correct
+      from feedback f join prediction p on p.id = f.prediction_id
+      where f.model = ${model} and f.model_version_id = ${versionId} ${audited}
+      group by 1`.execute(this.db);
+    return rows.map((r) => ({ bin: Number(r.bin), count: Number(r.n), confidenceSum: Number(r.confidence_sum), correct: Number(r.correct) }));
+  }
+}
+
+interface DbStratum {
+  version_id: number;
+  label: string;
+  bucket: number;
+  requested: boolean;
+  predictions: string;
+  labelled: string;
+  correct: string;
+}
+
+function fromDb(r: DbStratum): StratumRow {
+  return {
+    versionId: Number(r.version_id),
+    label: r.label,
+    bucket: Number(r.bucket),
+    requested: r.requested,
+    predictions: Number(r.predictions),
+    labelled: Number(r.labelled),
+    correct: Number(r.correct),
+  };
+}

@@ -1,0 +1,156 @@
+import type { Builder } from '../graphql/builder.js';
+import type { SharedRefs } from '../graphql/refs.js';
+import { confusionIntervals, type Interval as IntervalShape, type ReliabilityBin as ReliabilityBinShape } from '../ml/estimation.js';
+import { AppError } from '../shared/app-error.js';
+import type { Calibration as CalibrationShape } from './metrics-service.js';
+import { checkModel } from './metrics.graphql.js';
+
+/**
+ * The honest side of the live metrics: 95% intervals on every figure, accuracy corrected for who
+ * gave feedback, the audit sample's accuracy, the estimate for predictions without labels yet,
+ * and calibration quality. Added to ModelMetrics and Prediction from here (Pothos objectFields),
+ * so the figures and their maths stay in one domain folder.
+ */
+export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs) {
+  const Interval = builder.objectRef<IntervalShape>('Interval').implement({
+    description: 'A 95% interval: the figure is between lower and upper with 95% confidence.',
+    fields: (t) => ({ lower: t.exposeFloat('lower'), upper: t.exposeFloat('upper') }),
+  });
+
+  builder.objectFields(refs.ModelMetrics, (t) => {
+    const interval = (key: 'accuracy' | 'precision' | 'recall' | 'f1', description: string) =>
+      t.field({ type: Interval, nullable: true, description, resolve: (m) => confusionIntervals(m.confusion)[key] });
+    const honest = async (m: { honest?: () => Promise<import('./honest-accuracy.js').HonestAccuracy> }) => (m.honest ? m.honest() : null);
+    return {
+      accuracyInterval: interval('accuracy', 'Wilson score interval of accuracy over the counted feedback.'),
+      precisionInterval: interval('precision', 'Wilson score interval of precision.'),
+      recallInterval: interval('recall', 'Wilson score interval of recall.'),
+      f1Interval: interval(
+        'f1',
+        'Interval of F1: the Wilson interval of the Jaccard index TP / (TP + FP + FN), mapped through F1 = 2J / (1 + J) (monotone, so coverage carries over).',
+      ),
+      labelledShare: t.float({
+        nullable: true,
+        description: "Share of the window's predictions (by prediction time) that have feedback.",
+        resolve: async (m) => (await honest(m))?.labelledShare ?? null,
+      }),
+      correctedAccuracy: t.float({
+        nullable: true,
+        description:
+          "Accuracy of all the window's predictions, not just the labelled ones: each stratum's (version, predicted label, confidence bucket) labelled accuracy weighted by its share of all predictions — i.e. each label weighted by the inverse of its stratum's labelled share. Corrects feedback that depends on what the model said; feedback that depends on whether it was right needs the audit sample (auditedAccuracy).",
+        resolve: async (m) => (await honest(m))?.corrected?.value ?? null,
+      }),
+      correctedAccuracyInterval: t.field({
+        type: Interval,
+        nullable: true,
+        description:
+          'Normal interval of the stratified estimate (finite-population corrected); strata without labels widen it to allow 0 to 1 for their share.',
+        resolve: async (m) => (await honest(m))?.corrected?.interval ?? null,
+      }),
+      auditedAccuracy: t.float({
+        nullable: true,
+        description:
+          'Accuracy of the labelled predictions among those served with feedbackRequested (a random sample): unbiased whenever callers honour the requests.',
+        resolve: async (m) => (await honest(m))?.audit.accuracy ?? null,
+      }),
+      auditedAccuracyInterval: t.field({
+        type: Interval,
+        nullable: true,
+        description: 'Wilson score interval of auditedAccuracy.',
+        resolve: async (m) => (await honest(m))?.audit.interval ?? null,
+      }),
+      auditRequestedCount: t.int({
+        nullable: true,
+        description: "The window's predictions served with feedbackRequested.",
+        resolve: async (m) => (await honest(m))?.audit.requested ?? null,
+      }),
+      auditLabelledCount: t.int({
+        nullable: true,
+        description: 'How many of those have feedback (a low share means callers do not honour the requests).',
+        resolve: async (m) => (await honest(m))?.audit.labelled ?? null,
+      }),
+      estimatedAccuracy: t.float({
+        nullable: true,
+        description:
+          "Estimated accuracy of the window's predictions that have no feedback yet, from their confidence calibrated by histogram binning (per version, predicted label and confidence bucket) on labelled predictions — the audited ones once there are 100. Valid while confidence keeps meaning what it meant; compare with the realised accuracy as labels arrive.",
+        resolve: async (m) => (await honest(m))?.estimated?.value ?? null,
+      }),
+      estimatedAccuracyInterval: t.field({
+        type: Interval,
+        nullable: true,
+        description: "Normal interval: the calibration's uncertainty plus the chance in the outcomes themselves.",
+        resolve: async (m) => (await honest(m))?.estimated?.interval ?? null,
+      }),
+      unlabelledCount: t.int({
+        nullable: true,
+        description: "The window's predictions without feedback (what estimatedAccuracy is about).",
+        resolve: async (m) => (await honest(m))?.unlabelled ?? null,
+      }),
+      calibrationSource: t.string({
+        nullable: true,
+        description: 'What calibrated estimatedAccuracy: "audited" (the audit sample) or "labelled" (every labelled prediction).',
+        resolve: async (m) => (await honest(m))?.calibrationSource ?? null,
+      }),
+    };
+  });
+
+  builder.objectField(refs.Prediction, 'feedbackRequested', (t) =>
+    t.boolean({
+      description:
+        'In the audit sample (drawn at random, AUDIT_SAMPLE_RATE): please give feedback on this one, right or wrong, so auditedAccuracy stays unbiased.',
+      resolve: (p) => p.feedbackRequested ?? false,
+    }),
+  );
+
+  const ReliabilityBin = builder.objectRef<ReliabilityBinShape>('ReliabilityBin').implement({
+    description: 'Labelled predictions whose confidence fell in [lower, upper): how sure the model was, and how often it was right.',
+    fields: (t) => ({
+      lower: t.exposeFloat('lower'),
+      upper: t.exposeFloat('upper'),
+      count: t.exposeInt('count'),
+      meanConfidence: t.exposeFloat('meanConfidence'),
+      accuracy: t.exposeFloat('accuracy'),
+    }),
+  });
+
+  const Calibration = builder.objectRef<CalibrationShape>('Calibration').implement({
+    description: "How well a version's confidence matches how often it is right, on its labelled predictions.",
+    fields: (t) => ({
+      model: t.exposeString('model'),
+      version: t.exposeInt('version'),
+      method: t.string({ description: 'How estimatedAccuracy calibrates: histogram binning.', resolve: () => 'histogram-binning' }),
+      source: t.string({ description: '"audited" (the audit sample, once there are 100 labels) or "labelled" (every label).', resolve: (c) => c.source }),
+      count: t.exposeInt('count', { description: 'Labelled predictions measured.' }),
+      expectedCalibrationError: t.exposeFloat('expectedCalibrationError', {
+        nullable: true,
+        description: 'Sum over bins of (count / total) × |accuracy − mean confidence|; 0 is perfectly calibrated.',
+      }),
+      reliability: t.field({ type: [ReliabilityBin], description: 'The reliability curve, 10 equal-width bins.', resolve: (c) => c.bins }),
+    }),
+  });
+
+  builder.queryField('calibration', (t) =>
+    t.field({
+      type: Calibration,
+      description: "Calibration of a version's confidence (the live one by default): reliability curve and expected calibration error.",
+      extensions: { complexity: 1000 },
+      args: { model: t.arg.string({ required: true }), version: t.arg.int() },
+      resolve: async (_, args, { services }) => {
+        checkModel(services, args.model);
+        let versionId: number;
+        let version: number;
+        if (args.version === null || args.version === undefined) {
+          const live = services.models.getLive(args.model);
+          if (!live) throw new AppError('MODEL_NOT_READY', `model ${args.model} has no live version yet`);
+          ({ versionId, version } = live);
+        } else {
+          const v = await services.models.version(args.model, args.version);
+          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          versionId = v.id;
+          version = v.version;
+        }
+        return services.metrics.calibration(args.model, versionId, version);
+      },
+    }),
+  );
+}
