@@ -129,7 +129,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const predictionRows = new PredictionRepository(orm);
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm));
   const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
-  const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions);
+  const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
   const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents);
   serving.attachQualityGauges(tasks, models, metrics);
 

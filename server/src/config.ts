@@ -32,6 +32,8 @@ export interface Config {
   onlineLearning: boolean;
   /** Off: feedback starts no retrain by itself (accuracy or count); admins and alerts still can. */
   autoRetrain: boolean;
+  /** Share of predictions answered with feedbackRequested (0..1), unless a task sets its own. */
+  auditSampleRate: number;
   /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
   retrainRetryDelaySeconds: number;
   /** Bearer token monitoring sends with alert webhooks; `null`: only the admin token is accepted. */
@@ -79,6 +81,7 @@ const envSchema = z.object({
   TRAINER: z.enum(['in-process', 'off']).default('in-process'),
   ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
   AUTO_RETRAIN: z.enum(['on', 'off']).default('on'),
+  AUDIT_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.02),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
     onlineLearning: e.ONLINE_LEARNING === 'on',
     autoRetrain: e.AUTO_RETRAIN === 'on',
+    auditSampleRate: e.AUDIT_SAMPLE_RATE,
     webhookToken: e.WEBHOOK_TOKEN ?? null,
     webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
     webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',

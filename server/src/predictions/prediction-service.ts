@@ -86,6 +86,8 @@ export class PredictionService {
     /** Told of each request served (Prometheus follows it). */
     private readonly events: DomainEvents,
     recentLimits: RecentPredictionLimits = DEFAULT_RECENT_PREDICTIONS,
+    /** Share of predictions answered with feedbackRequested (AUDIT_SAMPLE_RATE), unless the task sets its own. */
+    private readonly auditSampleRate = 0,
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
     this.recent = new RecentPredictions(recentLimits);
@@ -141,6 +143,9 @@ export class PredictionService {
       scores: p.scores,
       latencyMs: performance.now() - started,
       createdAt: new Date(),
+      // The audit sample: drawn here, independently of everything about the prediction, so the
+      // accuracy of the requested ones is unbiased. Stored with the row; no extra query.
+      feedbackRequested: Math.random() < (task.definition.auditSampleRate ?? this.auditSampleRate),
     };
   }
 

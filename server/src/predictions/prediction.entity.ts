@@ -19,6 +19,8 @@ export const Prediction = defineEntity({
     probability: p.double(),
     scores: p.json<ClassScore[]>(),
     latencyMs: p.double(),
+    // Answered with a request for feedback (the audit sample, drawn at random when predicting).
+    feedbackRequested: p.boolean().default(false),
     createdAt: p.datetime().defaultRaw('now()'),
   },
   indexes: [{ properties: ['model', 'createdAt'] }],

@@ -14,12 +14,13 @@ export class PredictionRepository {
 
   /** One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch size. */
   async insertMany(rows: readonly PredictionRecord[]): Promise<void> {
-    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at)
+    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at, feedback_requested)
       select * from unnest(
         ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
         ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
         ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
-        ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[])`.execute(this.db);
+        ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[],
+        ${rows.map((r) => r.feedbackRequested ?? false)}::bool[])`.execute(this.db);
   }
 
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
@@ -35,7 +36,8 @@ export class PredictionRepository {
       scores: ClassScore[];
       latency_ms: number;
       created_at: Date;
-    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at
+      feedback_requested: boolean;
+    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested
        from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
     const r = rows[0];
     if (!r) return null;
@@ -50,6 +52,7 @@ export class PredictionRepository {
       scores: r.scores,
       latencyMs: r.latency_ms,
       createdAt: new Date(r.created_at),
+      feedbackRequested: r.feedback_requested,
     };
   }
 

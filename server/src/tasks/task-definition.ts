@@ -76,7 +76,11 @@ export const taskDefinitionSchema = z
     /** Learn from each labelled feedback at once, between batch retrains. */
     onlineLearning: z.boolean(),
     dataset: datasetSchema.and(z.object({ holdoutFraction: z.number().gt(0).lt(1).default(0.2) })),
+    /** Share of predictions answered with feedbackRequested (the audit sample); unset = AUDIT_SAMPLE_RATE. */
+    auditSampleRate: z.number().min(0).max(1).optional(),
     retrain: z.object({
+      /** Retrain when the drift report of the live version says the inputs drifted (same cooldown as the others). */
+      onDrift: z.boolean().default(false),
       afterFeedback: z.number().int().positive(),
       minAccuracy: z.number().min(0).max(1),
       window: z.number().int().positive(),
