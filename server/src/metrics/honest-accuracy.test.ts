@@ -70,6 +70,32 @@ describe('honest accuracy through the API (every prediction audited: AUDIT_SAMPL
     expect(spam.data.metrics).toEqual({ accuracyInterval: null, f1Interval: null, correctedAccuracy: null, estimatedAccuracy: null, labelledShare: null });
   });
 
+  it('/metrics carries each interval as its own lower and upper series, and the honest figures', async () => {
+    const text = await (await fetch(`${sut.url}/metrics`)).text();
+    const value = (name: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('model="fraud"'));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    for (const base of [
+      'model_accuracy',
+      'model_recall',
+      'model_f1_score',
+      'relearn_model_corrected_accuracy',
+      'relearn_model_audited_accuracy',
+      'relearn_model_estimated_accuracy',
+    ]) {
+      const v = value(base);
+      expect(v, base).toBeDefined();
+      expect(value(`${base}_lower_bound`)!, base).toBeLessThanOrEqual(v!);
+      expect(value(`${base}_upper_bound`)!, base).toBeGreaterThanOrEqual(v!);
+    }
+    // Every prediction said legit: precision has no denominator, so neither it nor its bounds exist (never NaN).
+    expect(value('model_precision')).toBeUndefined();
+    expect(value('model_precision_lower_bound')).toBeUndefined();
+    expect(value('relearn_model_labelled_share')).toBeCloseTo(0.75, 12);
+    expect(value('relearn_model_window_accuracy_lower_bound')).toBeLessThan(0.8);
+  });
+
   it('calibration: the reliability curve and ECE of the live version', async () => {
     const res = await sut.gql(
       `{ calibration(model: "fraud") { version method source count expectedCalibrationError reliability { lower upper count meanConfidence accuracy } } }`,

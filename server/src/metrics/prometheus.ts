@@ -4,7 +4,11 @@ import type { ModelService } from '../models/model-service.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
 import type { Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
+import { confusionIntervals, proportionInterval, type Interval } from '../ml/estimation.js';
 import type { MetricsService } from './metrics-service.js';
+
+/** The honest-accuracy gauges look at the live version's predictions of the last hour (an index range, not a scan). */
+export const HONEST_GAUGE_WINDOW_SECONDS = 3600;
 
 /** How long a scrape waits for the quality gauges' database read before serving the last values. */
 const QUALITY_READ_TIMEOUT_MS = 2000;
@@ -115,11 +119,43 @@ export class ServingMetrics {
     // What alert rules compare: accuracy over the task's window, against the task's own threshold.
     const windowGauge = (name: string, help: string) =>
       new Gauge({ name, help, labelNames: ['model'] as const, registers: [this.registry], collect: () => collectOnce() });
+    const versionGauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['model', 'version'] as const, registers: [this.registry], collect: () => collectOnce() });
     const windowAccuracy = windowGauge('relearn_model_window_accuracy', "Accuracy of the live version over the task's retrain window of recent feedback (0-1)");
     const windowFeedback = windowGauge('relearn_model_window_feedback', "Feedback in that window (alerts wait for the task's minimum sample)");
     const threshold = windowGauge('relearn_model_accuracy_threshold', "The task's minimum acceptable accuracy (retrain.minAccuracy)");
     const minSamples = windowGauge('relearn_model_min_samples', "The task's minimum sample before accuracy is judged (retrain.minSamples)");
     const lastFeedback = windowGauge('relearn_last_feedback_timestamp_seconds', 'When the model last received feedback (Unix time)');
+    const windowBounds = {
+      lower: windowGauge('relearn_model_window_accuracy_lower_bound', 'Lower end of the 95% Wilson interval of relearn_model_window_accuracy'),
+      upper: windowGauge('relearn_model_window_accuracy_upper_bound', 'Upper end of the 95% Wilson interval of relearn_model_window_accuracy'),
+    };
+    // Intervals as their own series: a panel draws them as a band, a rule compares one end.
+    const boundGauges = Object.fromEntries(
+      Object.entries(names).flatMap(([key, [name, help]]) => [
+        [`${key}:lower`, versionGauge(`${name}_lower_bound`, `Lower end of the 95% interval of ${name} (${help})`)],
+        [`${key}:upper`, versionGauge(`${name}_upper_bound`, `Upper end of the 95% interval of ${name}`)],
+      ]),
+    ) as Record<`${keyof typeof names}:${'lower' | 'upper'}`, Gauge<'model' | 'version'>>;
+    const hour = "over the live version's predictions of the last hour";
+    const honestGauges = {
+      labelledShare: versionGauge('relearn_model_labelled_share', `Share of predictions with feedback, ${hour} (0-1)`),
+      corrected: versionGauge(
+        'relearn_model_corrected_accuracy',
+        `Accuracy of all predictions corrected for who gave feedback (stratified by predicted label and confidence), ${hour} (0-1)`,
+      ),
+      correctedLower: versionGauge('relearn_model_corrected_accuracy_lower_bound', 'Lower end of the 95% interval of relearn_model_corrected_accuracy'),
+      correctedUpper: versionGauge('relearn_model_corrected_accuracy_upper_bound', 'Upper end of the 95% interval of relearn_model_corrected_accuracy'),
+      audited: versionGauge('relearn_model_audited_accuracy', `Accuracy of the audit sample (predictions served with feedbackRequested), ${hour} (0-1)`),
+      auditedLower: versionGauge('relearn_model_audited_accuracy_lower_bound', 'Lower end of the 95% Wilson interval of relearn_model_audited_accuracy'),
+      auditedUpper: versionGauge('relearn_model_audited_accuracy_upper_bound', 'Upper end of the 95% Wilson interval of relearn_model_audited_accuracy'),
+      estimated: versionGauge(
+        'relearn_model_estimated_accuracy',
+        `Estimated accuracy of predictions without feedback yet, from calibrated confidence, ${hour} (0-1)`,
+      ),
+      estimatedLower: versionGauge('relearn_model_estimated_accuracy_lower_bound', 'Lower end of the 95% interval of relearn_model_estimated_accuracy'),
+      estimatedUpper: versionGauge('relearn_model_estimated_accuracy_upper_bound', 'Upper end of the 95% interval of relearn_model_estimated_accuracy'),
+    };
     const readFailures = new Counter({
       name: 'relearn_quality_read_failures_total',
       help: 'Scrapes that served the last known quality gauges because the database did not answer in time',
@@ -161,6 +197,11 @@ export class ServingMetrics {
         const recent = await metrics.recentWindow(task.name, live.versionId, policy.window);
         samples.push({ gauge: windowFeedback, labels: { model: task.name }, value: recent.n });
         if (recent.n > 0) samples.push({ gauge: windowAccuracy, labels: { model: task.name }, value: recent.correct / recent.n });
+        const windowInterval = proportionInterval(recent.correct, recent.n);
+        if (windowInterval) {
+          samples.push({ gauge: windowBounds.lower, labels: { model: task.name }, value: windowInterval.lower });
+          samples.push({ gauge: windowBounds.upper, labels: { model: task.name }, value: windowInterval.upper });
+        }
         const m = await metrics.compute(task.name, {}, live.versionId);
         const labels = { model: task.name, version: String(live.version) };
         // A metric with no data is absent, never NaN.
@@ -168,9 +209,41 @@ export class ServingMetrics {
           const value = m[key];
           if (value !== null) samples.push({ gauge: gauges[key], labels, value });
         }
+        const intervals = confusionIntervals(m.confusion);
+        for (const key of Object.keys(names) as (keyof typeof names)[]) {
+          const i = intervals[key];
+          if (!i) continue;
+          samples.push({ gauge: boundGauges[`${key}:lower`], labels, value: i.lower });
+          samples.push({ gauge: boundGauges[`${key}:upper`], labels, value: i.upper });
+        }
+        const honest = await metrics.honestAccuracy(task.name, { modelVersionId: live.versionId, lastSeconds: HONEST_GAUGE_WINDOW_SECONDS });
+        const put = (gauge: Gauge<'model' | 'version'>, value: number | null | undefined) => {
+          if (value !== null && value !== undefined) samples.push({ gauge, labels, value });
+        };
+        const putInterval = (lower: Gauge<'model' | 'version'>, upper: Gauge<'model' | 'version'>, i: Interval | null | undefined) => {
+          put(lower, i?.lower);
+          put(upper, i?.upper);
+        };
+        put(honestGauges.labelledShare, honest.labelledShare);
+        put(honestGauges.corrected, honest.corrected?.value);
+        putInterval(honestGauges.correctedLower, honestGauges.correctedUpper, honest.corrected?.interval);
+        put(honestGauges.audited, honest.audit.accuracy);
+        putInterval(honestGauges.auditedLower, honestGauges.auditedUpper, honest.audit.interval);
+        put(honestGauges.estimated, honest.estimated?.value);
+        putInterval(honestGauges.estimatedLower, honestGauges.estimatedUpper, honest.estimated?.interval);
       }
       // All read: swap in the new values at once (a version that is no longer live disappears).
-      for (const g of [...Object.values(gauges), windowAccuracy, windowFeedback, lastFeedback, threshold, minSamples]) g.reset();
+      const all = [
+        ...Object.values(gauges),
+        ...Object.values(boundGauges),
+        ...Object.values(honestGauges),
+        windowAccuracy,
+        windowFeedback,
+        lastFeedback,
+        threshold,
+        minSamples,
+      ];
+      for (const g of [...all, ...Object.values(windowBounds)]) g.reset();
       for (const { gauge, labels, value } of samples) gauge.set(labels, value);
     };
     const gauges = Object.fromEntries(
