@@ -63,6 +63,8 @@ export async function serveAsChild(role: Role): Promise<void> {
       HOST: '127.0.0.1',
       DATA_DIR: process.env.BENCH_DATA_DIR!,
       DATABASE_URL: process.env.BENCH_DATABASE_URL!,
+      AUTH_MODE: 'open',
+      RATE_LIMITS: 'off',
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',

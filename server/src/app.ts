@@ -3,7 +3,15 @@ import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
 import { initORM, type Orm } from './database/orm.js';
+import { AccessControl } from './access/access-control.js';
+import { ApiKeyRepository } from './access/api-key.repository.js';
+import { ApiKeyService } from './access/api-key-service.js';
+import { RateLimits } from './access/rate-limits.js';
 import { AlertService } from './alerts/alert-service.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import { AuditService } from './audit/audit-service.js';
+import { auditDomainEvents } from './audit/audit-subscriber.js';
+import { configurationEntry } from './audit/configuration-entry.js';
 import { DomainEvents } from './events/domain-events.js';
 import { createEventBus } from './events/event-bus.js';
 import { PostgresEventTarget } from './events/postgres-event-target.js';
@@ -30,6 +38,7 @@ import { RetrainTriggers } from './retraining/retrain-triggers.js';
 import { createBlobStore } from './storage/create-blob-store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { TaskRegistry } from './tasks/task-registry.js';
+import { CODE_VERSION } from './version.js';
 import { DatasetStore } from './training/dataset-store.js';
 import { DatasetVersionRepository } from './training/dataset-version.repository.js';
 import { TrainingPipeline } from './training/training-pipeline.js';
@@ -145,7 +154,25 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const origin = randomUUID();
   domainEvents.on('feedbackBatchCommitted', (range) => events.publish('feedbackCommitted', { ...range, origin }));
   const alerts = new AlertService(orm, tasks, retrains, events, logger.child({ component: 'alerts' }));
-  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts };
+  // Every state change is audited once, by the process that made it (audit/audit-subscriber.ts).
+  const audit = new AuditService(new AuditRepository(orm), events, logger.child({ component: 'audit' }));
+  auditDomainEvents(domainEvents, audit);
+  audit.append(configurationEntry(config, roles, CODE_VERSION));
+  const apiKeys = new ApiKeyService(new ApiKeyRepository(orm), events, domainEvents);
+  const access = new AccessControl(
+    config.authMode,
+    { adminToken: config.adminToken, webhookToken: config.webhookToken },
+    apiKeys,
+    new RateLimits(config.rateLimits),
+    config.maxOutcomesPerCall,
+  );
+  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts, access, apiKeys, audit };
+
+  // A key revoked in any process stops working in this one at once.
+  const revocations = events.subscribe('apiKeyRevoked');
+  const forgetting = (async () => {
+    for await (const { id } of revocations) apiKeys.forget(id);
+  })();
 
   // Every process follows activations made anywhere: a promotion or rollback swaps its live model.
   const activations = events.subscribe('modelActivated');
@@ -182,9 +209,9 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     ? createGraphQLServer({
         schema: buildSchema(tasks),
         services,
-        adminToken: config.adminToken,
-        webhookToken: config.webhookToken,
+        webhookTokenSet: config.webhookToken !== null,
         webhookHmacSecret: config.webhookHmacSecret,
+        introspection: config.graphqlIntrospection,
         logger,
       })
     : null;
@@ -205,6 +232,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   };
   const http = createHttpServer({
     yoga,
+    webhook: { access, alerts, webhookTokenSet: config.webhookToken !== null },
     serving,
     readiness,
     maxBodyBytes: config.maxBodyBytes,
@@ -255,7 +283,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
           {
             name: 'committing pending writes',
             timeoutMs: remainingAtLeast(STOP_BUDGETS.writes, inFlight),
-            run: () => Promise.all([predictions.drain(), feedback.drain()]),
+            run: () => Promise.all([predictions.drain(), feedback.drain(), audit.drain()]),
           },
           {
             name: 'retrain triggers and metrics pushes',
@@ -283,7 +311,8 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
             run: async () => {
               await activations.return?.();
               await committed.return?.();
-              await Promise.all([following, learning]);
+              await revocations.return?.();
+              await Promise.all([following, learning, forgetting]);
               await eventTarget?.close();
             },
           },

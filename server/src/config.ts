@@ -43,6 +43,18 @@ export interface Config {
   /** Grafana signatures must cover a timestamp (else a captured request could be replayed forever). */
   webhookHmacRequireTimestamp: boolean;
   adminToken: string;
+  /**
+   * `keys`: predictions, feedback, outcomes and operational reads need an API key with the scope;
+   * `open`: anonymous callers may do those. Default: `keys` with a real DATABASE_URL, `open` on the
+   * embedded database (for trying Relearn out). Admin operations and webhooks always need credentials.
+   */
+  authMode: 'open' | 'keys';
+  /** Off: introspection (`__schema`, `__type`) is refused. */
+  graphqlIntrospection: boolean;
+  /** Per principal and minute, per process (0 = no limit): predictions (batch inputs count), feedback, outcome rows. */
+  rateLimits: { predictions: number; feedback: number; outcomes: number };
+  /** Most rows one recordOutcomes call may carry. */
+  maxOutcomesPerCall: number;
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
   /** Extra task definition files or folders, on top of the built-in tasks. */
@@ -56,6 +68,15 @@ export interface Config {
   /** The recent-prediction cache (feedback reads its prediction from it): oldest evicted past either bound. */
   recentPredictions: { maxCount: number; maxBytes: number };
   shutdownTimeoutMs: number;
+  /** The trust gate (server/src/trust/): sources that always teach, and what earning trust takes. */
+  trust: {
+    /** Principal names (and `anonymous`) whose feedback passes the gate at once; the admin always does. */
+    trustedSources: string[];
+    /** Inputs a source must have labelled that a trusted source labelled too, before it can earn trust. */
+    minEvidence: number;
+    /** Lower end of the 95% Wilson interval of its agreement with trusted labels it needs. */
+    minAgreement: number;
+  };
 }
 
 const boolish = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -84,6 +105,13 @@ const envSchema = z.object({
   AUDIT_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.02),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_MODE: z.enum(['open', 'keys']).optional(),
+  GRAPHQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  RATE_LIMIT_PREDICTIONS_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+  RATE_LIMIT_FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
+  RATE_LIMIT_OUTCOMES_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+  MAX_OUTCOMES_PER_CALL: z.coerce.number().int().min(1).max(100_000).default(1_000),
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_HMAC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_HMAC_TIMESTAMP: z.enum(['required', 'optional']).default('required'),
@@ -103,6 +131,9 @@ const envSchema = z.object({
     .min(0)
     .default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  TRUSTED_SOURCES: z.string().default(''),
+  TRUST_MIN_EVIDENCE: z.coerce.number().int().min(1).default(30),
+  TRUST_MIN_AGREEMENT: z.coerce.number().gt(0).max(1).default(0.9),
 });
 
 export class ConfigError extends Error {
@@ -150,6 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
     webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
+    authMode: e.AUTH_MODE ?? (e.DATABASE_URL ? 'keys' : 'open'),
+    graphqlIntrospection: e.GRAPHQL_INTROSPECTION === 'on',
+    // RATE_LIMITS=off: every limit 0 (load tests and benchmarks).
+    rateLimits:
+      e.RATE_LIMITS === 'off'
+        ? { predictions: 0, feedback: 0, outcomes: 0 }
+        : { predictions: e.RATE_LIMIT_PREDICTIONS_PER_MINUTE, feedback: e.RATE_LIMIT_FEEDBACK_PER_MINUTE, outcomes: e.RATE_LIMIT_OUTCOMES_PER_MINUTE },
+    maxOutcomesPerCall: e.MAX_OUTCOMES_PER_CALL,
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS
       ? e.TASKS.split(',')
@@ -162,5 +201,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     recentPredictions: { maxCount: e.RECENT_PREDICTIONS_MAX_COUNT, maxBytes: e.RECENT_PREDICTIONS_MAX_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    trust: {
+      trustedSources: e.TRUSTED_SOURCES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      minEvidence: e.TRUST_MIN_EVIDENCE,
+      minAgreement: e.TRUST_MIN_AGREEMENT,
+    },
   };
 }

@@ -16,6 +16,9 @@ const banner = [
   `  Health / readiness  ${base}/healthz  ${base}/readyz`,
   `  Database            ${app.database.kind === 'embedded' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
   config.adminTokenGenerated ? `  Admin token         ${config.adminToken}   (generated; set ADMIN_TOKEN to fix it)` : '  Admin token         from ADMIN_TOKEN',
+  config.authMode === 'open'
+    ? '  Access              OPEN: anyone may predict and give feedback (AUTH_MODE=keys to require API keys; npm run keys -- --help)'
+    : '  Access              API keys required for predictions, feedback and outcomes (npm run keys -- --help)',
   '',
 ];
 console.log(banner.join('\n'));

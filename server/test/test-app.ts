@@ -51,6 +51,9 @@ export async function startTestApp(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     LOG_PRETTY: 'false',
     METRICS_PUSH_INTERVAL_MS: '50',
+    // Tests of other concerns run open and unlimited; access tests set AUTH_MODE=keys and limits themselves.
+    AUTH_MODE: 'open',
+    RATE_LIMITS: 'off',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });

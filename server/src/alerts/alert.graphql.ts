@@ -83,9 +83,11 @@ export function registerAlertSchema(builder: Builder) {
   builder.queryField('alerts', (t) =>
     t.field({
       type: [Alert],
-      description: 'Alerts received for a model, newest first.',
+      description: 'Alerts received for a model, newest first (READ).',
       args: { model: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 50 }) },
-      resolve: (_, args, { services }) => {
+      resolve: (_, args, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'READ');
         checkModel(services, args.model);
         const limit = args.limit ?? 50;
         if (limit < 1 || limit > 500) throw AppError.badInput([{ field: 'limit', reason: 'must be between 1 and 500' }]);
@@ -97,9 +99,11 @@ export function registerAlertSchema(builder: Builder) {
   builder.subscriptionField('alertReceived', (t) =>
     t.field({
       type: Alert,
-      description: 'Every alert received for a model, as it arrives.',
+      description: 'Every alert received for a model, as it arrives (READ).',
       args: { model: t.arg.string({ required: true }) },
-      subscribe: (_, { model }, { services }) => {
+      subscribe: (_, { model }, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'READ');
         checkModel(services, model);
         return new Repeater<AlertRecord>(async (push, stop) => {
           const received = services.events.subscribe('alertReceived');

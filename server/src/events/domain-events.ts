@@ -13,12 +13,33 @@ export type DomainEventMap = {
   predictionsServed: { predictions: readonly PredictionRecord[]; seconds: number };
   /** A feedback or outcome row was committed; `version` served the prediction (null: unknown origin). */
   feedbackRecorded: { feedback: FeedbackRecord; version: number | null };
+  /** The trust gate held a feedback or outcome back: stored, teaching nothing, in the review queue. */
+  feedbackQuarantined: { feedback: FeedbackRecord };
+  /** An admin released or rejected quarantined feedback `ids` of `model`. */
+  quarantineReviewed: { model: string; ids: readonly number[]; decision: 'released' | 'rejected'; actor: string };
+  /** An admin retracted `count` feedback rows (retraction `retractionId`) of `models`. */
+  feedbackRetracted: { retractionId: number; models: readonly string[]; count: number; actor: string; reason: string };
   /** Feedback ids `from`..`to` on predictions of `model` were committed in one batch. */
   feedbackBatchCommitted: { model: string; from: number; to: number };
   /** A retrain attempt started in this process. */
   retrainStarted: { model: string };
-  /** A retrain attempt finished in this process after `seconds`. */
-  retrainFinished: { model: string; outcome: 'promoted' | 'rejected' | 'failed'; seconds: number };
+  /** A retrain attempt finished in this process after `seconds` (job, version and message: the audit log). */
+  retrainFinished: {
+    model: string;
+    outcome: 'promoted' | 'rejected' | 'failed';
+    seconds: number;
+    jobId?: string;
+    version?: number | null;
+    message?: string | null;
+  };
+  /** A retrain was asked for and committed (`joined`: the trigger joined a job already waiting). */
+  retrainRequested: { model: string; jobId: string; kind: string; reason: string; actor: string; joined: boolean };
+  /** `version` was made the live one by `actor` (a promotion, a rollback, or a roll forward). */
+  modelVersionActivated: { model: string; version: number; previousVersion: number | null; actor: string; reason: string };
+  /** An admin created an API key (never its secret). */
+  apiKeyCreated: { keyId: string; principal: string; scopes: readonly string[]; actor: string };
+  /** An admin revoked an API key. */
+  apiKeyRevoked: { keyId: string; principal: string; actor: string };
 };
 
 type Handler<K extends keyof DomainEventMap> = (payload: DomainEventMap[K]) => void;

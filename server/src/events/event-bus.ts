@@ -17,6 +17,10 @@ export type RelearnEvents = {
   feedbackCommitted: [{ model: string; from: number; to: number; origin: string }];
   /** An alert notification was received and handled (the row is written before this is published). */
   alertReceived: [{ id: string; model: string | null }];
+  /** An audit entry was committed (subscribers read it by id). */
+  auditEntryAdded: [{ id: string; model: string | null; kind: string }];
+  /** An API key was revoked: every process forgets it at once (its cache of verified keys). */
+  apiKeyRevoked: [{ id: string }];
 };
 
 export type EventBus = PubSub<RelearnEvents>;

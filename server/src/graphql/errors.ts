@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import { AppError, httpStatusOf } from '../shared/app-error.js';
 import type { Logger } from '../logger.js';
@@ -10,12 +9,12 @@ import type { Logger } from '../logger.js';
  * else is masked.
  */
 export function toClientError(error: Error): GraphQLError | null {
-  const appError = asAppError(error);
+  const appError = clientErrorOf(error);
   return appError ? toGraphQLError(appError) : null;
 }
 
-/** What a client may be told of `error`: null when it is a bug (masked). */
-function asAppError(error: Error): AppError | null {
+/** What a client may be told of `error`: null when it is a bug (masked). Used by the HTTP routes too. */
+export function clientErrorOf(error: Error): AppError | null {
   if (error instanceof AppError) return error;
   // Until models/model-service.ts (being reworked in issue 11) throws AppError('NOT_FOUND') itself.
   if (error.name === 'NotFoundError') return new AppError('NOT_FOUND', error.message, {}, { cause: error });
@@ -74,7 +73,7 @@ export function createMaskError(logger: Logger) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     const original = thrownBy(error);
     if (original instanceof Error && original.name !== 'GraphQLError') {
-      const appError = asAppError(original);
+      const appError = clientErrorOf(original);
       if (appError) {
         return toGraphQLError(
           appError,
@@ -102,13 +101,17 @@ export function requireAdmin(admin: boolean): void {
   if (!admin) throw new AppError('UNAUTHENTICATED', 'this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
 }
 
-/** True when the header is `Bearer <token>` (compared in constant time). */
-export function isAdminToken(header: string | null | undefined, adminToken: string): boolean {
-  const match = header?.match(/^Bearer\s+(.+)$/i);
-  if (!match) return false;
-  const given = Buffer.from(match[1]!.trim());
-  const expected = Buffer.from(adminToken);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * Refuses introspection (`__schema`, `__type`) with graphql-js's own rule, at validation: it
+ * applies to graphql-ws too, which @graphql-yoga/plugin-disable-introspection (keyed by the
+ * fetch Request) would not see.
+ */
+export function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
 }
 
 /**

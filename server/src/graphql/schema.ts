@@ -1,5 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { registerAccessSchema } from '../access/api-key.graphql.js';
 import { registerAlertSchema } from '../alerts/alert.graphql.js';
+import { registerAuditSchema } from '../audit/audit.graphql.js';
 import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
 import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
@@ -21,6 +23,8 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerFeedbackSchema(builder, refs);
   registerRetrainSchema(builder);
   registerAlertSchema(builder);
+  registerAccessSchema(builder);
+  registerAuditSchema(builder);
   return builder.toSchema();
 }
 

@@ -1,3 +1,6 @@
+import type { AccessControl } from '../access/access-control.js';
+import type { ApiKeyService } from '../access/api-key-service.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
@@ -19,4 +22,8 @@ export interface Services {
   retrains: RetrainService;
   datasets: DatasetStore;
   alerts: AlertService;
+  /** Who may do what: authentication, scopes, rate limits (access/). */
+  access: AccessControl;
+  apiKeys: ApiKeyService;
+  audit: AuditService;
 }

@@ -1,9 +1,9 @@
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ADMIN_PRINCIPAL } from '../access/principal.js';
+import { webhookRefusal } from '../access/webhook-access.js';
 import type { SignatureCheck } from '../alerts/webhook-auth.js';
 import type { Context, Services } from '../graphql/context.js';
-import { createMaskError, isAdminToken, useInputErrorCodes } from '../graphql/errors.js';
+import { createMaskError, useInputErrorCodes, useNoIntrospection } from '../graphql/errors.js';
 import { createLoaderFactory } from '../graphql/loaders.js';
 import { useQueryLimits } from '../graphql/query-limits.js';
 import type { Logger } from '../logger.js';
@@ -24,37 +24,32 @@ export type RelearnYoga = YogaServerInstance<RelearnServerContext, Context>;
 export function createGraphQLServer(options: {
   schema: GraphQLSchema;
   services: Services;
-  adminToken: string;
-  webhookToken: string | null;
+  webhookTokenSet: boolean;
   webhookHmacSecret: string | null;
+  /** Off: introspection queries (__schema, __type) are refused, over HTTP and graphql-ws alike. */
+  introspection: boolean;
   logger: Logger;
 }): RelearnYoga {
-  const { schema, services, adminToken, webhookToken, webhookHmacSecret, logger } = options;
+  const { schema, services, webhookTokenSet, webhookHmacSecret, logger } = options;
   const yogaLogger = logger.child({ component: 'graphql' });
   const loaders = createLoaderFactory(services);
-  /** Why a request is not an authorised alert webhook, naming the check that failed. */
-  const webhookRefusal = (authorization: string | null, bearerOk: boolean, signature: SignatureCheck | undefined): string | null => {
-    if (!bearerOk) {
-      const what = webhookToken ? '<WEBHOOK_TOKEN>' : '<ADMIN_TOKEN> (no WEBHOOK_TOKEN is set)';
-      return authorization
-        ? `alert webhooks need "Authorization: Bearer ${what}": the token given is not it`
-        : `alert webhooks need "Authorization: Bearer ${what}": none was given`;
-    }
-    if (webhookHmacSecret === null) return null;
-    if (!signature) return "alert webhooks need Grafana's X-Grafana-Alerting-Signature (WEBHOOK_HMAC_SECRET is set)";
-    return signature.ok ? null : signature.reason;
-  };
   return createYoga<RelearnServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Relearn', subscriptionsProtocol: 'WS' },
-    context: ({ request, signature, authorization: socketAuthorization }) => {
+    // One path for HTTP and graphql-ws: the same credentials give the same caller.
+    context: async ({ request, signature, authorization: socketAuthorization }) => {
       const authorization = socketAuthorization !== undefined ? socketAuthorization : (request?.headers.get('authorization') ?? null);
-      const admin = isAdminToken(authorization, adminToken);
-      const bearer = admin || (webhookToken !== null && isAdminToken(authorization, webhookToken));
-      const refusal = webhookRefusal(authorization, bearer, signature);
-      return { services, admin, principal: admin ? ADMIN_PRINCIPAL : null, webhookRefusal: refusal, loaders: loaders() };
+      const caller = await services.access.authenticate(authorization);
+      const refusal = webhookRefusal({
+        caller,
+        authorizationSent: Boolean(authorization),
+        signature,
+        webhookTokenSet,
+        hmacRequired: webhookHmacSecret !== null,
+      });
+      return { services, ...caller, admin: caller.principal?.scopes.has('ADMIN') ?? false, webhookRefusal: refusal, loaders: loaders() };
     },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
@@ -66,6 +61,7 @@ export function createGraphQLServer(options: {
     },
     plugins: [
       useInputErrorCodes(),
+      ...(options.introspection ? [] : [useNoIntrospection()]),
       // Abuse limits: huge, deep, aliased or costly documents are refused before execution.
       ...useQueryLimits(),
     ],

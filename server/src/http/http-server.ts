@@ -5,9 +5,13 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.js';
 import type { ServingMetrics } from '../metrics/prometheus.js';
-import { HANDLE_ALERT } from '../alerts/alert.graphql.js';
+import type { AccessControl } from '../access/access-control.js';
+import { webhookRefusal } from '../access/webhook-access.js';
+import type { AlertService } from '../alerts/alert-service.js';
 import { GrafanaWebhookVerifier, type SignatureCheck } from '../alerts/webhook-auth.js';
 import { parseWebhookBody } from '../alerts/webhook-bodies.js';
+import { clientErrorOf } from '../graphql/errors.js';
+import { AppError, plainHttpStatusOf } from '../shared/app-error.js';
 import type { RelearnYoga } from './graphql-server.js';
 import { createStaticFiles } from './static-files.js';
 
@@ -40,6 +44,13 @@ function socketAuthorization(upgrade: IncomingMessage, connectionParams: Readonl
   return /^Bearer\s/i.test(given) ? given : `Bearer ${given}`;
 }
 
+/** The alert webhook route's collaborators: credentials and the alert service itself. */
+export interface WebhookApi {
+  access: Pick<AccessControl, 'authenticate'>;
+  alerts: Pick<AlertService, 'receive'>;
+  webhookTokenSet: boolean;
+}
+
 export interface Readiness {
   ready: boolean;
   checks: Record<string, boolean | string>;
@@ -55,6 +66,8 @@ export interface HttpServer {
 export function createHttpServer(options: {
   /** Null in a trainer-only process: operations endpoints only. */
   yoga: RelearnYoga | null;
+  /** What POST /webhooks/alerts needs (with `yoga`). */
+  webhook?: WebhookApi;
   serving: ServingMetrics;
   readiness: () => Promise<Readiness>;
   maxBodyBytes: number;
@@ -71,6 +84,12 @@ export function createHttpServer(options: {
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  /** 413 in GraphQL's error shape (the body never reached GraphQL). */
+  const tooLarge = (res: ServerResponse) => {
+    const error = new AppError('PAYLOAD_TOO_LARGE', `request body over ${maxBodyBytes} bytes`);
+    json(res, plainHttpStatusOf(error.code), { errors: [{ message: error.message, extensions: { code: error.code } }] });
   };
 
   let closing = false;
@@ -90,9 +109,8 @@ export function createHttpServer(options: {
     }
     if ((path === '/graphql' || path === '/webhooks/alerts') && yoga) {
       const length = Number(req.headers['content-length'] ?? 0);
-      if (length > maxBodyBytes)
-        return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-      if (path === '/webhooks/alerts') return alertWebhook(req, res, yoga);
+      if (length > maxBodyBytes) return tooLarge(res);
+      if (path === '/webhooks/alerts') return alertWebhook(req, res, options.webhook!);
       // A signed GraphQL request (Grafana's payload template): check the signature over the raw body.
       // The result reaches the context as server context, which no client can set.
       if (req.method === 'POST' && req.headers['x-grafana-alerting-signature'] && verifier) {
@@ -134,11 +152,12 @@ export function createHttpServer(options: {
 
   /**
    * The standard Grafana and Alertmanager webhook bodies, for monitoring that cannot send a
-   * GraphQL request: validated here, then run as the same `handleAlert` mutation, with the
-   * caller's credentials. Every refusal names its reason: 400 for the body (each field), 401
-   * for the credentials (which check failed); 500 only for a failure on this side (retry).
+   * GraphQL request: validated here and handed to the alert service, with the same credentials
+   * rule as the handleAlert mutation (access/webhook-access.ts). Every refusal names its reason:
+   * 400 for the body (each field), 401 for the credentials (which check failed); 500 only for a
+   * failure on this side (retry).
    */
-  const alertWebhook = async (req: IncomingMessage, res: ServerResponse, yoga: RelearnYoga) => {
+  const alertWebhook = async (req: IncomingMessage, res: ServerResponse, api: WebhookApi) => {
     if (req.method !== 'POST') return json(res, 405, { error: 'POST an Alertmanager or Grafana webhook body' });
     const body = await readBody(req, maxBodyBytes);
     let parsedJson: unknown;
@@ -157,29 +176,35 @@ export function createHttpServer(options: {
       });
     }
     const signature = signatureCheck(req, body);
-    const answer = await yoga.fetch(
-      'http://relearn/graphql',
-      {
-        method: 'POST',
-        headers: { ...forwardHeaders(req), 'content-type': 'application/json' },
-        body: JSON.stringify({ query: HANDLE_ALERT, variables: { input: parsed.notification } }),
-      },
-      { signature },
-    );
-    const result = (await answer.json()) as {
-      data?: { handleAlert?: unknown };
-      errors?: { message: string; extensions?: { code?: string; field?: string } }[];
-    };
-    const error = result.errors?.[0];
-    const code = error?.extensions?.code;
-    if (code === 'UNAUTHENTICATED') return json(res, 401, { error: error!.message });
-    if (code === 'BAD_USER_INPUT') return json(res, 400, { error: error!.message, field: error!.extensions?.field });
-    if (error || !result.data?.handleAlert) {
+    const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : null;
+    try {
+      const caller = await api.access.authenticate(authorization);
+      const refusal = webhookRefusal({
+        caller,
+        authorizationSent: Boolean(authorization),
+        signature,
+        webhookTokenSet: api.webhookTokenSet,
+        hmacRequired: webhookHmacSecret !== null,
+      });
+      if (refusal) return json(res, 401, { error: refusal });
+      const outcome = await api.alerts.receive(parsed.notification);
+      return json(res, 200, {
+        accepted: true,
+        retrainJobId: outcome.retrainJobId,
+        alerts: outcome.alerts.map((a) => ({ id: a.id, model: a.model, status: a.status, action: a.action, message: a.message })),
+      });
+    } catch (error) {
+      // Not handled on this side: the sender's retry with this signature must pass.
       if (signature?.ok) verifier!.release(signature.signature);
-      if (code === 'SERVICE_UNAVAILABLE') return json(res, 503, { error: error!.message });
-      return json(res, 500, { error: 'the alert could not be handled; retry' });
+      const known = error instanceof Error ? clientErrorOf(error) : null;
+      if (!known) {
+        logger.error({ err: error }, 'an alert webhook could not be handled');
+        return json(res, 500, { error: 'the alert could not be handled; retry' });
+      }
+      const retryAfter = known.retryAfterSeconds;
+      if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
+      return json(res, plainHttpStatusOf(known.code), { error: known.message, code: known.code, ...known.details });
     }
-    return json(res, 200, result.data.handleAlert);
   };
 
   const server = createServer((req, res) => {
@@ -188,7 +213,7 @@ export function createHttpServer(options: {
         // The rest of the body is not read: close the connection once the answer is out.
         if (!res.headersSent) {
           res.setHeader('connection', 'close');
-          json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+          tooLarge(res);
         }
         return;
       }

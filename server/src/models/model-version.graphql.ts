@@ -1,5 +1,4 @@
 import type { Builder } from '../graphql/builder.js';
-import { requireAdmin } from '../graphql/errors.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import { reportFromConfusion } from '../metrics/classification-report.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
@@ -157,9 +156,11 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
   builder.queryField('modelActivations', (t) =>
     t.field({
       type: [Activation],
-      description: 'The history of which version was live when, newest first.',
+      description: 'The history of which version was live when, newest first (READ).',
       args: { model: t.arg.string({ required: true }) },
-      resolve: (_, { model }, { services }) => {
+      resolve: (_, { model }, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'READ');
         checkModel(services, model);
         return services.models.activations(model);
       },
@@ -169,19 +170,20 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
   builder.mutationField('activateModelVersion', (t) =>
     t.field({
       type: refs.ModelVersion,
-      description: 'Makes a version live (rollback or manual promotion). Needs the admin token.',
+      description: 'Makes a version live (rollback or manual promotion) (ADMIN).',
       args: {
         model: t.arg.string({ required: true }),
         version: t.arg.int({ required: true }),
         reason: t.arg.string({ description: 'Recorded in the activation history.' }),
       },
-      resolve: (_, args, { services, admin }) => {
-        requireAdmin(admin);
+      resolve: (_, args, ctx) => {
+        const { services } = ctx;
+        const actor = services.access.require(ctx, 'ADMIN')!;
         checkModel(services, args.model);
         const reason = args.reason?.trim() || 'manual activation';
         const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
         if (unstorable) throw AppError.badInput([{ field: 'reason', reason: unstorable }]);
-        return services.models.activate(args.model, args.version, 'admin', reason);
+        return services.models.activate(args.model, args.version, actor.name, reason);
       },
     }),
   );

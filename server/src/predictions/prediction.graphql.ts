@@ -68,9 +68,10 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       type: refs.Prediction,
       description: 'Scores one input with the live model of its task and stores the prediction.',
       args: { input: t.arg({ type: PredictInput, required: true }) },
-      resolve: (_, { input }, { services }) => {
+      resolve: async (_, { input }, ctx) => {
+        await ctx.services.access.admit(ctx, 'PREDICT', 'predictions');
         const { model, input: value } = taskOf(input as Record<string, unknown>);
-        return services.predictions.predict(model, value);
+        return ctx.services.predictions.predict(model, value);
       },
     }),
   );
@@ -80,11 +81,12 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       type: [refs.Prediction],
       description: `Scores up to ${MAX_BATCH} inputs (of any tasks) in one call; all are stored before the answer.`,
       args: { inputs: t.arg({ type: [PredictInput], required: true }) },
-      resolve: (_, { inputs }, { services }) => {
+      resolve: async (_, { inputs }, ctx) => {
         if (inputs.length === 0 || inputs.length > MAX_BATCH) {
           throw AppError.badInput([{ field: 'inputs', reason: `must hold 1 to ${MAX_BATCH} inputs` }]);
         }
-        return services.predictions.predictBatch(inputs.map((i) => taskOf(i as Record<string, unknown>)));
+        await ctx.services.access.admit(ctx, 'PREDICT', 'predictions', inputs.length);
+        return ctx.services.predictions.predictBatch(inputs.map((i) => taskOf(i as Record<string, unknown>)));
       },
     }),
   );

@@ -6,6 +6,8 @@ export type RetrainState = (typeof RETRAIN_STATES)[number];
 export interface RetrainTrigger {
   kind: 'manual' | 'feedback-count' | 'accuracy' | 'alert';
   reason: string;
+  /** Who asked (a principal's name) when a person did; automatic triggers name none. */
+  actor?: string;
   at: string;
 }
 

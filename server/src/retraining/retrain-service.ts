@@ -107,6 +107,8 @@ export class RetrainService {
     this.logger.info({ model: job.model, job: job.id, trigger: entry.kind, reason: entry.reason, debounced: !created }, 'retrain requested');
     const record = toRecord(job);
     this.events.publish('retrainJobChanged', retrainStep(record));
+    const actor = entry.actor ?? (entry.kind === 'alert' ? 'monitoring' : 'relearn');
+    this.domainEvents.emit('retrainRequested', { model: job.model, jobId: job.id, kind: entry.kind, reason: entry.reason, actor, joined: !created });
     return { job: record, created };
   }
 
@@ -167,13 +169,16 @@ export class RetrainService {
         model: job.model,
         outcome: outcome.state === 'PROMOTED' ? 'promoted' : 'rejected',
         seconds: (performance.now() - started) / 1000,
+        jobId: job.id,
+        version: outcome.version,
+        message: outcome.message,
       });
       this.logger.info({ model: job.model, job: job.id, state: outcome.state, version: outcome.version, message: outcome.message }, 'retrain finished');
     } catch (error) {
       const last = job.attempts >= job.maxAttempts;
       const message = `attempt ${job.attempts} of ${job.maxAttempts} failed: ${(error as Error).message}${last ? '' : '; retrying'}`;
       await this.update(job, { state: 'FAILED', message, finishedAt: new Date() });
-      this.domainEvents.emit('retrainFinished', { model: job.model, outcome: 'failed', seconds: (performance.now() - started) / 1000 });
+      this.domainEvents.emit('retrainFinished', { model: job.model, outcome: 'failed', seconds: (performance.now() - started) / 1000, jobId: job.id, message });
       this.logger.warn({ model: job.model, job: job.id, err: error, retrying: !last }, 'retrain failed');
       if (!last) throw error;
     }

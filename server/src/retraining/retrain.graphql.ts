@@ -1,6 +1,5 @@
 import { Repeater } from 'graphql-yoga';
 import type { Builder } from '../graphql/builder.js';
-import { requireAdmin } from '../graphql/errors.js';
 import { checkModel } from '../metrics/metrics.graphql.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import { RETRAIN_STATES, type RetrainTrigger } from './retrain-job.entity.js';
@@ -43,15 +42,16 @@ export function registerRetrainSchema(builder: Builder) {
   builder.mutationField('triggerRetrain', (t) =>
     t.field({
       type: RetrainJob,
-      description: 'Queues a retrain (needs the admin token). While one is still queued, the reason joins it.',
+      description: 'Queues a retrain (ADMIN). While one is still queued, the reason joins it.',
       args: { model: t.arg.string({ required: true }), reason: t.arg.string() },
-      resolve: async (_, args, { services, admin }) => {
-        requireAdmin(admin);
+      resolve: async (_, args, ctx) => {
+        const { services } = ctx;
+        const actor = services.access.require(ctx, 'ADMIN')!;
         checkModel(services, args.model);
         const reason = args.reason?.trim() || 'manual retrain';
         const unstorable = reason.length > 1000 ? 'must be at most 1000 characters' : unstorableTextReason(reason);
         if (unstorable) throw AppError.badInput([{ field: 'reason', reason: unstorable }]);
-        return (await services.retrains.request(args.model, { kind: 'manual', reason })).job;
+        return (await services.retrains.request(args.model, { kind: 'manual', reason, actor: actor.name })).job;
       },
     }),
   );
@@ -59,9 +59,11 @@ export function registerRetrainSchema(builder: Builder) {
   builder.queryField('retrainJobs', (t) =>
     t.field({
       type: [RetrainJob],
-      description: 'Retrain jobs of a model, newest first.',
+      description: 'Retrain jobs of a model, newest first (READ).',
       args: { model: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 20 }) },
-      resolve: (_, args, { services }) => {
+      resolve: (_, args, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'READ');
         checkModel(services, args.model);
         const limit = args.limit ?? 20;
         if (limit < 1 || limit > 200) throw AppError.badInput([{ field: 'limit', reason: 'must be between 1 and 200' }]);
@@ -73,9 +75,11 @@ export function registerRetrainSchema(builder: Builder) {
   builder.subscriptionField('retrainStatus', (t) =>
     t.field({
       type: RetrainJob,
-      description: 'The latest retrain job of a model now (if any), then every step of every job.',
+      description: 'The latest retrain job of a model now (if any), then every step of every job (READ).',
       args: { model: t.arg.string({ required: true }) },
-      subscribe: (_, { model }, { services }) => {
+      subscribe: (_, { model }, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'READ');
         checkModel(services, model);
         return new Repeater<RetrainJobRecord>(async (push, stop) => {
           const changes = services.events.subscribe('retrainJobChanged');

@@ -44,6 +44,8 @@ describe('scale-out: two API processes and two trainers', () => {
     const { endpoint, accessKey, secretKey } = testMinio();
     env = {
       DATABASE_URL: await freshDatabaseUrl('scaleout'),
+      AUTH_MODE: 'open',
+      RATE_LIMITS: 'off',
       S3_ENDPOINT: endpoint,
       S3_ACCESS_KEY: accessKey,
       S3_SECRET_KEY: secretKey,

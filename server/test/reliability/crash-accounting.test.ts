@@ -41,6 +41,8 @@ describe('crash accounting: kill -9 and SIGTERM under load', () => {
   let db: PgClient;
   const env = () => ({
     DATABASE_URL: databaseUrl,
+    AUTH_MODE: 'open',
+    RATE_LIMITS: 'off',
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -87,6 +87,8 @@ describe('PostgreSQL restarts under load', () => {
   const startApi = async (name: string, databaseUrl: string) => {
     const p = startRelearnProcess('main', {
       DATABASE_URL: databaseUrl,
+      AUTH_MODE: 'open',
+      RATE_LIMITS: 'off',
       DATA_DIR: dataDir,
       PORT: '0',
       ADMIN_TOKEN,
@@ -117,7 +119,7 @@ describe('PostgreSQL restarts under load', () => {
     // A second fraud version to roll back to later: one retrain, run by a trainer that then leaves.
     const job = await post(apis[1]!.url, `mutation { triggerRetrain(model: "fraud", reason: "a second version") { id } }`, {}, ADMIN_TOKEN);
     expect(job.body.errors).toBeUndefined();
-    const trainer = startRelearnProcess('trainer', { DATABASE_URL: dbUrl, DATA_DIR: dataDir, PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'info' });
+    const trainer = startRelearnProcess('trainer', { DATABASE_URL: dbUrl, AUTH_MODE: 'open', DATA_DIR: dataDir, PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'info' });
     processes.push(trainer);
     await until(
       async () => {

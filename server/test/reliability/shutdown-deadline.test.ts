@@ -32,6 +32,8 @@ describe('shutdown when PostgreSQL is gone', () => {
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const api = startRelearnProcess('main', {
       DATABASE_URL: database.toString(),
+      AUTH_MODE: 'open',
+      RATE_LIMITS: 'off',
       DATA_DIR: dataDir,
       PORT: '0',
       ADMIN_TOKEN,

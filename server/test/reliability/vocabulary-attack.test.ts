@@ -48,6 +48,8 @@ describe('vocabulary attack (unique words + feedback)', () => {
   let api: RelearnProcess | null = null;
   const env = () => ({
     DATABASE_URL: databaseUrl,
+    AUTH_MODE: 'open',
+    RATE_LIMITS: 'off',
     DATA_DIR: path.join(dir, 'data'),
     TASKS: path.join(dir, 'attack.json'),
     PORT: String(port),
