@@ -3,6 +3,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { EmbeddedRegistry } from './embedded-registry.js';
 import { MlflowRegistry, type MlflowRegistryOptions } from './mlflow-registry.js';
 import type { ModelRegistry } from './model-registry.js';
+import { RegistryRepository } from './registry.repository.js';
 
 /** MLflow when a tracking URI is configured, else the embedded registry in Relearn's own database. */
 export function createModelRegistry(
@@ -10,5 +11,5 @@ export function createModelRegistry(
   deps: { orm: Orm; blobs: BlobStore },
   options: MlflowRegistryOptions = {},
 ): ModelRegistry {
-  return config.mlflowTrackingUri ? new MlflowRegistry(config.mlflowTrackingUri, options) : new EmbeddedRegistry(deps.orm, deps.blobs);
+  return config.mlflowTrackingUri ? new MlflowRegistry(config.mlflowTrackingUri, options) : new EmbeddedRegistry(new RegistryRepository(deps.orm), deps.blobs);
 }

@@ -8,6 +8,7 @@ import { LocalBlobStore } from '../storage/local-blob-store.js';
 import { EmbeddedRegistry } from './embedded-registry.js';
 import { itBehavesLikeAModelRegistry, aModelName, type StoredRun } from './model-registry.contract.js';
 import { RegistryModelVersion, RegistryRun } from './registry.entity.js';
+import { RegistryRepository } from './registry.repository.js';
 
 describe(EmbeddedRegistry.name, () => {
   let orm: Orm;
@@ -24,7 +25,7 @@ describe(EmbeddedRegistry.name, () => {
     orm = await initORM(await freshDatabaseUrl('registry'));
     blobDir = await mkdtemp(join(tmpdir(), 'relearn-registry-'));
     blobs = new LocalBlobStore(blobDir);
-    sut = new EmbeddedRegistry(orm, blobs);
+    sut = new EmbeddedRegistry(new RegistryRepository(orm), blobs);
   });
 
   afterAll(async () => {
@@ -50,7 +51,7 @@ describe(EmbeddedRegistry.name, () => {
     const model = aModelName();
     const run = await sut.startRun(model, { runName: 'race', tags: {} });
     // Separate registries share nothing in memory, as separate processes would.
-    const registries = Array.from({ length: 8 }, () => new EmbeddedRegistry(orm, blobs));
+    const registries = Array.from({ length: 8 }, () => new EmbeddedRegistry(new RegistryRepository(orm), blobs));
     const versions = await Promise.all(registries.map((r) => r.registerModelVersion(model, run.runId, 'model')));
     expect(versions.map((v) => Number(v.version)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
