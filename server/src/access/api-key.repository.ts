@@ -9,8 +9,8 @@ interface DbApiKey {
   scopes: string[];
   secret_hash: string;
   created_by: string;
-  created_at: Date;
-  revoked_at: Date | null;
+  created_at: Date | string;
+  revoked_at: Date | string | null;
   revoked_by: string | null;
 }
 
@@ -26,8 +26,9 @@ const toStored = (r: DbApiKey): StoredApiKey => ({
     principal: r.principal,
     scopes: r.scopes as ApiScope[],
     createdBy: r.created_by,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
+    // Raw SQL answers timestamptz as text.
+    createdAt: new Date(r.created_at),
+    revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
     revokedBy: r.revoked_by,
   },
   secretHash: r.secret_hash,

@@ -7,11 +7,19 @@ interface DbAuditEntry {
   kind: string;
   actor: string;
   model: string | null;
-  at: Date;
+  at: Date | string;
   details: Record<string, unknown>;
 }
 
-const toRecord = (r: DbAuditEntry): AuditEntryRecord => ({ id: String(r.id), kind: r.kind, actor: r.actor, model: r.model, at: r.at, details: r.details });
+// Raw SQL answers timestamptz as text and, on some drivers, jsonb as text too.
+const toRecord = (r: DbAuditEntry): AuditEntryRecord => ({
+  id: String(r.id),
+  kind: r.kind,
+  actor: r.actor,
+  model: r.model,
+  at: new Date(r.at),
+  details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+});
 
 /**
  * The SQL of `audit_entry`: insert and read, nothing else. The table refuses UPDATE, DELETE and
