@@ -23,6 +23,7 @@ import { createGraphQLServer, type RelearnYoga } from './http/graphql-server.js'
 import { createHttpServer, type HttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { AccuracyRepository } from './metrics/accuracy.repository.js';
+import { HistoryRepository } from './metrics/history.repository.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
@@ -136,7 +137,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   );
   const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   const predictionRows = new PredictionRepository(orm);
-  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm));
+  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm), new HistoryRepository(orm));
   const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
   const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents);

@@ -2,7 +2,8 @@ import type { Builder } from '../graphql/builder.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import { confusionIntervals, type Interval as IntervalShape, type ReliabilityBin as ReliabilityBinShape } from '../ml/estimation.js';
 import { AppError } from '../shared/app-error.js';
-import type { Calibration as CalibrationShape } from './metrics-service.js';
+import type { HistoryMarker } from './history.repository.js';
+import type { Calibration as CalibrationShape, MetricsBucket as MetricsBucketShape } from './metrics-service.js';
 import { checkModel } from './metrics.graphql.js';
 
 /**
@@ -94,6 +95,95 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
     };
   });
 
+  const MetricsMarker = builder.objectRef<HistoryMarker>('MetricsMarker').implement({
+    description: 'Something that happened to the model: a retrain finished, a version activated, an alert received.',
+    fields: (t) => ({
+      kind: t.exposeString('kind', { description: 'retrain, activation or alert' }),
+      at: t.field({ type: 'DateTime', resolve: (m) => m.at }),
+      version: t.exposeInt('version', { nullable: true }),
+      message: t.exposeString('message'),
+    }),
+  });
+
+  const HistoryAxis = builder.enumType('MetricsHistoryAxis', {
+    description: 'PREDICTION_TIME: each bucket holds the predictions made in it (and the feedback they have by now); FEEDBACK_TIME: the feedback given in it.',
+    values: { PREDICTION_TIME: { value: 'prediction' as const }, FEEDBACK_TIME: { value: 'feedback' as const } },
+  });
+
+  const MetricsBucket = builder.objectRef<MetricsBucketShape>('MetricsBucket').implement({
+    description: 'Metrics of one time bucket, with their 95% intervals, the corrected, audited and estimated accuracy, and what happened in it.',
+    fields: (t) => {
+      const interval = (key: 'accuracy' | 'precision' | 'recall' | 'f1') =>
+        t.field({ type: Interval, nullable: true, resolve: (b) => confusionIntervals(b.confusion)[key] });
+      return {
+        start: t.field({ type: 'DateTime', resolve: (b) => b.start }),
+        end: t.field({ type: 'DateTime', resolve: (b) => b.end }),
+        predictionCount: t.exposeInt('predictionCount'),
+        feedbackCount: t.exposeInt('feedbackCount'),
+        accuracy: t.exposeFloat('accuracy', { nullable: true }),
+        accuracyInterval: interval('accuracy'),
+        precision: t.exposeFloat('precision', { nullable: true }),
+        precisionInterval: interval('precision'),
+        recall: t.exposeFloat('recall', { nullable: true }),
+        recallInterval: interval('recall'),
+        f1: t.exposeFloat('f1', { nullable: true }),
+        f1Interval: interval('f1'),
+        labelledShare: t.float({ nullable: true, resolve: (b) => b.honest.labelledShare }),
+        correctedAccuracy: t.float({ nullable: true, resolve: (b) => b.honest.corrected?.value ?? null }),
+        correctedAccuracyInterval: t.field({ type: Interval, nullable: true, resolve: (b) => b.honest.corrected?.interval ?? null }),
+        auditedAccuracy: t.float({ nullable: true, resolve: (b) => b.honest.audit.accuracy }),
+        auditedAccuracyInterval: t.field({ type: Interval, nullable: true, resolve: (b) => b.honest.audit.interval }),
+        estimatedAccuracy: t.float({
+          nullable: true,
+          description: "The estimate for the bucket's predictions still without feedback: compare it with accuracy as their labels arrive.",
+          resolve: (b) => b.honest.estimated?.value ?? null,
+        }),
+        estimatedAccuracyInterval: t.field({ type: Interval, nullable: true, resolve: (b) => b.honest.estimated?.interval ?? null }),
+        unlabelledCount: t.int({ resolve: (b) => b.honest.unlabelled }),
+        markers: t.field({ type: [MetricsMarker], resolve: (b) => b.markers }),
+      };
+    },
+  });
+
+  builder.queryField('metricsHistory', (t) =>
+    t.field({
+      type: [MetricsBucket],
+      description: `Time-bucketed metrics of [from, to) from PostgreSQL (at most ${MAX_HISTORY_BUCKETS} buckets, ${MAX_HISTORY_DAYS} days). bucketSeconds defaults to the smallest of 1 min, 5 min, 15 min, 1 h, 6 h, 1 day, 1 week that gives at most 100 buckets.`,
+      // One aggregate for the whole list, which the cost rule multiplies by 10 items: 10 × 500.
+      extensions: { complexity: 500 },
+      args: {
+        model: t.arg.string({ required: true }),
+        from: t.arg({ type: 'DateTime', required: true }),
+        to: t.arg({ type: 'DateTime', required: true }),
+        bucketSeconds: t.arg.int(),
+        version: t.arg.int({ description: 'Only predictions served by this version.' }),
+        by: t.arg({ type: HistoryAxis, description: 'PREDICTION_TIME (default) or FEEDBACK_TIME.' }),
+      },
+      resolve: async (_, args, { services }) => {
+        checkModel(services, args.model);
+        const from = new Date(args.from);
+        const to = new Date(args.to);
+        const spanSeconds = (to.getTime() - from.getTime()) / 1000;
+        if (!(spanSeconds > 0)) throw AppError.badInput([{ field: 'to', reason: 'must be after from' }]);
+        if (spanSeconds > MAX_HISTORY_DAYS * 86_400) throw AppError.badInput([{ field: 'to', reason: `at most ${MAX_HISTORY_DAYS} days after from` }]);
+        const bucketSeconds = args.bucketSeconds ?? defaultBucketSeconds(spanSeconds);
+        if (bucketSeconds < 1) throw AppError.badInput([{ field: 'bucketSeconds', reason: 'must be at least 1' }]);
+        if (spanSeconds / bucketSeconds > MAX_HISTORY_BUCKETS) {
+          throw AppError.badInput([
+            { field: 'bucketSeconds', reason: `gives more than ${MAX_HISTORY_BUCKETS} buckets; use at least ${Math.ceil(spanSeconds / MAX_HISTORY_BUCKETS)}` },
+          ]);
+        }
+        let modelVersionId: number | null = null;
+        if (args.version !== null && args.version !== undefined) {
+          const v = await services.models.version(args.model, args.version);
+          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          modelVersionId = v.id;
+        }
+        return services.metrics.history(args.model, { from, to, bucketSeconds, modelVersionId, axis: args.by ?? 'prediction' });
+      },
+    }),
+  );
+
   builder.objectField(refs.Prediction, 'feedbackRequested', (t) =>
     t.boolean({
       description:
@@ -153,4 +243,12 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
       },
     }),
   );
+}
+
+export const MAX_HISTORY_BUCKETS = 1000;
+export const MAX_HISTORY_DAYS = 400;
+const BUCKET_STEPS = [60, 300, 900, 3600, 21_600, 86_400, 604_800];
+
+function defaultBucketSeconds(spanSeconds: number): number {
+  return BUCKET_STEPS.find((step) => spanSeconds / step <= 100) ?? Math.ceil(spanSeconds / 100);
 }

@@ -5,7 +5,8 @@ import type { PredictionRepository } from '../predictions/prediction.repository.
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import pLimit from 'p-limit';
-import type { AccuracyRepository } from './accuracy.repository.js';
+import type { AccuracyRepository, StratumRow } from './accuracy.repository.js';
+import type { HistoryAxis, HistoryMarker, HistoryRepository } from './history.repository.js';
 import { reportFromConfusion, type ClassificationReport } from './classification-report.js';
 import { reliability, type ReliabilityBin } from '../ml/estimation.js';
 import { MIN_AUDITED_FOR_CALIBRATION, honestAccuracy, type HonestAccuracy } from './honest-accuracy.js';
@@ -43,6 +44,16 @@ export interface Calibration {
   expectedCalibrationError: number | null;
 }
 
+/** One time bucket of metricsHistory. */
+export interface MetricsBucket extends ClassificationReport {
+  start: Date;
+  end: Date;
+  predictionCount: number;
+  feedbackCount: number;
+  honest: HonestAccuracy;
+  markers: HistoryMarker[];
+}
+
 /** Subscribers of one push resolve within this; a later push recomputes. */
 const SHARED_FOR_MS = 100;
 
@@ -66,7 +77,51 @@ export class MetricsService {
     private readonly events: EventBus,
     private readonly pushIntervalMs: number,
     private readonly accuracy: AccuracyRepository,
+    private readonly historyRows: HistoryRepository,
   ) {}
+
+  /**
+   * Time-bucketed metrics of [from, to): by prediction time (the predictions made in each bucket,
+   * with the feedback they have by now: raw, corrected, audited and estimated accuracy) or by
+   * feedback time (the feedback given in each bucket). Buckets without data are returned empty,
+   * so a chart's axis is continuous; markers fall in the bucket of their time.
+   */
+  async history(
+    model: string,
+    range: { from: Date; to: Date; bucketSeconds: number; modelVersionId: number | null; axis: HistoryAxis },
+  ): Promise<MetricsBucket[]> {
+    const task = this.tasks.get(model);
+    if (!task) throw new Error(`unknown model ${model}`);
+    const rows = await this.honestAtOnce(() => this.historyRows.buckets(model, task.positiveLabel, range));
+    const versions = [...new Set(rows.map((r) => r.versionId))];
+    const calibration = await this.honestAtOnce(() => this.accuracy.calibrationStrata(model, versions));
+    const markers = await this.historyRows.markers(model, range.from, range.to);
+    const count = Math.ceil((range.to.getTime() - range.from.getTime()) / (range.bucketSeconds * 1000));
+    const byBucket = Array.from({ length: count }, () => [] as typeof rows);
+    for (const r of rows) byBucket[r.bucket]?.push(r);
+    return byBucket.map((bucketRows, i) => {
+      const start = new Date(range.from.getTime() + i * range.bucketSeconds * 1000);
+      const end = new Date(Math.min(range.to.getTime(), start.getTime() + range.bucketSeconds * 1000));
+      const confusion: Confusion = { tp: 0, tn: 0, fp: 0, fn: 0 };
+      for (const r of bucketRows) {
+        confusion.tp += r.tp;
+        confusion.tn += r.tn;
+        confusion.fp += r.fp;
+        confusion.fn += r.fn;
+      }
+      const strata: StratumRow[] = bucketRows.map((r) => ({ ...r, bucket: r.confidenceBucket }));
+      const report = reportFromConfusion(confusion);
+      return {
+        ...report,
+        start,
+        end,
+        predictionCount: bucketRows.reduce((s, r) => s + r.predictions, 0),
+        feedbackCount: report.count,
+        honest: honestAccuracy(strata, calibration),
+        markers: markers.filter((m) => m.at >= start && m.at < end),
+      };
+    });
+  }
 
   /** Honest-accuracy aggregates scan predictions: one at a time per process, like the metrics loader's. */
   private readonly honestAtOnce = pLimit(1);

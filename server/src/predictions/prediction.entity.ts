@@ -23,6 +23,15 @@ export const Prediction = defineEntity({
     feedbackRequested: p.boolean().default(false),
     createdAt: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['model', 'createdAt'] }],
+  indexes: [
+    // By (model, time), carrying what metricsHistory and the honest-accuracy figures read, so their
+    // range scans need not visit the table; it replaces the plain (model, created_at) index, so a
+    // prediction still updates one index besides the primary key.
+    {
+      name: 'prediction_model_created_at_covering',
+      properties: ['model', 'createdAt'],
+      include: ['id', 'modelVersion', 'label', 'probability', 'feedbackRequested'],
+    },
+  ],
 });
 export type IPrediction = InferEntity<typeof Prediction>;
