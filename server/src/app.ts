@@ -17,6 +17,7 @@ import { createEventBus } from './events/event-bus.js';
 import { PostgresEventTarget } from './events/postgres-event-target.js';
 import { FeedbackRepository } from './feedback/feedback.repository.js';
 import { FeedbackService } from './feedback/feedback-service.js';
+import { TrustGate } from './trust/trust-gate.js';
 import type { Services } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLServer, type RelearnYoga } from './http/graphql-server.js';
@@ -140,7 +141,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm), new HistoryRepository(orm));
   const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
-  const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents);
+  const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents, new TrustGate(feedbackRows, config.trust));
   serving.attachQualityGauges(tasks, models, metrics);
 
   // This process's followers. Per process on purpose: Prometheus counts what this process did and
@@ -148,6 +149,9 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   domainEvents.on('predictionsServed', ({ predictions: served, seconds }) => serving.predictionsServed(served, seconds));
   domainEvents.on('feedbackRecorded', ({ feedback: f, version }) => serving.feedbackRecorded(tasks.get(f.model)!, f, version));
   domainEvents.on('feedbackRecorded', ({ feedback: f }) => metrics.changed(f.model));
+  // Released and retracted rows change what the metrics count.
+  domainEvents.on('quarantineReviewed', ({ model }) => metrics.changed(model));
+  domainEvents.on('feedbackRetracted', ({ models: changed }) => changed.forEach((m) => metrics.changed(m)));
   if (config.autoRetrain) domainEvents.on('feedbackRecorded', ({ feedback: f }) => triggers.feedbackRecorded(f.model));
   domainEvents.on('retrainStarted', ({ model }) => serving.retrainStarted(model));
   domainEvents.on('retrainFinished', ({ model, outcome, seconds }) => serving.retrainFinished(model, outcome, seconds));

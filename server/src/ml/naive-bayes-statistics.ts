@@ -81,6 +81,38 @@ export class NaiveBayesStatistics {
     }
   }
 
+  /**
+   * Takes back one row of label index `c` that `add` counted (a retraction): Welford run
+   * backwards for the moments, every sum decremented. Counts come back exactly; means and M2
+   * agree with never having counted the row to rounding (M2 floored at 0 against it).
+   */
+  remove(x: CountedExample, c: number): void {
+    if (!(this.counts[c]! >= 1)) throw new Error('cannot remove a row from a label without rows');
+    const g = this.g;
+    const n = --this.counts[c]!;
+    const N = --this.total;
+    const base = c * g;
+    const gx = x.gaussian;
+    for (let f = 0; f < g; f++) {
+      const v = gx[f]!;
+      [this.mean[base + f], this.m2[base + f]] = withoutValue(this.mean[base + f]!, this.m2[base + f]!, n, v);
+      [this.pooledMean[f], this.pooledM2[f]] = withoutValue(this.pooledMean[f]!, this.pooledM2[f]!, N, v);
+    }
+    const cx = x.categorical;
+    for (let f = 0; f < this.categories.length; f++) {
+      const table = this.categories[f]!;
+      table.add(table.bucketOf(cx[f]!), c, -1);
+    }
+    if (this.tokenCounts.buckets > 0 && x.tokens !== undefined) {
+      const table = this.tokenCounts;
+      for (const [token, count] of x.tokens) {
+        if (count === 0) continue;
+        table.add(table.bucketOf(token), c, -count);
+        this.tokenTotals[c]! -= count;
+      }
+    }
+  }
+
   /** Adds `other`'s statistics (same spec), as if these had also counted its rows. */
   merge(other: NaiveBayesStatistics): void {
     const g = this.g;
@@ -119,6 +151,13 @@ export class NaiveBayesStatistics {
     this.tokenCounts.copyFrom(other.tokenCounts);
     this.tokenTotals.set(other.tokenTotals);
   }
+}
+
+/** (mean, M2) of n + 1 values with `v` taken out, leaving n (Welford's update solved backwards). */
+function withoutValue(mean: number, m2: number, n: number, v: number): [number, number] {
+  if (n === 0) return [0, 0];
+  const previous = mean - (v - mean) / n;
+  return [previous, Math.max(0, m2 - (v - mean) * (v - previous))];
 }
 
 /** Chan et al. parallel combination of (count, mean, M2), written back into slot i. */

@@ -167,6 +167,13 @@ export class NaiveBayesModel {
     this.statistics.add(x, c);
   }
 
+  /** Takes back a row this model learned (a retraction): afterwards it is the model that never learned it. */
+  unlearn(x: EncodedExample, label: string): void {
+    const c = this.labelIndexOf(label);
+    this.checkExample(x, true);
+    this.statistics.remove(x, c);
+  }
+
   learnMany(rows: Iterable<LabelledExample>): void {
     for (const row of rows) this.learn(row.x, row.label);
   }

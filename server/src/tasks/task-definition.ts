@@ -92,6 +92,16 @@ export const taskDefinitionSchema = z
       /** Tries of one retrain before it is FAILED for good (each retried with backoff). */
       maxAttempts: z.number().int().min(1).max(10).default(4),
     }),
+    /** The trust gate's rules for this task (server/src/trust/trust-gate.ts); every field has a default. */
+    trust: z
+      .object({
+        /** A prediction this sure (its probability) is "confident": a source without trust may not contradict it. */
+        confidentProbability: z.number().gt(0.5).max(1).default(0.95),
+        /** Labels against the model one untrusted source may give within `burstWindowSeconds`; past it, the rest is quarantined. */
+        burstLimit: z.number().int().min(0).default(10),
+        burstWindowSeconds: z.number().int().positive().default(300),
+      })
+      .prefault({}),
   })
   .superRefine((t, ctx) => {
     if (!t.labels.includes(t.positiveLabel)) {
