@@ -17,7 +17,8 @@ export interface RelearnProcess {
 export function startRelearnProcess(entry: 'main' | 'trainer', env: Record<string, string>): RelearnProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `server/src/${entry}.ts`], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...env },
+    // As startTestApp: tests teach as the operator's own traffic (the trust gate's tests say otherwise).
+    env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', TRUSTED_SOURCES: 'anonymous', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

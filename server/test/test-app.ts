@@ -54,6 +54,8 @@ export async function startTestApp(
     // Tests of other concerns run open and unlimited; access tests set AUTH_MODE=keys and limits themselves.
     AUTH_MODE: 'open',
     RATE_LIMITS: 'off',
+    // Tests teach as the operator's own traffic; the trust gate's tests name who is trusted themselves.
+    TRUSTED_SOURCES: 'anonymous',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, defineConfig } from '@mikro-orm/postgresql';
-import { Feedback } from '../feedback/feedback.entity.js';
+import { Feedback, FeedbackRetraction } from '../feedback/feedback.entity.js';
 import { ModelActivation, ModelVersion } from '../models/model-version.entity.js';
 import { Prediction } from '../predictions/prediction.entity.js';
 import { RegistryAlias, RegistryModelVersion, RegistryRun } from '../registry/registry.entity.js';
@@ -17,6 +17,7 @@ export const entities = [
   TrainingRun,
   Prediction,
   Feedback,
+  FeedbackRetraction,
   RegistryRun,
   RegistryModelVersion,
   RegistryAlias,

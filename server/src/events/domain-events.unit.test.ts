@@ -11,6 +11,12 @@ const feedback: FeedbackRecord = {
   actual: 'legit',
   correct: false,
   idempotencyKey: null,
+  source: 'anonymous',
+  endUserId: null,
+  quarantined: false,
+  quarantineReason: null,
+  review: null,
+  retractedAt: null,
   createdAt: new Date(0),
   xid: '1',
 };

@@ -4,6 +4,7 @@ import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
 import { TaskRegistry } from '../tasks/task-registry.js';
+import { TrustGate } from '../trust/trust-gate.js';
 import { FeedbackService } from './feedback-service.js';
 import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
 import type { FeedbackRecord } from './feedback.types.js';
@@ -31,8 +32,15 @@ class InMemoryFeedback {
         (r) => (row.predictionId !== null && r.predictionId === row.predictionId) || (row.idempotencyKey !== null && r.idempotencyKey === row.idempotencyKey),
       );
       if (taken) return null;
-      const { source: _source, ...fields } = row;
-      const stored: FeedbackRecord = { ...fields, id: this.rows.length + 1, createdAt: new Date(0), xid: String(100 + this.rows.length) };
+      const { kind: _kind, inputKey: _inputKey, ...fields } = row;
+      const stored: FeedbackRecord = {
+        ...fields,
+        review: null,
+        retractedAt: null,
+        id: this.rows.length + 1,
+        createdAt: new Date(0),
+        xid: String(100 + this.rows.length),
+      };
       this.rows.push(stored);
       return stored;
     });
@@ -66,7 +74,16 @@ describe(FeedbackService.name, () => {
       learn: (model: string, row: { id: number }, _input: unknown, label: string) => void learned.push({ model, id: row.id, label }),
       version: async (_model: string, version: number) => (version === 3 ? { id: 11 } : null),
     } as unknown as ModelService;
-    sut = new FeedbackService(table as unknown as FeedbackRepository, tasks, predictions, models, events);
+    // The gate itself is tested through the API (trust/trust-gate.test.ts); here every source is trusted.
+    const gate = new TrustGate(
+      { recentAgainst: async () => 0, agreementWithTrusted: async () => ({ agree: 0, disagree: 0 }) },
+      {
+        trustedSources: ['anonymous'],
+        minEvidence: 30,
+        minAgreement: 0.9,
+      },
+    );
+    sut = new FeedbackService(table as unknown as FeedbackRepository, tasks, predictions, models, events, gate);
   });
 
   it('stores the feedback, says what happened once, and teaches the live model', async () => {

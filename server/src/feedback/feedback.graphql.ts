@@ -1,8 +1,26 @@
 import type { Builder } from '../graphql/builder.js';
+import type { Context } from '../graphql/context.js';
+import { requireAdmin } from '../graphql/errors.js';
 import type { SharedRefs } from '../graphql/refs.js';
-import type { FeedbackRecord } from './feedback.types.js';
+import { ANONYMOUS_SOURCE, type FeedbackRecord, type Teacher } from './feedback.types.js';
+
+/** Who teaches through this request: the principal's name (its source), trusted at once when it is an admin. */
+export function teacherOf(ctx: Pick<Context, 'principal' | 'admin'>): Teacher {
+  return { source: ctx.principal?.name ?? ANONYMOUS_SOURCE, trusted: ctx.principal ? ctx.principal.scopes.has('ADMIN') : ctx.admin };
+}
+
+/** Who acts in an admin operation, as recorded. */
+function actorOf(ctx: Pick<Context, 'principal'>): string {
+  return ctx.principal?.name ?? 'admin';
+}
 
 export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
+  const QuarantineReview = builder.enumType('QuarantineReview', { values: ['RELEASED', 'REJECTED'] as const });
+  const QuarantineDecision = builder.enumType('QuarantineDecision', {
+    description: 'RELEASE: the feedback teaches (exactly once, in every process) and counts from now on. REJECT: it never does.',
+    values: ['RELEASE', 'REJECT'] as const,
+  });
+
   const Feedback = builder.objectRef<FeedbackRecord>('Feedback').implement({
     description: 'Whether a prediction was right, as told by a person or a downstream system.',
     fields: (t) => ({
@@ -14,6 +32,23 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       actual: t.exposeString('actual'),
       correct: t.exposeBoolean('correct'),
       idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+      source: t.exposeString('source', { description: "Who taught it: the API key's principal, or 'anonymous'." }),
+      endUserId: t.exposeString('endUserId', { nullable: true, description: 'The end user the caller named, if any.' }),
+      quarantined: t.exposeBoolean('quarantined', {
+        description: 'Held back by the trust gate: it teaches no model and counts in no headline metric or trigger, until an admin releases it.',
+      }),
+      quarantineReason: t.exposeString('quarantineReason', { nullable: true, description: 'Why the trust gate held it back.' }),
+      review: t.field({
+        type: QuarantineReview,
+        nullable: true,
+        resolve: (f) => (f.review === null ? null : f.review === 'released' ? 'RELEASED' : 'REJECTED'),
+      }),
+      retractedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When an admin retracted it (it teaches and counts nothing since).',
+        resolve: (f) => f.retractedAt,
+      }),
       createdAt: t.field({ type: 'DateTime', resolve: (f) => f.createdAt }),
     }),
   });
@@ -25,6 +60,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       correct: t.boolean({ description: 'Was the predicted label right?' }),
       actual: t.string({ description: 'The true label.' }),
       idempotencyKey: t.string({ description: 'Retries with the same key are recorded once.' }),
+      endUserId: t.string({ description: 'An end user of the calling principal (recorded beside the source; trust is judged per principal).' }),
     }),
   });
 
@@ -33,7 +69,10 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       type: Feedback,
       description: 'Records the truth about a prediction. Answers after the feedback is committed; the live model learns from it at once.',
       args: { input: t.arg({ type: FeedbackInput, required: true }) },
-      resolve: (_, { input }, { services }) => services.feedback.recordFeedback({ ...input, predictionId: String(input.predictionId) }),
+      resolve: async (_, { input }, ctx) => {
+        await ctx.services.access.admit(ctx, 'FEEDBACK', 'feedback');
+        return ctx.services.feedback.recordFeedback({ ...input, predictionId: String(input.predictionId) }, teacherOf(ctx));
+      },
     }),
   );
 
@@ -42,6 +81,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       predicted: t.string({ required: true }),
       actual: t.string({ required: true }),
       idempotencyKey: t.string(),
+      endUserId: t.string(),
     }),
   });
 
@@ -61,10 +101,81 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
         outcomes: t.arg({ type: [OutcomeInput], required: true }),
         version: t.arg.int({ description: 'The version that made these predictions, if known.' }),
       },
-      resolve: async (_, args, { services }) => ({
-        model: args.model,
-        recorded: await services.feedback.recordOutcomes(args.model, args.outcomes, args.version),
-      }),
+      resolve: async (_, args, ctx) => {
+        ctx.services.access.checkOutcomeCount(args.outcomes.length);
+        await ctx.services.access.admit(ctx, 'OUTCOMES', 'outcomes', args.outcomes.length);
+        return { model: args.model, recorded: await ctx.services.feedback.recordOutcomes(args.model, args.outcomes, args.version, teacherOf(ctx)) };
+      },
+    }),
+  );
+
+  builder.queryField('quarantinedFeedback', (t) =>
+    t.field({
+      type: [Feedback],
+      description: 'The review queue: feedback and outcomes the trust gate held back, not yet released or rejected, oldest first (admin).',
+      args: { model: t.arg.string({ required: true }), first: t.arg.int({ description: 'At most this many (default and limit 1000).' }) },
+      resolve: (_, args, { services, admin }) => {
+        requireAdmin(admin);
+        return services.feedback.quarantined(args.model, args.first ?? null);
+      },
+    }),
+  );
+
+  builder.mutationField('reviewQuarantine', (t) =>
+    t.int({
+      description: 'Releases or rejects quarantined feedback by id (admin). Returns how many were decided.',
+      args: { ids: t.arg.idList({ required: true }), decision: t.arg({ type: QuarantineDecision, required: true }) },
+      resolve: (_, args, ctx) => {
+        requireAdmin(ctx.admin);
+        return ctx.services.feedback.reviewQuarantine({ ids: args.ids.map(String) }, args.decision, actorOf(ctx));
+      },
+    }),
+  );
+
+  builder.mutationField('reviewQuarantineBySource', (t) =>
+    t.int({
+      description: 'Releases or rejects every queued feedback of one source of a model (admin). Returns how many were decided.',
+      args: {
+        model: t.arg.string({ required: true }),
+        source: t.arg.string({ required: true }),
+        decision: t.arg({ type: QuarantineDecision, required: true }),
+      },
+      resolve: (_, args, ctx) => {
+        requireAdmin(ctx.admin);
+        return ctx.services.feedback.reviewQuarantine({ model: args.model, source: args.source }, args.decision, actorOf(ctx));
+      },
+    }),
+  );
+
+  const RetractFeedbackInput = builder.inputType('RetractFeedbackInput', {
+    description: 'Which feedback to take back: ids, a source, and/or a time range (createdAt in [from, to)); several narrow each other.',
+    fields: (t) => ({
+      ids: t.idList(),
+      source: t.string(),
+      from: t.field({ type: 'DateTime' }),
+      to: t.field({ type: 'DateTime' }),
+      model: t.string({ description: 'Only this model’s feedback.' }),
+      reason: t.string({ required: true }),
+    }),
+  });
+
+  const RetractionResult = builder.objectRef<{ id: number; count: number }>('RetractionResult').implement({
+    fields: (t) => ({
+      id: t.id({ resolve: (r) => String(r.id), description: 'The recorded retraction.' }),
+      count: t.exposeInt('count', { description: 'Feedback rows retracted (rows retracted before are not counted again).' }),
+    }),
+  });
+
+  builder.mutationField('retractFeedback', (t) =>
+    t.field({
+      type: RetractionResult,
+      description:
+        'Takes feedback back (admin): every live model unlearns it exactly (its statistics decremented), metrics and triggers drop it, the next dataset leaves it out, and the retraction is recorded.',
+      args: { input: t.arg({ type: RetractFeedbackInput, required: true }) },
+      resolve: (_, { input }, ctx) => {
+        requireAdmin(ctx.admin);
+        return ctx.services.feedback.retract({ ...input, ids: input.ids?.map(String) ?? null }, actorOf(ctx));
+      },
     }),
   );
 }

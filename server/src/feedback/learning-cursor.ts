@@ -51,6 +51,53 @@ function unseen(cursor: FeedbackCursor): RawBuilder<boolean> {
     and not pg_visible_in_snapshot(f.xid, ${cursor.snapshot}::pg_snapshot))`;
 }
 
+/**
+ * The retraction cursor that sees none: versions with an id cursor predate retractions, so every
+ * retraction is new to them (xmin 1: no transaction is visible).
+ */
+export const NO_RETRACTIONS_SEEN = '1:1:';
+
+export interface UnseenRetraction extends LabelledFeedback {
+  /** The retracting transaction (feedback.retracted_xid). */
+  retractedXid: bigint;
+}
+
+/**
+ * Retractions work like feedback, in reverse: a retracted row records the transaction that
+ * retracted it (`retracted_xid`), and a live model has applied exactly the retractions visible in
+ * its retraction snapshot plus those it applied beyond it. One page of those it has not, in id
+ * order, with what the row taught (input and label) and `xid` (when it began to teach), so the
+ * caller can tell whether its model learned it.
+ */
+export async function readUnseenRetractions(
+  db: Kysely<any>,
+  model: string,
+  snapshot: string,
+  page: { afterId: number; limit: number; exceptIds?: readonly number[] },
+): Promise<{ rows: UnseenRetraction[]; snapshot: string }> {
+  const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
+  const { rows } = await sql<{ id: string; xid: string; rxid: string; actual: string; input: TaskInput | null; snap: string }>`
+    with s as (select pg_current_snapshot()::text as snap)
+    select f.id, f.xid::text as xid, f.retracted_xid::text as rxid, f.actual, p.input, s.snap
+    from s left join lateral (
+      select f.id, f.xid, f.retracted_xid, f.actual, f.prediction_id from feedback f
+      where f.model = ${model} and f.retracted_xid is not null and f.prediction_id is not null and f.id > ${page.afterId}
+        and f.retracted_xid >= pg_snapshot_xmin(${snapshot}::pg_snapshot) and not pg_visible_in_snapshot(f.retracted_xid, ${snapshot}::pg_snapshot)
+        ${except}
+      order by f.id limit ${page.limit}
+    ) f on true
+    left join prediction p on p.id = f.prediction_id
+    order by f.id`.execute(db);
+  const snap = rows[0]?.snap;
+  if (snap === undefined) throw new Error('the snapshot query returned no row');
+  return {
+    snapshot: snap,
+    rows: rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({ id: Number(r.id), xid: BigInt(r.xid), retractedXid: BigInt(r.rxid), input: r.input!, label: r.actual })),
+  };
+}
+
 export interface LabelledFeedback {
   id: number;
   xid: bigint;
@@ -73,16 +120,19 @@ export async function readUnseenFeedback(
   db: Kysely<any>,
   model: string,
   cursor: FeedbackCursor,
-  page: { afterId: number; limit: number; exceptIds?: readonly number[] },
+  page: { afterId: number; limit: number; exceptIds?: readonly number[]; withoutRetracted?: boolean },
 ): Promise<LabelledPage> {
   // Rows the caller already learned past the cursor are not read again (their inputs may be large).
   const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
+  // Live models learn retracted rows too and unlearn them by their retraction (readUnseenRetractions):
+  // skipping them here could not tell "never learned" from "learned, not yet unlearned". Datasets skip them.
+  const retracted = page.withoutRetracted ? sql`and f.retracted_at is null` : sql``;
   const { rows } = await sql<{ id: string; xid: string; actual: string; input: TaskInput | null; snap: string }>`
     with s as (select pg_current_snapshot()::text as snap)
     select f.id, f.xid::text as xid, f.actual, p.input, s.snap
     from s left join lateral (
       select f.id, f.xid, f.actual, f.prediction_id from feedback f
-      where f.model = ${model} and f.prediction_id is not null and f.id > ${page.afterId} and ${unseen(cursor)} ${except}
+      where f.model = ${model} and f.prediction_id is not null and not f.quarantined and f.id > ${page.afterId} and ${unseen(cursor)} ${except} ${retracted}
       order by f.id limit ${page.limit}
     ) f on true
     left join prediction p on p.id = f.prediction_id
@@ -98,7 +148,8 @@ export async function readUnseenFeedback(
 /** How many labelled feedback rows of `model` `cursor` does not cover (the retrain trigger's count). */
 export async function countUnseenFeedback(db: Kysely<any>, model: string, cursor: FeedbackCursor): Promise<number> {
   const { rows } = await sql<{ n: string }>`
-    select count(*) as n from feedback f where f.model = ${model} and f.prediction_id is not null and ${unseen(cursor)}`.execute(db);
+    select count(*) as n from feedback f
+    where f.model = ${model} and f.prediction_id is not null and not f.quarantined and f.retracted_at is null and ${unseen(cursor)}`.execute(db);
   return Number(rows[0]!.n);
 }
 

@@ -1,6 +1,7 @@
+import type { DomainEvents } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FeedbackRepository } from '../feedback/feedback.repository.js';
-import { cursorOf, parseSnapshot, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
+import { cursorOf, NO_RETRACTIONS_SEEN, parseSnapshot, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { PromiseCache } from '../shared/promise-cache.js';
@@ -40,6 +41,13 @@ interface Learning {
   seen: FeedbackCursor;
   seenSnapshot: Snapshot | null;
   readonly beyond: Map<number, bigint>;
+  /**
+   * Retractions, the same way (unlearning): every retraction visible in `retractionsSeen` and those
+   * in `unlearned` (id → retracting xid) are applied. Starts at the training snapshot, whose
+   * dataset already left out what was retracted before it.
+   */
+  retractionsSeen: string;
+  readonly unlearned: Map<number, bigint>;
   /** The catch-up in flight, and whether another was asked for meanwhile (they coalesce). */
   running: Promise<number> | null;
   again: boolean;
@@ -81,12 +89,14 @@ export class ModelService {
   constructor(
     private readonly versionRows: ModelVersionRepository,
     /** Online learning reads the feedback a live model has not learned through it. */
-    private readonly feedbackRows: Pick<FeedbackRepository, 'unseen'>,
+    private readonly feedbackRows: Pick<FeedbackRepository, 'unseen' | 'unseenRetractions'>,
     private readonly tasks: TaskRegistry,
     private readonly events: EventBus,
     private readonly logger: Logger,
     /** Off: live models change only through retrains (frozen between them). */
     private readonly onlineLearning = true,
+    /** Told of activations (the audit log follows them). */
+    private readonly domainEvents?: Pick<DomainEvents, 'emit'>,
   ) {}
 
   private learnsOnline(task: Task): boolean {
@@ -143,7 +153,8 @@ export class ModelService {
    */
   catchUp(model: string): Promise<number> {
     const state = this.learning.get(model);
-    if (!state || !this.learnsOnline(state.live.task)) return Promise.resolve(0);
+    // Retractions apply even when online learning is off: they take rows out of the training data too.
+    if (!state) return Promise.resolve(0);
     if (state.running) {
       state.again = true;
       return state.running;
@@ -152,7 +163,8 @@ export class ModelService {
       let learned = 0;
       do {
         state.again = false;
-        learned += await this.readAndLearn(state);
+        if (this.learnsOnline(state.live.task)) learned += await this.readAndLearn(state);
+        await this.readAndUnlearn(state);
       } while (state.again && this.learning.get(model) === state);
       return learned;
     })();
@@ -202,6 +214,47 @@ export class ModelService {
     state.seenSnapshot = snapshot;
     for (const [id, xid] of state.beyond) if (visibleIn(snapshot, xid)) state.beyond.delete(id);
     return learned;
+  }
+
+  /**
+   * Applies the retractions `state` has not: a retracted row the model learned (online, or in its
+   * training data) is unlearned; one it has not learned yet never will be (it goes in `beyond`).
+   * The retraction stream reads after the learning stream, so every row whose retraction it sees
+   * was committed before it, and is either learned by now or known not to be.
+   */
+  private async readAndUnlearn(state: Learning): Promise<number> {
+    const { live } = state;
+    const trained = live.trainedCursor.kind === 'snapshot' ? parseSnapshot(live.trainedCursor.snapshot) : undefined;
+    let unlearned = 0;
+    let first: string | null = null;
+    for (let afterId = 0; ;) {
+      const page = await this.feedbackRows.unseenRetractions(live.task.name, state.retractionsSeen, {
+        afterId,
+        limit: REPLAY_PAGE_ROWS,
+        exceptIds: [...state.unlearned.keys()],
+      });
+      first ??= page.snapshot;
+      for (const r of page.rows) {
+        if (state.unlearned.has(r.id)) continue;
+        const row = { id: r.id, xid: r.xid };
+        const inTraining = !state.beyond.has(r.id) && seenBy(live.trainedCursor, row, trained);
+        const learnedOnline = state.beyond.has(r.id) || (!inTraining && seenBy(state.seen, row, state.seenSnapshot ?? undefined));
+        if (inTraining || learnedOnline) {
+          live.model.unlearn(live.task.encode(r.input), r.label);
+          unlearned++;
+        } else {
+          state.beyond.set(r.id, r.xid); // retracted before this model learned it: it never will
+        }
+        state.unlearned.set(r.id, r.retractedXid);
+      }
+      if (page.rows.length < REPLAY_PAGE_ROWS) break;
+      afterId = page.rows.at(-1)!.id;
+    }
+    const snapshot = parseSnapshot(first!);
+    state.retractionsSeen = first!;
+    for (const [id, xid] of state.unlearned) if (visibleIn(snapshot, xid)) state.unlearned.delete(id);
+    if (unlearned > 0) this.logger.info({ model: live.task.name, version: live.version, unlearned }, 'unlearned retracted feedback');
+    return unlearned;
   }
 
   async versions(model: string): Promise<IModelVersion[]> {
@@ -256,9 +309,11 @@ export class ModelService {
 
   /** Makes `version` the live one (promotion or rollback) and records who did it and why. */
   async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
+    const previousVersion = this.getLive(model)?.version ?? null;
     const activated = await this.versionRows.activate(model, version, actor, reason);
     if (!activated) throw new NotFoundError(`model ${model} has no version ${version}`);
     this.logger.info({ model, version, actor, reason }, 'model version activated');
+    this.domainEvents?.emit('modelVersionActivated', { model, version, previousVersion, actor, reason });
     await this.load(model);
     return activated;
   }
@@ -293,15 +348,25 @@ export class ModelService {
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
       trainedCursor,
     };
-    const state: Learning = { live, seen: trainedCursor, seenSnapshot: null, beyond: new Map(), running: null, again: false };
+    const state: Learning = {
+      live,
+      seen: trainedCursor,
+      seenSnapshot: null,
+      beyond: new Map(),
+      retractionsSeen: trainedCursor.kind === 'snapshot' ? trainedCursor.snapshot : NO_RETRACTIONS_SEEN,
+      unlearned: new Map(),
+      running: null,
+      again: false,
+    };
     if (trainedCursor.kind === 'snapshot') state.seenSnapshot = parseSnapshot(trainedCursor.snapshot);
     if (this.learnsOnline(task)) {
       const replayed = await this.readAndLearn(state);
       if (replayed > 0) this.logger.info({ model, version: row.version, replayed }, 'replayed feedback into the live model');
     }
+    await this.readAndUnlearn(state);
     this.learning.set(model, state);
     this.versionCache.clear();
-    if (this.learnsOnline(task)) await this.catchUp(model);
+    await this.catchUp(model);
     this.events.publish('modelActivated', { model, version: row.version });
     return live;
   }

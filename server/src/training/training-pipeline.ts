@@ -11,7 +11,7 @@ import { CODE_VERSION } from '../version.js';
 import type { DatasetStore } from './dataset-store.js';
 import type { IDatasetVersion } from './dataset-version.entity.js';
 import { trainInWorker } from './train-in-worker.js';
-import type { FittedModel } from './train.js';
+import { parseDatasetJsonl, type FittedModel } from './train.js';
 import type { TrainingRunRepository } from './training-run.repository.js';
 
 export type TrainingStep = 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING';
@@ -35,7 +35,7 @@ export interface TrainingRequest {
 export interface TrainingRows {
   versions: Pick<ModelVersionRepository, 'live' | 'byRetrainJob' | 'setStatus'>;
   runs: Pick<TrainingRunRepository, 'start' | 'update'>;
-  feedback: Pick<FeedbackRepository, 'unseen'>;
+  feedback: Pick<FeedbackRepository, 'unseen' | 'retractedIn'>;
 }
 
 /**
@@ -106,7 +106,7 @@ export class TrainingPipeline {
           ? { kind: 'bootstrap' as const }
           : {
               kind: 'retrain' as const,
-              parentJsonl: await this.datasets.rows(parent),
+              parentJsonl: await this.parentRows(task.name, parent, feedbackSnapshot),
               feedback,
               championArtifact: champion?.artifact ?? null,
             }),
@@ -205,8 +205,17 @@ export class TrainingPipeline {
    * labels, read through one snapshot (in one statement), which becomes the new dataset's cursor.
    */
   private async labelledFeedback(model: string, cursor: FeedbackCursor) {
-    const { rows, snapshot } = await this.rows.feedback.unseen(model, cursor, { afterId: 0, limit: 2 ** 31 - 1 });
+    const { rows, snapshot } = await this.rows.feedback.unseen(model, cursor, { afterId: 0, limit: 2 ** 31 - 1, withoutRetracted: true });
     return { snapshot, rows: rows.map((r) => ({ id: r.id, input: r.input, label: r.label })) };
+  }
+
+  /** The parent dataset's rows without the feedback retracted as `snapshot` (the new rows' snapshot) sees it. */
+  private async parentRows(model: string, parent: IDatasetVersion, snapshot: string | null): Promise<Uint8Array> {
+    const jsonl = await this.datasets.rows(parent);
+    const retracted = snapshot ? await this.rows.feedback.retractedIn(model, snapshot) : new Set<number>();
+    if (retracted.size === 0) return jsonl;
+    const kept = parseDatasetJsonl(new TextDecoder().decode(jsonl)).filter((r) => r.feedbackId === undefined || !retracted.has(r.feedbackId));
+    return new TextEncoder().encode(kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''));
   }
 }
 
