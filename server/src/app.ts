@@ -127,7 +127,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const serving = new ServingMetrics();
   const feedbackRows = new FeedbackRepository(orm);
   const versionRows = new ModelVersionRepository(orm);
-  const models = new ModelService(versionRows, feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning);
+  const models = new ModelService(versionRows, feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning, domainEvents);
   const datasets = new DatasetStore(new DatasetVersionRepository(orm), blobs);
   const pipeline = new TrainingPipeline(
     { versions: versionRows, runs: new TrainingRunRepository(orm), feedback: feedbackRows },

@@ -236,6 +236,16 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
       .poll(async () => (await sut.gql(AUDIT, { kind: 'retrain.requested', model: 'spam' }, { token: ADMIN_TOKEN })).data.auditLog[0], { timeout: 10_000 })
       .toMatchObject({ actor: 'admin', model: 'spam', details: { jobId: job.data.triggerRetrain.id, trigger: 'manual', reason: 'audit me' } });
 
+    const activated = await sut.gql(
+      `mutation { activateModelVersion(model: "fraud", version: 1, reason: "audit the activation") { version } }`,
+      {},
+      { token: ADMIN_TOKEN },
+    );
+    expect(activated.errors).toBeUndefined();
+    await expect
+      .poll(async () => (await sut.gql(AUDIT, { kind: 'model.activated', model: 'fraud' }, { token: ADMIN_TOKEN })).data.auditLog[0], { timeout: 10_000 })
+      .toMatchObject({ actor: 'admin', details: { version: 1, previousVersion: 1, reason: 'audit the activation' } });
+
     const config = (await sut.gql(AUDIT, { kind: 'config.loaded' }, { token: ADMIN_TOKEN })).data.auditLog;
     expect(config.length).toBeGreaterThanOrEqual(1);
     expect(config[0].details.settings).toMatchObject({ adminToken: '[redacted]', authMode: 'keys' });

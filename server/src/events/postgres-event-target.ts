@@ -58,7 +58,9 @@ export class PostgresEventTarget implements EventTarget {
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 5000;
     this.heartbeat = setInterval(() => void this.checkListener(), options.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
-    this.publisher = new pg.Pool({ connectionString: url, max: 2, application_name: 'relearn-events', connectionTimeoutMillis: 5000 });
+    // One connection: NOTIFYs go out in publish order (two could overtake each other, and a
+    // subscriber would see a retrain's TRAINING after its EVALUATING).
+    this.publisher = new pg.Pool({ connectionString: url, max: 1, application_name: 'relearn-events', connectionTimeoutMillis: 5000 });
     // node-postgres emits 'error' on idle clients when the server goes away; unheard, it kills the
     // process. The pool has already dropped the client; a publish in flight rejects on its own.
     this.publisher.on('error', (error) => this.logger.debug({ err: error }, 'event publisher connection lost'));
