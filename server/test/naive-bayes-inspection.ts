@@ -3,7 +3,7 @@
  * by term (priors, gaussian parameters, per-value log probabilities). Not part of the model's
  * API: production code only learns and predicts. Computed with the same functions predict uses.
  */
-import { categoryLogProbability, effectiveVariance, tokenLogProbability, varianceFloor, writeLogPriors, type NaiveBayesModel } from '../src/ml/naive-bayes.js';
+import { categoryLogProbability, gaussianVariance, tokenLogProbability, writeLogPriors, type NaiveBayesModel } from '../src/ml/naive-bayes.js';
 
 export function inspect(model: NaiveBayesModel) {
   const stats = model.statistics;
@@ -23,7 +23,7 @@ export function inspect(model: NaiveBayesModel) {
         const std: number[] = [];
         for (let f = 0; f < g; f++) {
           mean.push(n > 0 ? stats.mean[c * g + f]! : Number.NaN);
-          std.push(n > 0 ? Math.sqrt(effectiveVariance(stats, c, f, varianceFloor(stats, f))) : Number.NaN);
+          std.push(n > 0 ? Math.sqrt(gaussianVariance(stats, model.spec, c, f)) : Number.NaN);
         }
         return { label, mean, std };
       });
@@ -33,9 +33,9 @@ export function inspect(model: NaiveBayesModel) {
       const f = model.spec.categorical.indexOf(feature);
       if (f < 0) throw new Error(`Unknown categorical feature ${JSON.stringify(feature)}`);
       const b = stats.categories[f]!.bucketOf(value);
-      return Array.from({ length: k }, (_, c) => categoryLogProbability(stats, f, b, c));
+      return Array.from({ length: k }, (_, c) => categoryLogProbability(stats, f, b, c, model.spec.categories));
     },
-    /** log P(token | label) per label, or null when the token's bucket has never been learned. */
+    /** log P(token | label) of the plain multinomial per label, or null when the token's bucket has never been learned. */
     tokenLogProbabilities(token: string): number[] | null {
       if (!model.spec.multinomial) return null;
       const b = stats.tokenCounts.bucketOf(token);

@@ -34,12 +34,17 @@ export type CountEntry = [bucket: number, countsPerLabel: number[]];
 export class HashedCounts {
   private readonly counts: Float64Array; // [bucket * k + label]
   used = 0;
+  // Buckets that ever had counts, in first-use order, so walking the vocabulary costs O(V), not
+  // O(buckets); `listed` keeps a bucket from being listed twice (one byte per bucket).
+  private listedBuckets: number[] = [];
+  private readonly listed: Uint8Array;
 
   constructor(
     readonly buckets: number,
     private readonly k: number,
   ) {
     this.counts = new Float64Array(buckets * k);
+    this.listed = new Uint8Array(buckets);
   }
 
   bucketOf(key: string): number {
@@ -61,26 +66,39 @@ export class HashedCounts {
     if (n === 0) return;
     const had = this.has(bucket);
     this.counts[bucket * this.k + label]! += n;
-    if (!had) this.used++;
-    else if (n < 0 && !this.has(bucket)) this.used--;
+    if (!had) {
+      this.used++;
+      if (this.listed[bucket] === 0) {
+        this.listed[bucket] = 1;
+        this.listedBuckets.push(bucket);
+      }
+    } else if (n < 0 && !this.has(bucket)) this.used--;
   }
 
   addAll(other: HashedCounts): void {
     const k = this.k;
-    for (let b = 0; b < this.buckets; b++) {
-      if (!other.has(b)) continue;
+    other.forEachUsed((b) => {
       for (let c = 0; c < k; c++) this.add(b, c, other.counts[b * k + c]!);
-    }
+    });
   }
 
   copyFrom(other: HashedCounts): void {
     this.counts.set(other.counts);
     this.used = other.used;
+    this.listed.set(other.listed);
+    this.listedBuckets = [...other.listedBuckets];
   }
 
-  /** Calls `fn` for every bucket with counts, ascending. */
+  /** Calls `fn` for every bucket with counts, in no particular order. */
   forEachUsed(fn: (bucket: number) => void): void {
-    for (let b = 0; b < this.buckets; b++) if (this.has(b)) fn(b);
+    for (const b of this.listedBuckets) if (this.has(b)) fn(b);
+  }
+
+  /** The buckets with counts, ascending. */
+  usedBuckets(): number[] {
+    const out: number[] = [];
+    this.forEachUsed((b) => out.push(b));
+    return out.sort((a, b) => a - b);
   }
 
   sums(): Float64Array {
@@ -90,8 +108,6 @@ export class HashedCounts {
   }
 
   entries(): CountEntry[] {
-    const out: CountEntry[] = [];
-    this.forEachUsed((b) => out.push([b, Array.from(this.counts.subarray(b * this.k, (b + 1) * this.k))]));
-    return out;
+    return this.usedBuckets().map((b): CountEntry => [b, Array.from(this.counts.subarray(b * this.k, (b + 1) * this.k))]);
   }
 }

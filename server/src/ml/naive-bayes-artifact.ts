@@ -9,9 +9,16 @@ import { NaiveBayesStatistics } from './naive-bayes-statistics.js';
 import { issuePath, resolveSpec, type ResolvedSpec } from './naive-bayes-spec.js';
 
 export const ARTIFACT_FORMAT = 'relearn.naive-bayes';
-/** 2: counts per hashed bucket. 1 (still read): counts per token and category value, hashed on load. */
-export const ARTIFACT_VERSION = 2;
-const READABLE_VERSIONS: readonly unknown[] = [1, ARTIFACT_VERSION];
+/**
+ * 3: the spec names its estimators (gaussian variance, categories, text, TF-IDF) and TF-IDF
+ * document frequencies are stored. 2 (still read, as `unbiased` / `laplace` / `multinomial`, the
+ * estimators it was trained for): counts per hashed bucket. 1 (still read, the same estimators):
+ * counts per token and category value, hashed on load.
+ */
+export const ARTIFACT_VERSION = 3;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, ARTIFACT_VERSION];
+/** Spec fields an artifact before format 3 cannot have: it was scored by the estimators that are their defaults. */
+const ESTIMATOR_FIELDS = ['gaussianVariance', 'varSmoothing', 'categories', 'text', 'tfidf'];
 
 export interface NaiveBayesArtifact {
   format: typeof ARTIFACT_FORMAT;
@@ -30,7 +37,8 @@ export interface NaiveBayesArtifact {
   };
   /** One list per categorical feature: its buckets that have counts. */
   categorical: CountEntry[][];
-  multinomial: { totals: number[]; tokens: CountEntry[] } | null;
+  /** `documentFrequency` (rows per token bucket) only when spec.tfidf. */
+  multinomial: { totals: number[]; tokens: CountEntry[]; documentFrequency?: [bucket: number, rows: number][] } | null;
 }
 
 const PREFIX = 'Invalid naive Bayes artifact: ';
@@ -102,7 +110,28 @@ function bodySchema(spec: ResolvedSpec, keyed: boolean) {
         error: `must be an array of length ${spec.categorical.length}`,
       }),
       multinomial: spec.multinomial
-        ? z.object({ totals: counts, tokens: entries(spec.tokenBuckets) }, { error: 'must be an object' })
+        ? z.object(
+            {
+              totals: counts,
+              tokens: entries(spec.tokenBuckets),
+              documentFrequency: spec.tfidf
+                ? z.array(
+                    z.tuple([
+                      z
+                        .number()
+                        .int()
+                        .min(0)
+                        .max(spec.tokenBuckets - 1),
+                      count.pipe(whole),
+                    ]),
+                    {
+                      error: 'must be an array of [bucket, rows] entries',
+                    },
+                  )
+                : z.undefined({ error: 'is only stored when spec.tfidf' }),
+            },
+            { error: 'must be an object' },
+          )
         : z.null({ error: 'must be null when spec.multinomial is false' }).optional(),
     },
     { error: 'must be an object' },
@@ -123,9 +152,12 @@ export function readArtifact(json: unknown): { spec: ResolvedSpec; statistics: N
   // Version 1 keyed counts by token and value: hashed into the default feature spaces here.
   const keyed = head.data.formatVersion === 1;
   const rawSpec = head.data.spec;
-  if (keyed && rawSpec !== null && typeof rawSpec === 'object' && ('tokenBuckets' in rawSpec || 'categoryBuckets' in rawSpec)) {
+  const isObject = rawSpec !== null && typeof rawSpec === 'object';
+  if (keyed && isObject && ('tokenBuckets' in rawSpec || 'categoryBuckets' in rawSpec)) {
     throw new Error(`${PREFIX}formatVersion 1 has no feature buckets`);
   }
+  const early = ESTIMATOR_FIELDS.find((f) => head.data.formatVersion !== ARTIFACT_VERSION && isObject && f in rawSpec);
+  if (early !== undefined) throw new Error(`${PREFIX}formatVersion ${String(head.data.formatVersion)} has no spec.${early}`);
   const spec = resolveSpec(rawSpec, 'spec');
   const body = bodySchema(spec, keyed).safeParse(json);
   if (!body.success) throw new Error(problem(body.error));
@@ -155,6 +187,12 @@ export function readArtifact(json: unknown): { spec: ResolvedSpec; statistics: N
   if (spec.multinomial && a.multinomial) {
     stats.tokenTotals.set(a.multinomial.totals);
     fill(stats.tokenCounts, a.multinomial.tokens);
+    for (const [bucket, rows] of a.multinomial.documentFrequency ?? []) {
+      if (rows > stats.total || (rows > 0 && !stats.tokenCounts.has(bucket))) {
+        throw new Error(`${PREFIX}multinomial.documentFrequency of bucket ${bucket} is ${rows}, inconsistent with the counts`);
+      }
+      stats.documentFrequency[bucket] = rows;
+    }
   }
   return { spec, statistics: stats };
 }
@@ -180,6 +218,11 @@ export function writeArtifact(spec: Readonly<ResolvedSpec>, stats: NaiveBayesSta
       multinomial: spec.multinomial,
       tokenBuckets: spec.tokenBuckets,
       categoryBuckets: [...spec.categoryBuckets],
+      gaussianVariance: spec.gaussianVariance,
+      varSmoothing: spec.varSmoothing,
+      categories: spec.categories,
+      text: spec.text,
+      tfidf: spec.tfidf,
     },
     classCounts: Array.from(stats.counts),
     gaussian: {
@@ -189,6 +232,18 @@ export function writeArtifact(spec: Readonly<ResolvedSpec>, stats: NaiveBayesSta
       pooledM2: Array.from(stats.pooledM2),
     },
     categorical: stats.categories.map((t) => t.entries()),
-    multinomial: spec.multinomial ? { totals: Array.from(stats.tokenTotals), tokens: stats.tokenCounts.entries() } : null,
+    multinomial: spec.multinomial
+      ? {
+          totals: Array.from(stats.tokenTotals),
+          tokens: stats.tokenCounts.entries(),
+          ...(spec.tfidf ? { documentFrequency: documentFrequencies(stats) } : {}),
+        }
+      : null,
   };
+}
+
+function documentFrequencies(stats: NaiveBayesStatistics): [number, number][] {
+  const out: [number, number][] = [];
+  stats.documentFrequency.forEach((rows, bucket) => rows > 0 && out.push([bucket, rows]));
+  return out;
 }

@@ -11,7 +11,35 @@ export interface NaiveBayesSpec {
   tokenBuckets?: number;
   /** Buckets of each categorical feature, in `categorical` order (default DEFAULT_CATEGORY_BUCKETS each). */
   categoryBuckets?: number[];
+  /**
+   * How a gaussian feature's variance is estimated. `unbiased` (absent: as every artifact before
+   * format 3): m2 / (n − 1) with tiny floors, as ml-naivebayes. `population`: scikit-learn's
+   * GaussianNB, m2 / n plus `varSmoothing` × the largest variance of any feature over all rows.
+   */
+  gaussianVariance?: GaussianVariance;
+  /** scikit-learn's var_smoothing (default 1e-9); only with `population`. */
+  varSmoothing?: number;
+  /**
+   * How P(value | label) of a categorical feature is estimated. `laplace` (absent: as every
+   * artifact before format 3): (c + 1) / (n_c + V) for the V values seen, 1 / (n_c + V + 1) for an
+   * unseen one, which does not sum to 1. `categorical`: scikit-learn's CategoricalNB (alpha 1) over
+   * the V values seen plus one outcome "any value not seen in training" with no count:
+   * (c + 1) / (n_c + V + 1) and 1 / (n_c + V + 1), a distribution over V + 1 outcomes that sums to 1.
+   */
+  categories?: CategoryEstimator;
+  /** `multinomial` (absent) or `complement` (scikit-learn's ComplementNB, alpha 1, no weight normalisation; text-only specs). */
+  text?: TextEstimator;
+  /** Weight token counts by smoothed inverse document frequency (scikit-learn's TfidfTransformer with norm=None). */
+  tfidf?: boolean;
 }
+
+export const GAUSSIAN_VARIANCES = ['unbiased', 'population'] as const;
+export type GaussianVariance = (typeof GAUSSIAN_VARIANCES)[number];
+export const CATEGORY_ESTIMATORS = ['laplace', 'categorical'] as const;
+export type CategoryEstimator = (typeof CATEGORY_ESTIMATORS)[number];
+export const TEXT_ESTIMATORS = ['multinomial', 'complement'] as const;
+export type TextEstimator = (typeof TEXT_ESTIMATORS)[number];
+export const DEFAULT_VAR_SMOOTHING = 1e-9;
 
 /** A spec with every feature space spelled out, as a model holds and an artifact records it. */
 export type ResolvedSpec = Required<NaiveBayesSpec>;
@@ -39,6 +67,11 @@ export const specSchema = z
       multinomial: z.boolean({ error: 'must be a boolean' }),
       tokenBuckets: buckets.default(DEFAULT_TOKEN_BUCKETS),
       categoryBuckets: z.array(buckets, { error: 'must list one bucket count per categorical feature' }).optional(),
+      gaussianVariance: z.enum(GAUSSIAN_VARIANCES).default('unbiased'),
+      varSmoothing: z.number().finite().min(0).default(DEFAULT_VAR_SMOOTHING),
+      categories: z.enum(CATEGORY_ESTIMATORS).default('laplace'),
+      text: z.enum(TEXT_ESTIMATORS).default('multinomial'),
+      tfidf: z.boolean().default(false),
     },
     { error: 'must be an object' },
   )
@@ -48,6 +81,10 @@ export const specSchema = z
     if (s.categoryBuckets !== undefined && s.categoryBuckets.length !== s.categorical.length) {
       ctx.addIssue({ code: 'custom', path: ['categoryBuckets'], message: `must list one integer from 1 to ${MAX_FEATURE_BUCKETS} per categorical feature` });
     }
+    // ComplementNB scores have no class prior, so they do not combine with the other blocks' likelihoods.
+    if (s.text === 'complement' && (!s.multinomial || s.gaussian.length > 0 || s.categorical.length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'complement needs a text-only spec (multinomial, no gaussian or categorical features)' });
+    }
   })
   .transform((s): ResolvedSpec => ({
     labels: [...s.labels],
@@ -56,6 +93,11 @@ export const specSchema = z
     multinomial: s.multinomial,
     tokenBuckets: s.tokenBuckets,
     categoryBuckets: s.categoryBuckets ? [...s.categoryBuckets] : s.categorical.map(() => DEFAULT_CATEGORY_BUCKETS),
+    gaussianVariance: s.gaussianVariance,
+    varSmoothing: s.varSmoothing,
+    categories: s.categories,
+    text: s.text,
+    tfidf: s.tfidf,
   }));
 
 /** `spec.labels[1]`-style path of a zod issue, under `root`. */
@@ -87,6 +129,11 @@ export function sameSpec(a: Readonly<ResolvedSpec>, b: Readonly<ResolvedSpec>): 
     eq(a.categorical, b.categorical) &&
     a.multinomial === b.multinomial &&
     a.tokenBuckets === b.tokenBuckets &&
-    eq(a.categoryBuckets, b.categoryBuckets)
+    eq(a.categoryBuckets, b.categoryBuckets) &&
+    a.gaussianVariance === b.gaussianVariance &&
+    a.varSmoothing === b.varSmoothing &&
+    a.categories === b.categories &&
+    a.text === b.text &&
+    a.tfidf === b.tfidf
   );
 }

@@ -33,6 +33,10 @@ export class NaiveBayesStatistics {
   readonly tokenCounts: HashedCounts;
   /** Sum of token counts per label. */
   readonly tokenTotals: Float64Array;
+  /** Per token bucket: how many rows contain it (TF-IDF's document frequency); empty unless the spec weighs by TF-IDF. */
+  readonly documentFrequency: Float64Array;
+  /** Bumped by every change, so what a model derives from the statistics can be cached until they change. */
+  version = 0;
 
   constructor(spec: Readonly<ResolvedSpec>) {
     this.k = spec.labels.length;
@@ -45,10 +49,12 @@ export class NaiveBayesStatistics {
     this.categories = spec.categoryBuckets.map((buckets) => new HashedCounts(buckets, this.k));
     this.tokenCounts = new HashedCounts(spec.multinomial ? spec.tokenBuckets : 0, this.k);
     this.tokenTotals = new Float64Array(this.k);
+    this.documentFrequency = new Float64Array(spec.multinomial && spec.tfidf ? spec.tokenBuckets : 0);
   }
 
   /** Counts one row of label index `c`. */
   add(x: CountedExample, c: number): void {
+    this.version++;
     const g = this.g;
     const n = ++this.counts[c]!;
     const N = ++this.total;
@@ -78,6 +84,12 @@ export class NaiveBayesStatistics {
         table.add(table.bucketOf(token), c, count);
         this.tokenTotals[c]! += count;
       }
+      if (this.documentFrequency.length > 0) {
+        // Once per bucket per row: two tokens hashed to one bucket are one column, as for a vectorizer.
+        const buckets = new Set<number>();
+        for (const [token, count] of x.tokens) if (count > 0) buckets.add(table.bucketOf(token));
+        for (const b of buckets) this.documentFrequency[b]! += 1;
+      }
     }
   }
 
@@ -88,6 +100,7 @@ export class NaiveBayesStatistics {
    */
   remove(x: CountedExample, c: number): void {
     if (!(this.counts[c]! >= 1)) throw new Error('cannot remove a row from a label without rows');
+    this.version++;
     const g = this.g;
     const n = --this.counts[c]!;
     const N = --this.total;
@@ -110,11 +123,17 @@ export class NaiveBayesStatistics {
         table.add(table.bucketOf(token), c, -count);
         this.tokenTotals[c]! -= count;
       }
+      if (this.documentFrequency.length > 0) {
+        const buckets = new Set<number>();
+        for (const [token, count] of x.tokens) if (count > 0) buckets.add(table.bucketOf(token));
+        for (const b of buckets) this.documentFrequency[b]! -= 1;
+      }
     }
   }
 
   /** Adds `other`'s statistics (same spec), as if these had also counted its rows. */
   merge(other: NaiveBayesStatistics): void {
+    this.version++;
     const g = this.g;
     for (let c = 0; c < this.k; c++) {
       const na = this.counts[c]!;
@@ -138,6 +157,7 @@ export class NaiveBayesStatistics {
     for (let f = 0; f < this.categories.length; f++) this.categories[f]!.addAll(other.categories[f]!);
     this.tokenCounts.addAll(other.tokenCounts);
     for (let c = 0; c < this.k; c++) this.tokenTotals[c]! += other.tokenTotals[c]!;
+    for (let b = 0; b < this.documentFrequency.length; b++) this.documentFrequency[b]! += other.documentFrequency[b]!;
   }
 
   copyFrom(other: NaiveBayesStatistics): void {
@@ -150,6 +170,8 @@ export class NaiveBayesStatistics {
     other.categories.forEach((table, f) => this.categories[f]!.copyFrom(table));
     this.tokenCounts.copyFrom(other.tokenCounts);
     this.tokenTotals.set(other.tokenTotals);
+    this.documentFrequency.set(other.documentFrequency);
+    this.version++;
   }
 }
 

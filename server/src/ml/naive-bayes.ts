@@ -2,18 +2,22 @@
  * Naive Bayes kept as sufficient statistics (naive-bayes-statistics.ts), so that learning one
  * labelled row at a time gives exactly the model that batch training on all rows would give, and
  * two models trained on disjoint data can be merged. This file is the maths: how the statistics
- * become probabilities. It follows ml-naivebayes 4.0.0 (GaussianNB and MultinomialNB) wherever
- * that library is well defined; the extra guards only apply where it would produce NaN or
- * -Infinity. The artifact format and its validation live in naive-bayes-artifact.ts, the feature
+ * become probabilities. Each block has estimators named by the spec: the `unbiased` gaussian and
+ * `laplace` category estimators follow ml-naivebayes 4.0.0 (GaussianNB and MultinomialNB on
+ * one-hot columns) and are what every artifact before format 3 used; `population` and
+ * `categorical` are scikit-learn's GaussianNB and CategoricalNB; the text block is scikit-learn's
+ * MultinomialNB or ComplementNB (alpha 1), optionally on TfidfTransformer(norm=None) weights.
+ * Each is a function of sums over the rows, so online learning equals batch training for all of
+ * them. The extra guards only apply where a reference would produce NaN or -Infinity. The artifact format and its validation live in naive-bayes-artifact.ts, the feature
  * spaces (hashing) in feature-hashing.ts.
  */
 import { readArtifact, writeArtifact, type NaiveBayesArtifact } from './naive-bayes-artifact.js';
-import { resolveSpec, sameSpec, type NaiveBayesSpec, type ResolvedSpec } from './naive-bayes-spec.js';
+import { resolveSpec, sameSpec, type CategoryEstimator, type NaiveBayesSpec, type ResolvedSpec } from './naive-bayes-spec.js';
 import { NaiveBayesStatistics } from './naive-bayes-statistics.js';
 
 export { DEFAULT_CATEGORY_BUCKETS, DEFAULT_TOKEN_BUCKETS, MAX_FEATURE_BUCKETS, featureBucket, type CountEntry } from './feature-hashing.js';
 export { ARTIFACT_FORMAT, ARTIFACT_VERSION, type NaiveBayesArtifact } from './naive-bayes-artifact.js';
-export type { NaiveBayesSpec, ResolvedSpec } from './naive-bayes-spec.js';
+export type { CategoryEstimator, GaussianVariance, NaiveBayesSpec, ResolvedSpec, TextEstimator } from './naive-bayes-spec.js';
 
 export interface EncodedExample {
   gaussian: number[];
@@ -55,13 +59,13 @@ export function writeLogPriors(stats: NaiveBayesStatistics, out: Float64Array): 
   for (let c = 0; c < k; c++) out[c] = Math.log((stats.counts[c]! + add) / denom);
 }
 
-/** The floor of feature f's variance, relative to its variance over all rows. */
+/** The floor of feature f's variance (`unbiased`), relative to its variance over all rows. */
 export function varianceFloor(stats: NaiveBayesStatistics, f: number): number {
   const pooled = stats.total > 1 ? stats.pooledM2[f]! / (stats.total - 1) : 0;
   return Math.max(RELATIVE_VARIANCE_FLOOR * pooled, ABSOLUTE_VARIANCE_FLOOR);
 }
 
-/** The variance predict uses for label c and feature f. */
+/** The variance the `unbiased` estimator uses for label c and feature f. */
 export function effectiveVariance(stats: NaiveBayesStatistics, c: number, f: number, floor: number): number {
   const n = stats.counts[c]!;
   // Unbiased (n - 1) like ml-matrix standardDeviation's default; undefined below two rows.
@@ -69,22 +73,56 @@ export function effectiveVariance(stats: NaiveBayesStatistics, c: number, f: num
   return variance > floor ? variance : floor;
 }
 
+/** scikit-learn's epsilon: var_smoothing × the largest population variance of any feature over all rows. */
+export function varianceSmoothing(stats: NaiveBayesStatistics, varSmoothing: number): number {
+  let max = 0;
+  if (stats.total > 0) for (let f = 0; f < stats.g; f++) max = Math.max(max, stats.pooledM2[f]! / stats.total);
+  return varSmoothing * max;
+}
+
+/** The variance predict uses for label c (with rows) and feature f, by the spec's estimator. */
+export function gaussianVariance(stats: NaiveBayesStatistics, spec: Readonly<ResolvedSpec>, c: number, f: number): number {
+  if (spec.gaussianVariance === 'unbiased') return effectiveVariance(stats, c, f, varianceFloor(stats, f));
+  const n = stats.counts[c]!;
+  const variance = (n > 0 ? stats.m2[c * stats.g + f]! / n : 0) + varianceSmoothing(stats, spec.varSmoothing);
+  // Only for data where every feature is constant (epsilon 0), where scikit-learn divides by zero.
+  return variance > ABSOLUTE_VARIANCE_FLOOR ? variance : ABSOLUTE_VARIANCE_FLOOR;
+}
+
+/** TF-IDF's smoothed inverse document frequency of a token bucket: ln((1 + n) / (1 + df)) + 1. */
+export function inverseDocumentFrequency(stats: NaiveBayesStatistics, bucket: number): number {
+  return Math.log((1 + stats.total) / (1 + stats.documentFrequency[bucket]!)) + 1;
+}
+
 /**
  * log P(value in `bucket` | label c) of categorical feature f: Laplace smoothing over the V values
  * (buckets) seen; an unseen value counts as one extra value with zero observations, so it gets
  * 1 / (n_c + V + 1) for every label.
  */
-export function categoryLogProbability(stats: NaiveBayesStatistics, f: number, bucket: number, c: number): number {
+export function categoryLogProbability(stats: NaiveBayesStatistics, f: number, bucket: number, c: number, estimator: CategoryEstimator = 'laplace'): number {
   const table = stats.categories[f]!;
   const n = stats.counts[c]!;
   const v = table.used;
-  return table.has(bucket) ? Math.log((table.count(bucket, c) + 1) / (n + v)) : -Math.log(n + v + 1);
+  if (!table.has(bucket)) return -Math.log(n + v + 1);
+  // `categorical`: the unseen-value outcome takes part in the denominator, so the V + 1 outcomes sum to 1.
+  return Math.log((table.count(bucket, c) + 1) / (n + v + (estimator === 'categorical' ? 1 : 0)));
 }
 
-/** log P(token in `bucket` | label c), for a bucket that has counts. */
+/** log P(token in `bucket` | label c) of the plain multinomial, for a bucket that has counts. */
 export function tokenLogProbability(stats: NaiveBayesStatistics, bucket: number, c: number): number {
   const table = stats.tokenCounts;
   return Math.log((table.count(bucket, c) + 1) / (stats.tokenTotals[c]! + table.used));
+}
+
+/** Per label, the sum of (TF-IDF weighted) token counts; with `tfidf` a sum over the vocabulary. */
+function weightedTokenTotals(stats: NaiveBayesStatistics, tfidf: boolean, out: Float64Array): void {
+  if (!tfidf) return void out.set(stats.tokenTotals);
+  out.fill(0);
+  const table = stats.tokenCounts;
+  table.forEachUsed((b) => {
+    const idf = inverseDocumentFrequency(stats, b);
+    for (let c = 0; c < stats.k; c++) out[c]! += idf * table.count(b, c);
+  });
 }
 
 // --- the model --------------------------------------------------------------------------------
@@ -100,6 +138,10 @@ export class NaiveBayesModel {
   // Scratch buffers reused by predict so the hot path allocates only its result.
   private readonly scratchScores: Float64Array;
   private readonly scratchLog: Float64Array;
+  // What predict derives from the statistics (variances, weighted token totals), recomputed when they change.
+  private derivedVersion = -1;
+  private readonly variances: Float64Array; // [label * g + feature]
+  private readonly textTotals: Float64Array; // [label]
 
   private constructor(spec: ResolvedSpec, statistics?: NaiveBayesStatistics) {
     this.spec = Object.freeze({
@@ -109,6 +151,11 @@ export class NaiveBayesModel {
       multinomial: spec.multinomial,
       tokenBuckets: spec.tokenBuckets,
       categoryBuckets: Object.freeze([...spec.categoryBuckets]) as number[],
+      gaussianVariance: spec.gaussianVariance,
+      varSmoothing: spec.varSmoothing,
+      categories: spec.categories,
+      text: spec.text,
+      tfidf: spec.tfidf,
     });
     this.k = spec.labels.length;
     this.g = spec.gaussian.length;
@@ -117,6 +164,8 @@ export class NaiveBayesModel {
     this.statistics = statistics ?? new NaiveBayesStatistics(this.spec);
     this.scratchScores = new Float64Array(this.k);
     this.scratchLog = new Float64Array(this.k);
+    this.variances = new Float64Array(this.k * this.g);
+    this.textTotals = new Float64Array(this.k);
   }
 
   static create(spec: NaiveBayesSpec): NaiveBayesModel {
@@ -266,19 +315,33 @@ export class NaiveBayesModel {
     }
   }
 
+  private derive(): void {
+    const stats = this.statistics;
+    if (this.derivedVersion === stats.version) return;
+    for (let c = 0; c < this.k; c++) {
+      if (stats.counts[c] === 0) continue;
+      for (let f = 0; f < this.g; f++) this.variances[c * this.g + f] = gaussianVariance(stats, this.spec, c, f);
+    }
+    if (this.spec.multinomial) weightedTokenTotals(stats, this.spec.tfidf, this.textTotals);
+    this.derivedVersion = stats.version;
+  }
+
   private logJoint(x: EncodedExample, out: Float64Array): void {
     this.checkExample(x, false);
+    this.derive();
     const stats = this.statistics;
+    const spec = this.spec;
     const k = this.k;
     const g = this.g;
-    writeLogPriors(stats, out);
+    // ComplementNB has no class prior (scikit-learn adds one only for a single class).
+    if (spec.text === 'complement' && k > 1) out.fill(0);
+    else writeLogPriors(stats, out);
 
     for (let f = 0; f < g; f++) {
       const v = x.gaussian[f]!;
-      const floor = varianceFloor(stats, f);
       for (let c = 0; c < k; c++) {
         if (stats.counts[c] === 0) continue; // no rows: nothing to say about this feature
-        const variance = effectiveVariance(stats, c, f, floor);
+        const variance = this.variances[c * g + f]!;
         const d = v - stats.mean[c * g + f]!;
         // log(1 / (sqrt(2π)·std)) − d² / (2·std²), as GaussianNB, without its exp/log round trip.
         out[c]! += -0.5 * (LOG_2PI + Math.log(variance)) - (d * d) / (2 * variance);
@@ -287,14 +350,19 @@ export class NaiveBayesModel {
 
     for (let f = 0; f < stats.categories.length; f++) {
       const b = stats.categories[f]!.bucketOf(x.categorical[f]!);
-      for (let c = 0; c < k; c++) out[c]! += categoryLogProbability(stats, f, b, c);
+      for (let c = 0; c < k; c++) out[c]! += categoryLogProbability(stats, f, b, c, spec.categories);
     }
 
-    if (this.spec.multinomial && x.tokens !== undefined && x.tokens.size > 0) {
+    if (spec.multinomial && x.tokens !== undefined && x.tokens.size > 0) {
       const table = stats.tokenCounts;
       const vocab = table.used;
       const logDenom = this.scratchLog;
-      for (let c = 0; c < k; c++) logDenom[c] = Math.log(stats.tokenTotals[c]! + vocab);
+      const totals = this.textTotals;
+      const complement = spec.text === 'complement';
+      let all = 0;
+      for (let c = 0; c < k; c++) all += totals[c]!;
+      // Multinomial: log((N_ct + 1) / (N_c + V)); complement: −log((F_t − N_ct + 1) / (F − N_c + V)).
+      for (let c = 0; c < k; c++) logDenom[c] = Math.log((complement ? all - totals[c]! : totals[c]!) + vocab);
       for (const [token, count] of x.tokens) {
         // Tokens never learned are outside the vocabulary and ignored, like a fixed vectorizer.
         if (!(count >= 0 && count < Infinity)) {
@@ -303,7 +371,15 @@ export class NaiveBayesModel {
         if (count === 0) continue;
         const b = table.bucketOf(token);
         if (!table.has(b)) continue;
-        for (let c = 0; c < k; c++) out[c]! += count * (Math.log(table.count(b, c) + 1) - logDenom[c]!);
+        const idf = spec.tfidf ? inverseDocumentFrequency(stats, b) : 1;
+        const weight = count * idf;
+        if (complement) {
+          let feature = 0;
+          for (let c = 0; c < k; c++) feature += table.count(b, c);
+          for (let c = 0; c < k; c++) out[c]! -= weight * (Math.log(idf * (feature - table.count(b, c)) + 1) - logDenom[c]!);
+        } else {
+          for (let c = 0; c < k; c++) out[c]! += weight * (Math.log(idf * table.count(b, c) + 1) - logDenom[c]!);
+        }
       }
     }
   }

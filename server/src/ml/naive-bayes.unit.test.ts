@@ -380,7 +380,7 @@ describe(NaiveBayesModel.name, () => {
       sut.learnMany(mixedRows(9, 400));
       const json = JSON.stringify(sut);
       const parsed: unknown = JSON.parse(json);
-      expect(parsed).toMatchObject({ format: 'relearn.naive-bayes', formatVersion: 2, spec: mixedSpec });
+      expect(parsed).toMatchObject({ format: 'relearn.naive-bayes', formatVersion: 3, spec: mixedSpec });
 
       const restored = NaiveBayesModel.fromJSON(parsed);
       expect(restored.toJSON()).toEqual(sut.toJSON());
@@ -419,7 +419,7 @@ describe(NaiveBayesModel.name, () => {
       ['a string', () => 'model', /artifact must be an object/],
       ['an array', () => [], /artifact must be an object/],
       ['a foreign format', () => ({ ...valid(), format: 'NaiveBayes' }), /format must be "relearn.naive-bayes"/],
-      ['a newer version', () => ({ ...valid(), formatVersion: 3 }), /unsupported formatVersion 3/],
+      ['a newer version', () => ({ ...valid(), formatVersion: 4 }), /unsupported formatVersion 4/],
       ['no spec', () => ({ ...valid(), spec: undefined }), /spec must be an object/],
       ['duplicate labels', () => ({ ...valid(), spec: { ...mixedSpec, labels: ['a', 'a'] } }), /duplicate entry "a"/],
       ['short class counts', () => ({ ...valid(), classCounts: [1, 2] }), /classCounts must be an array of length 3/],

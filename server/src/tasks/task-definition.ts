@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DEFAULT_CATEGORY_BUCKETS, DEFAULT_TOKEN_BUCKETS, MAX_FEATURE_BUCKETS } from '../ml/feature-hashing.js';
+import { CATEGORY_ESTIMATORS, DEFAULT_VAR_SMOOTHING, GAUSSIAN_VARIANCES, TEXT_ESTIMATORS } from '../ml/naive-bayes-spec.js';
 
 /**
  * A task is declared in one JSON file: its inputs, labels, classifier, data and retrain policy.
@@ -43,6 +44,25 @@ const textFeature = z.object({
   featureBuckets: featureBuckets(DEFAULT_TOKEN_BUCKETS),
 });
 
+/**
+ * The estimators of a naive Bayes task (ml/naive-bayes-spec.ts says what each computes). The
+ * defaults are scikit-learn's: GaussianNB's population variance with var_smoothing, CategoricalNB
+ * (a proper distribution, the unseen value included) and MultinomialNB. They are the ones a
+ * reference implementation reproduces to 1e-9 (tested), their probabilities sum to 1 (log loss
+ * and calibration mean something), and var_smoothing is a floor scaled to the data rather than a
+ * constant. Versions trained before (artifact format 2) keep the estimators they were trained with.
+ */
+const naiveBayesOptions = z
+  .object({
+    gaussianVariance: z.enum(GAUSSIAN_VARIANCES).default('population'),
+    varSmoothing: z.number().min(0).max(1).default(DEFAULT_VAR_SMOOTHING),
+    categories: z.enum(CATEGORY_ESTIMATORS).default('categorical'),
+    text: z.enum(TEXT_ESTIMATORS).default('multinomial'),
+    tfidf: z.boolean().default(false),
+  })
+  .prefault({});
+export type NaiveBayesOptions = z.infer<typeof naiveBayesOptions>;
+
 export const featureSchema = z.discriminatedUnion('type', [numericFeature, categoryFeature, textFeature]);
 export type FeatureDefinition = z.infer<typeof featureSchema>;
 
@@ -73,6 +93,7 @@ export const taskDefinitionSchema = z
     labels: z.array(z.string().min(1).max(128)).min(2),
     positiveLabel: z.string(),
     classifier: z.literal('naive-bayes'),
+    naiveBayes: naiveBayesOptions,
     /** Learn from each labelled feedback at once, between batch retrains. */
     onlineLearning: z.boolean(),
     dataset: datasetSchema.and(z.object({ holdoutFraction: z.number().gt(0).lt(1).default(0.2) })),
@@ -110,6 +131,9 @@ export const taskDefinitionSchema = z
     if (new Set(t.labels).size !== t.labels.length) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'must be distinct' });
     const names = t.features.map((f) => f.name);
     if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['features'], message: 'names must be distinct' });
+    if (t.naiveBayes.text === 'complement' && (t.features.length !== 1 || t.features[0]!.type !== 'text')) {
+      ctx.addIssue({ code: 'custom', path: ['naiveBayes', 'text'], message: 'complement needs a task whose only feature is a text' });
+    }
     if (t.features.filter((f) => f.type === 'text').length > 1) {
       ctx.addIssue({ code: 'custom', path: ['features'], message: 'at most one text feature' });
     }

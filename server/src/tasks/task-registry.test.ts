@@ -21,6 +21,12 @@ describe(TaskRegistry.name, () => {
       multinomial: false,
       tokenBuckets: 1 << 20,
       categoryBuckets: [1 << 16],
+      // scikit-learn's GaussianNB and CategoricalNB: the default estimators (task-definition.ts says why).
+      gaussianVariance: 'population',
+      varSmoothing: 1e-9,
+      categories: 'categorical',
+      text: 'multinomial',
+      tfidf: false,
     });
     // Spam's vocabulary is bounded by its definition: 2^20 token buckets.
     expect(sut.get('spam')!.modelSpec).toMatchObject({ multinomial: true, tokenBuckets: 1 << 20, categoryBuckets: [] });

@@ -65,6 +65,7 @@ export class Task {
       multinomial: text !== undefined,
       tokenBuckets: text?.featureBuckets ?? DEFAULT_TOKEN_BUCKETS,
       categoryBuckets: definition.features.flatMap((f) => (f.type === 'category' ? [f.featureBuckets] : [])),
+      ...definition.naiveBayes,
     };
     this.inputSchema = z.strictObject(Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)]))) as unknown as z.ZodType<TaskInput>;
   }
