@@ -37,6 +37,15 @@ export interface GateVerdict {
   reason: string | null;
 }
 
+/** One source's recent labels against the model: the database's count at `at`, plus this process's since (time, order). */
+interface BurstState {
+  baseline: number;
+  at: number;
+  local: { t: number; seq: number }[];
+  seq: number;
+  reading: Promise<void> | null;
+}
+
 const PASS: GateVerdict = Object.freeze({ quarantined: false, reason: null });
 /** How long a source's earned trust is reused before it is read again. */
 const TRUST_CACHE_MS = 10_000;
@@ -62,7 +71,7 @@ const BURST_BASELINE_MS = 2_000;
  */
 export class TrustGate {
   private readonly trustCache = new Map<string, { at: number; trust: Promise<SourceTrust> }>();
-  private readonly bursts = new Map<string, { baseline: number; at: number; local: number[]; reading: Promise<void> | null }>();
+  private readonly bursts = new Map<string, BurstState>();
   private readonly configured: ReadonlySet<string>;
 
   constructor(
@@ -134,12 +143,13 @@ export class TrustGate {
     const now = this.now();
     let state = this.bursts.get(key);
     if (!state) {
-      state = { baseline: 0, at: -Infinity, local: [], reading: null };
+      state = { baseline: 0, at: -Infinity, local: [], seq: 0, reading: null };
       this.bursts.set(key, state);
     }
     const s = state;
-    s.local.push(now);
-    while (s.local.length > 0 && s.local[0]! <= now - windowMs) s.local.shift();
+    const mine = ++s.seq;
+    s.local.push({ t: now, seq: mine });
+    while (s.local.length > 0 && s.local[0]!.t <= now - windowMs) s.local.shift();
     if (now - s.at >= BURST_BASELINE_MS && !s.reading) {
       const readAt = now;
       s.reading = this.repository
@@ -148,11 +158,12 @@ export class TrustGate {
           // Labels judged since the read began may not be committed yet: they stay counted locally.
           s.baseline = n;
           s.at = readAt;
-          s.local = s.local.filter((t) => t >= readAt);
+          s.local = s.local.filter((l) => l.t >= readAt);
         })
         .finally(() => (s.reading = null));
     }
     const ready = s.reading ?? Promise.resolve();
-    return { ready: ready.catch(() => {}), value: () => s.baseline + s.local.length };
+    // This label's place in the count: labels judged after it (in the same burst) do not count against it.
+    return { ready: ready.catch(() => {}), value: () => s.baseline + s.local.filter((l) => l.seq <= mine).length };
   }
 }
