@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import { CONFIDENCE_EDGES, RELIABILITY_BINS } from '../ml/estimation.js';
 
+/** Feedback that counts, as in the headline metrics: quarantined and retracted rows do not. */
+const COUNTED = sql`not f.quarantined and f.retracted_at is null`;
+
 /** Predictions of one (version, predicted label, confidence bucket, audit flag): made, labelled, right. */
 export interface StratumRow {
   versionId: number;
@@ -43,7 +46,7 @@ export class AccuracyRepository {
       select p.model_version_id as version_id, p.label, width_bucket(p.probability, ${edges}) as bucket,
              p.feedback_requested as requested, count(*) as predictions, count(f.id) as labelled,
              count(*) filter (where f.correct) as correct
-      from prediction p left join feedback f on f.prediction_id = p.id
+      from prediction p left join feedback f on f.prediction_id = p.id and ${COUNTED}
       where p.model = ${model} ${version} ${recent} ${since}
       group by 1, 2, 3, 4`.execute(this.db);
     return rows.map(fromDb);
@@ -57,7 +60,7 @@ export class AccuracyRepository {
              p.feedback_requested as requested, count(*) as predictions, count(*) as labelled,
              count(*) filter (where f.correct) as correct
       from feedback f join prediction p on p.id = f.prediction_id
-      where f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[])
+      where ${COUNTED} and f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[])
       group by 1, 2, 3, 4`.execute(this.db);
     return rows.map(fromDb);
   }
@@ -73,7 +76,7 @@ export class AccuracyRepository {
       select least(floor(p.probability * ${RELIABILITY_BINS}), ${RELIABILITY_BINS - 1})::int as bin, count(*) as n,
              sum(p.probability) as confidence_sum, count(*) filter (where f.correct) as correct
       from feedback f join prediction p on p.id = f.prediction_id
-      where f.model = ${model} and f.model_version_id = ${versionId} ${audited}
+      where ${COUNTED} and f.model = ${model} and f.model_version_id = ${versionId} ${audited}
       group by 1`.execute(this.db);
     return rows.map((r) => ({ bin: Number(r.bin), count: Number(r.n), confidenceSum: Number(r.confidence_sum), correct: Number(r.correct) }));
   }

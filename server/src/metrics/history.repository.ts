@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import { CONFIDENCE_EDGES } from '../ml/estimation.js';
 
+/** Feedback that counts, as in the headline metrics: quarantined and retracted rows do not. */
+const COUNTED = sql`not f.quarantined and f.retracted_at is null`;
+
 /** One stratum of one time bucket, with the confusion counts of its labelled predictions. */
 export interface HistoryRow {
   bucket: number;
@@ -53,10 +56,10 @@ export class HistoryRepository {
     const time = range.axis === 'prediction' ? sql`p.created_at` : sql`f.created_at`;
     const source =
       range.axis === 'prediction'
-        ? sql`prediction p left join feedback f on f.prediction_id = p.id
+        ? sql`prediction p left join feedback f on f.prediction_id = p.id and ${COUNTED}
               where p.model = ${model} and p.created_at >= ${range.from} and p.created_at < ${range.to} ${version}`
         : sql`feedback f join prediction p on p.id = f.prediction_id
-              where f.model = ${model} and f.created_at >= ${range.from} and f.created_at < ${range.to} ${version}`;
+              where ${COUNTED} and f.model = ${model} and f.created_at >= ${range.from} and f.created_at < ${range.to} ${version}`;
     const { rows } = await sql<Record<string, string | number | boolean>>`
       select floor(extract(epoch from ${time} - ${range.from}::timestamptz) / ${range.bucketSeconds})::int as bucket,
              p.model_version_id as version_id, p.label, width_bucket(p.probability, ${edges}) as confidence_bucket,
