@@ -44,6 +44,18 @@ export function auditDomainEvents(domainEvents: DomainEvents, audit: { append(en
       model: e.model,
       details: { jobId: e.jobId ?? null, version: e.version ?? null, message: e.message ?? null, seconds: Math.round(e.seconds * 1000) / 1000 },
     })),
+    follow('quarantineReviewed', (e) => ({
+      kind: `quarantine.${e.decision}`,
+      actor: e.actor,
+      model: e.model,
+      details: { count: e.ids.length, ids: e.ids.slice(0, 1000) },
+    })),
+    follow('feedbackRetracted', (e) => ({
+      kind: 'feedback.retracted',
+      actor: e.actor,
+      model: e.models.length === 1 ? e.models[0]! : null,
+      details: { retractionId: e.retractionId, count: e.count, models: [...e.models], reason: e.reason },
+    })),
   ];
   return () => stops.forEach((stop) => stop());
 }
