@@ -10,18 +10,20 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { failures, idChecker, newTally, Tallies, type Tally } from './lib/checks.js';
 import { runBenchmark } from './lib/children.js';
-import { closedLoop as autocannonLoop, openLoop as openLoopOf, type AcRequest } from './lib/load.js';
+import { diagnosed, type RunDiagnostics } from './lib/diagnostics.js';
+import { checkedOpenLoop, closedLoop as autocannonLoop, type AcRequest } from './lib/load.js';
 import type { LoopDelay } from './lib/loop-delay.js';
-import { machineInfo, machineLine } from './lib/machine.js';
-import { startBenchPostgres } from './lib/postgres.js';
+import { machineInfo, machineLine, type MachineInfo } from './lib/machine.js';
+import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
 import { summarizeProfile } from './lib/profile.js';
 import { serveAsChild, startServerChild, type Role, type Server } from './lib/server-children.js';
 import { fmt, log, median, pct, progress, RESULTS_DIR, table, writeResults } from './lib/report.js';
-import { fraudInput, HEADERS, postGraphql, PREDICT_BATCH, predictBodies, predictDocument } from './lib/workload.js';
+import { fraudInput, HEADERS, postGraphql, predictBodies, predictDocument, predictMany } from './lib/workload.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -37,6 +39,58 @@ const FEEDBACK = /* GraphQL */ `mutation Feedback($input: FeedbackInput!) {
 const PREDICT_BODIES = predictBodies(PREDICT);
 
 const startChild = (role: Role, env: Record<string, string>) => startServerChild(SCRIPT, role, env);
+
+interface Settings {
+  quick: boolean;
+  duration: number;
+  rounds: number;
+  warmup: number;
+  rate: number;
+  openSeconds: number;
+  feedbackPerRound: number;
+  connections: number;
+  profile: boolean;
+  phases: Set<string>;
+}
+
+/** The command line, or null after --help. */
+function settings(): Settings | null {
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' },
+      rate: { type: 'string', default: '500' },
+      'open-seconds': { type: 'string' },
+      feedback: { type: 'string' },
+      connections: { type: 'string', default: '32' },
+      profile: { type: 'boolean', default: false },
+      phases: { type: 'string', default: 'throughput,open,feedback' },
+      'no-model-version': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (args.help) {
+    log(`npm run bench -- [--quick] [--duration S=10] [--rounds N=3] [--warmup S=5] [--rate R=500] [--open-seconds S=10]
+                 [--feedback N=20000 per round] [--connections C=32] [--profile (CPU profile of the Relearn child)]
+                 [--phases throughput,open,feedback] [--no-model-version (diagnostic: predict selection without modelVersion)]`);
+    return null;
+  }
+  const quick = args.quick;
+  return {
+    quick,
+    duration: Number(args.duration ?? (quick ? 3 : 10)),
+    rounds: Number(args.rounds ?? (quick ? 1 : 3)),
+    warmup: Number(args.warmup ?? (quick ? 2 : 5)),
+    rate: Number(args.rate),
+    openSeconds: Number(args['open-seconds'] ?? (quick ? 4 : 10)),
+    feedbackPerRound: Number(args.feedback ?? (quick ? 3000 : 20_000)),
+    connections: Number(args.connections),
+    profile: args.profile,
+    phases: new Set(args.phases.split(',').map((p) => p.trim())),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Answer checking. Every response is checked (not sampled): status, GraphQL errors, and the id.
@@ -74,26 +128,15 @@ function predictRequests(tally: Tally, collect?: string[]): AcRequest[] {
   return PREDICT_BODIES.map((body) => ({ method: 'POST', path: '/graphql', headers: HEADERS, body, onResponse }));
 }
 
-/**
- * A true open loop: request i is due at t0 + i/rate whatever happened before, and its latency is
- * counted from that due time (so queueing in the client or the server is not hidden). Node http
- * client with keep-alive; timer resolution adds up to ~1 ms to the "from due time" figures.
- */
+/** A true open loop (lib/load.ts) at `rate`, every answer checked. */
 async function openLoop(server: Server, rate: number, seconds: number, tally: Tally, collect?: string[]) {
-  const check = idChecker(tally, PREDICT_ID, collect);
-  const { samples } = await openLoopOf({
+  const { samples } = await checkedOpenLoop({
     port: server.port,
     rate,
     seconds,
     bodies: PREDICT_BODIES,
-    maxSockets: 256,
-    timeoutMs: 10_000,
-    onAnswer: check,
-    onTimeout: () => void tally.timeouts++,
-    onError: (e, destroyed) => {
-      if (!destroyed) tally.netErrors++;
-      tally.firstError ??= e.message;
-    },
+    tally,
+    onAnswer: idChecker(tally, PREDICT_ID, collect),
   }).done;
   tallies.add(`open loop ${rate}/s ${server.role}`, tally);
   const fromDue = samples.map((x) => x.fromDue);
@@ -108,467 +151,464 @@ async function openLoop(server: Server, rate: number, seconds: number, tally: Ta
     fromSend: { p50: pct(fromSend, 0.5), p99: pct(fromSend, 0.99), max: pct(fromSend, 1) },
   };
 }
+type OpenRun = Awaited<ReturnType<typeof openLoop>>;
 
 const gql = (url: string, query: string, variables: Record<string, unknown>) => postGraphql(url, query, variables);
+
+type Diag = RunDiagnostics<LoopDelay>;
+const diagLine = (d: Diag) =>
+  `loop delay p50/p99/max ${fmt(d.loop.p50, 1)}/${fmt(d.loop.p99, 1)}/${fmt(d.loop.max, 1)} ms, ` +
+  `GC ${fmt((100 * d.loop.gc.totalMs) / 1000 / d.seconds, 1)}% (${d.loop.gc.major} major, max pause ${fmt(d.loop.gc.maxMs, 1)} ms), ` +
+  `${fmt(d.commitsPerSecond)} commits/s, ${fmt(d.walFsyncsPerSecond)} WAL fsyncs/s of ${fmt(d.walFsyncAvgMs, 2)} ms, ` +
+  `WAL ${fmt(d.walMBPerSecond, 1)} MB/s, ${fmt(d.fullPageImagesPerSecond)} full-page images/s, ${d.checkpoints} checkpoints`;
+
+// ---------------------------------------------------------------------------------------------
+// The servers, and the phases measured against them.
+
+interface Bench {
+  settings: Settings;
+  machine: MachineInfo;
+  pg: BenchPostgres;
+  postgres: Record<string, string>;
+  bare: Server;
+  yoga: Server;
+  relearn: Server;
+  /** bare, yoga, relearn: the order of every round. */
+  order: Server[];
+  sample: { status: number; contentType: string; text: string };
+  sameBytes: boolean;
+  /** Ids of every prediction Relearn acknowledged: each must be in PostgreSQL. */
+  ackedPredictions: string[];
+}
+
+/** PostgreSQL, then Relearn on it, then bare node:http and minimal yoga answering Relearn's bytes. */
+async function startServers(s: Settings, dataDir: string, started: { pg?: BenchPostgres; servers: Server[] }, machine: MachineInfo): Promise<Bench> {
+  progress('starting PostgreSQL (durable: fsync on)');
+  const pg = (started.pg = await startBenchPostgres('relearn_bench'));
+  const postgres = await pg.describe(['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']);
+  log(
+    `database: ${postgres.version}, durable commits: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, ` +
+      `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${postgres.filesystem}`,
+  );
+
+  progress('starting Relearn (buildApp; first start trains the models)');
+  const relearn = await startChild('relearn', { BENCH_DATABASE_URL: pg.url, BENCH_DATA_DIR: dataDir });
+  started.servers.push(relearn);
+
+  // The bytes of a real answer, for the baseline and the minimal yoga.
+  const sample = await gql(relearn.url, PREDICT, { input: { fraud: fraudInput(0) } });
+  const sampleJson = JSON.parse(sample.text) as { data?: { predict?: Record<string, unknown> }; errors?: unknown };
+  if (sample.status !== 200 || sampleJson.errors || !sampleJson.data?.predict) throw new Error(`Relearn predict failed: ${sample.status} ${sample.text}`);
+
+  progress('starting bare node:http and minimal yoga');
+  const [bare, yoga] = await Promise.all([
+    startChild('bare', { BENCH_BODY: Buffer.from(sample.text).toString('base64'), BENCH_CONTENT_TYPE: sample.contentType }),
+    startChild('yoga', { BENCH_ANSWER: JSON.stringify(sampleJson.data.predict) }),
+  ]);
+  started.servers.push(bare, yoga);
+  const same = await Promise.all([bare, yoga].map((x) => gql(x.url, PREDICT, { input: { fraud: fraudInput(1) } })));
+  const sameBytes = same.every((r) => r.text === sample.text && r.contentType === sample.contentType);
+  log(`answer: ${Buffer.byteLength(sample.text)} bytes (${sample.contentType}); bare and yoga send the same bytes as Relearn: ${sameBytes ? 'yes' : 'NO'}`);
+  if (!sameBytes) log(`  bare: ${same[0]!.text}\n  yoga: ${same[1]!.text}\n  relearn: ${sample.text}`);
+  log(
+    `document: one constant predict mutation (selects id model label probability scores modelVersion{version} createdAt), ` +
+      `${PREDICT_BODIES.length} different fraud inputs as variables`,
+  );
+  await pg.timeWalSyncs();
+  return {
+    settings: s,
+    machine,
+    pg,
+    postgres,
+    bare,
+    yoga,
+    relearn,
+    order: [bare, yoga, relearn],
+    sample,
+    sameBytes,
+    ackedPredictions: [String(sampleJson.data.predict.id)],
+  };
+}
+
+/** A closed loop of predictions on `server` for `seconds` (at `overallRate` when given). */
+function predictRun(bench: Bench, server: Server, what: string, seconds: number, overallRate?: number) {
+  const tally = newTally();
+  const requests = predictRequests(tally, server.role === 'relearn' ? bench.ackedPredictions : undefined);
+  return closedLoop(server, what, { seconds, connections: bench.settings.connections, requests, tally, ...(overallRate ? { overallRate } : {}) });
+}
+
+/** Relearn's event-loop delay (its child's probe) and PostgreSQL around `run`. */
+const withDiagnostics = <T extends { seconds: number }>(bench: Bench, run: () => Promise<T>) =>
+  diagnosed(bench.pg, { reset: () => bench.relearn.command('loop-reset'), read: async () => (await bench.relearn.command('loop-read')) as LoopDelay }, run);
+
+/** Throughput: rounds of a closed loop on each server in turn. */
+async function throughputRounds(bench: Bench) {
+  const { rounds, duration } = bench.settings;
+  const throughput: LoadRun[][] = [];
+  const diagnostics: Diag[] = [];
+  for (let r = 0; r < rounds && bench.settings.phases.has('throughput'); r++) {
+    const round: LoadRun[] = [];
+    for (const server of bench.order) {
+      progress(`round ${r + 1}/${rounds}: ${server.role} closed loop ${duration} s`);
+      if (server.role === 'relearn') {
+        const { result, diag } = await withDiagnostics(bench, () => predictRun(bench, server, `round ${r + 1}`, duration));
+        round.push(result);
+        diagnostics.push(diag);
+      } else round.push(await predictRun(bench, server, `round ${r + 1}`, duration));
+    }
+    throughput.push(round);
+  }
+  return { throughput, diagnostics };
+}
+
+/** Latency at a fixed rate: a true open loop for each server, and autocannon's overallRate for Relearn. */
+async function openLoops(bench: Bench) {
+  const { rate, openSeconds } = bench.settings;
+  const open: OpenRun[] = [];
+  let diagnostics: Diag | undefined;
+  let acRate: LoadRun | undefined;
+  if (bench.settings.phases.has('open')) {
+    for (const server of bench.order) {
+      progress(`open loop ${rate}/s ${openSeconds} s: ${server.role}`);
+      if (server.role === 'relearn') {
+        const { result, diag } = await withDiagnostics(bench, () => openLoop(server, rate, openSeconds, newTally(), bench.ackedPredictions));
+        open.push(result);
+        diagnostics = diag;
+      } else open.push(await openLoop(server, rate, openSeconds, newTally()));
+    }
+    progress(`autocannon overallRate ${rate}/s ${openSeconds} s: relearn`);
+    acRate = await predictRun(bench, bench.relearn, `overallRate ${rate}/s`, openSeconds, rate);
+  }
+  return { open, diagnostics, acRate };
+}
+
+/** Feedback: distinct predictions made through predictBatch, then one submitFeedback on each. */
+async function feedbackRounds(bench: Bench, ackedFeedback: string[]) {
+  const { rounds, feedbackPerRound, connections } = bench.settings;
+  const feedback: { created: number; createSeconds: number; run: LoadRun; overflow: number }[] = [];
+  const diagnostics: Diag[] = [];
+  for (let r = 0; r < rounds && bench.settings.phases.has('feedback'); r++) {
+    const n = feedbackPerRound + 256;
+    progress(`feedback round ${r + 1}/${rounds}: predictBatch ${n} predictions`);
+    const t0 = performance.now();
+    const inputs = Array.from({ length: n }, (_, i) => ({ fraud: fraudInput(i + r * 7) }));
+    const predicted = await predictMany(bench.relearn.url, tallies.start(`feedback round ${r + 1} predictBatch`), inputs, { chunk: 1000, parallel: 2 });
+    const ids = predicted.filter((id): id is string => id !== null);
+    const createSeconds = (performance.now() - t0) / 1000;
+    bench.ackedPredictions.push(...ids);
+    progress(`feedback round ${r + 1}/${rounds}: ${feedbackPerRound} submitFeedback, ${connections} connections`);
+    let next = 0;
+    let overflow = 0;
+    const tally = newTally();
+    const request: AcRequest = {
+      method: 'POST',
+      path: '/graphql',
+      headers: HEADERS,
+      setupRequest: (req) => {
+        const i = next++;
+        if (i >= ids.length) overflow++;
+        const k = i % ids.length;
+        return { ...req, body: JSON.stringify({ query: FEEDBACK, variables: { input: { predictionId: ids[k], correct: k % 3 !== 0 } } }) };
+      },
+      onResponse: idChecker(tally, FEEDBACK_ID, ackedFeedback),
+    };
+    const { result: run, diag } = await withDiagnostics(bench, () =>
+      closedLoop(bench.relearn, `feedback round ${r + 1}`, { amount: feedbackPerRound, connections, requests: [request], tally }),
+    );
+    diagnostics.push(diag);
+    feedback.push({ created: ids.length, createSeconds, run, overflow });
+  }
+  return { feedback, diagnostics };
+}
+
+/** Integrity: every acknowledged write must be in PostgreSQL. */
+async function integrityOf(bench: Bench, ackedFeedback: string[]) {
+  const { db } = bench.pg;
+  const { ackedPredictions } = bench;
+  progress('counting rows');
+  await sleep(500); // unacknowledged requests cut off at the end of a run may still commit
+  const countIn = async (table: string, column: string, type: string, ids: string[]) => {
+    let found = 0;
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const { rows } = await db.query<{ n: string }>(`select count(*) as n from ${table} where ${column} = any($1::${type}[])`, [ids.slice(i, i + 20_000)]);
+      found += Number(rows[0]!.n);
+    }
+    return found;
+  };
+  const of = async (table: string, column: string, type: string, acked: string[]) => {
+    const rowsInTable = Number((await db.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0]!.n);
+    const unique = [...new Set(acked)];
+    const foundById = await countIn(table, column, type, unique);
+    return {
+      acknowledged: acked.length,
+      distinctIds: unique.length,
+      foundById,
+      lost: unique.length - foundById + (acked.length - unique.length),
+      rowsInTable,
+      unacknowledgedExtra: rowsInTable - foundById,
+    };
+  };
+  return { predictions: await of('prediction', 'id', 'uuid', ackedPredictions), feedback: await of('feedback', 'id', 'bigint', ackedFeedback) };
+}
+
+/** Optional: a CPU profile of the Relearn child under the predict load. */
+async function profileOf(bench: Bench) {
+  if (!bench.settings.profile) return undefined;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const predictFile = join(RESULTS_DIR, 'relearn-predict.cpuprofile');
+  progress(`profiling Relearn predict (closed loop ${bench.settings.duration} s) -> ${relative(process.cwd(), predictFile)}`);
+  await bench.relearn.command('profile-start');
+  await predictRun(bench, bench.relearn, 'profiled predict', bench.settings.duration);
+  await bench.relearn.command('profile-stop', predictFile);
+  return { predict: summarizeProfile(JSON.parse(await readFile(predictFile, 'utf8'))) };
+}
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  const { values: args } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      duration: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' },
-      rate: { type: 'string', default: '500' },
-      'open-seconds': { type: 'string' },
-      feedback: { type: 'string' },
-      connections: { type: 'string', default: '32' },
-      profile: { type: 'boolean', default: false },
-      phases: { type: 'string', default: 'throughput,open,feedback' },
-      'no-model-version': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (args.help) {
-    log(`npm run bench -- [--quick] [--duration S=10] [--rounds N=3] [--warmup S=5] [--rate R=500] [--open-seconds S=10]
-                 [--feedback N=20000 per round] [--connections C=32] [--profile (CPU profile of the Relearn child)]
-                 [--phases throughput,open,feedback] [--no-model-version (diagnostic: predict selection without modelVersion)]`);
-    return 0;
-  }
-  const quick = args.quick;
-  const duration = Number(args.duration ?? (quick ? 3 : 10));
-  const rounds = Number(args.rounds ?? (quick ? 1 : 3));
-  const warmup = Number(args.warmup ?? (quick ? 2 : 5));
-  const rate = Number(args.rate);
-  const openSeconds = Number(args['open-seconds'] ?? (quick ? 4 : 10));
-  const feedbackPerRound = Number(args.feedback ?? (quick ? 3000 : 20_000));
-  const connections = Number(args.connections);
-  const phases = new Set(args.phases.split(',').map((p) => p.trim()));
-
+  const s = settings();
+  if (!s) return 0;
   const machine = machineInfo();
-  log(`Relearn prediction benchmark  ${new Date().toISOString()}${quick ? '  (--quick: short, indicative only)' : ''}`);
+  log(`Relearn prediction benchmark  ${new Date().toISOString()}${s.quick ? '  (--quick: short, indicative only)' : ''}`);
   log(machineLine(machine));
-  log(`load: autocannon in this process, ${connections} connections; each server in its own child process;`);
+  log(`load: autocannon in this process, ${s.connections} connections; each server in its own child process;`);
   log(`      the load generator competes with the server (and PostgreSQL) for the same ${machine.cores} cores, equally for all three.`);
-
   const dataDir = mkdtempSync(join(os.tmpdir(), 'relearn-bench-data-'));
-  const servers: Server[] = [];
-  let pg: Awaited<ReturnType<typeof startBenchPostgres>> | undefined;
+  const started: { pg?: BenchPostgres; servers: Server[] } = { servers: [] };
   try {
-    progress('starting PostgreSQL (durable: fsync on)');
-    pg = await startBenchPostgres('relearn_bench');
-    const { db, url: dbUrl } = pg;
-    const postgres = await pg.describe(['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']);
-    log(
-      `database: ${postgres.version}, durable commits: fsync=${postgres.fsync}, synchronous_commit=${postgres.synchronous_commit}, ` +
-        `full_page_writes=${postgres.full_page_writes}, wal_sync_method=${postgres.wal_sync_method}, data on ${postgres.filesystem}`,
-    );
-
-    progress('starting Relearn (buildApp; first start trains the models)');
-    const relearn = await startChild('relearn', { BENCH_DATABASE_URL: dbUrl, BENCH_DATA_DIR: dataDir });
-    servers.push(relearn);
-    const ackedPredictions: string[] = [];
-
-    // The bytes of a real answer, for the baseline and the minimal yoga.
-    const sample = await gql(relearn.url, PREDICT, { input: { fraud: fraudInput(0) } });
-    const sampleJson = JSON.parse(sample.text) as { data?: { predict?: Record<string, unknown> }; errors?: unknown };
-    if (sample.status !== 200 || sampleJson.errors || !sampleJson.data?.predict) throw new Error(`Relearn predict failed: ${sample.status} ${sample.text}`);
-    ackedPredictions.push(String(sampleJson.data.predict.id));
-
-    progress('starting bare node:http and minimal yoga');
-    const [bare, yoga] = await Promise.all([
-      startChild('bare', { BENCH_BODY: Buffer.from(sample.text).toString('base64'), BENCH_CONTENT_TYPE: sample.contentType }),
-      startChild('yoga', { BENCH_ANSWER: JSON.stringify(sampleJson.data.predict) }),
-    ]);
-    servers.push(bare, yoga);
-    const same = await Promise.all([bare, yoga].map((s) => gql(s.url, PREDICT, { input: { fraud: fraudInput(1) } })));
-    const sameBytes = same.every((r) => r.text === sample.text && r.contentType === sample.contentType);
-    log(`answer: ${Buffer.byteLength(sample.text)} bytes (${sample.contentType}); bare and yoga send the same bytes as Relearn: ${sameBytes ? 'yes' : 'NO'}`);
-    if (!sameBytes) log(`  bare: ${same[0]!.text}\n  yoga: ${same[1]!.text}\n  relearn: ${sample.text}`);
-    log(
-      `document: one constant predict mutation (selects id model label probability scores modelVersion{version} createdAt), ` +
-        `${PREDICT_BODIES.length} different fraud inputs as variables`,
-    );
-
-    const order: Server[] = [bare, yoga, relearn];
-    const predictRunChecked = async (s: Server, what: string, seconds: number, overallRate?: number) => {
-      const tally = newTally();
-      const requests = predictRequests(tally, s.role === 'relearn' ? ackedPredictions : undefined);
-      return closedLoop(s, what, { seconds, connections, requests, tally, ...(overallRate ? { overallRate } : {}) });
-    };
-
-    progress(`warm-up ${warmup} s each`);
-    for (const s of order) await predictRunChecked(s, 'warm-up', warmup);
-
-    // Diagnostics of Relearn runs: its event-loop delay, and PostgreSQL commits and WAL fsyncs.
-    await pg.timeWalSyncs();
-    const pgStats = () => pg!.activity();
-    const diagnosed = async <T extends { seconds: number }>(run: () => Promise<T>) => {
-      await new Promise((r) => setTimeout(r, 1100)); // PostgreSQL flushes its statistics at most once a second
-      const before = await pgStats();
-      await relearn.command('loop-reset');
-      const result = await run();
-      const loop = (await relearn.command('loop-read')) as LoopDelay;
-      await new Promise((r) => setTimeout(r, 1100));
-      const after = await pgStats();
-      const syncs = after.syncs - before.syncs;
-      const diag = {
-        loop,
-        commitsPerSecond: (after.commits - before.commits) / result.seconds,
-        walFsyncsPerSecond: syncs / result.seconds,
-        seconds: result.seconds,
-        walFsyncAvgMs: syncs ? (after.syncMs - before.syncMs) / syncs : NaN,
-        walMBPerSecond: (after.walBytes - before.walBytes) / 2 ** 20 / result.seconds,
-        fullPageImagesPerSecond: (after.fpi - before.fpi) / result.seconds,
-        checkpoints: after.checkpoints - before.checkpoints,
-      };
-      return { result, diag };
-    };
-    type Diag = Awaited<ReturnType<typeof diagnosed>>['diag'];
-    const diagLine = (d: Diag) =>
-      `loop delay p50/p99/max ${fmt(d.loop.p50, 1)}/${fmt(d.loop.p99, 1)}/${fmt(d.loop.max, 1)} ms, ` +
-      `GC ${fmt((100 * d.loop.gc.totalMs) / 1000 / d.seconds, 1)}% (${d.loop.gc.major} major, max pause ${fmt(d.loop.gc.maxMs, 1)} ms), ` +
-      `${fmt(d.commitsPerSecond)} commits/s, ${fmt(d.walFsyncsPerSecond)} WAL fsyncs/s of ${fmt(d.walFsyncAvgMs, 2)} ms, ` +
-      `WAL ${fmt(d.walMBPerSecond, 1)} MB/s, ${fmt(d.fullPageImagesPerSecond)} full-page images/s, ${d.checkpoints} checkpoints`;
-
-    const throughput: LoadRun[][] = [];
-    const throughputDiag: Diag[] = [];
-    for (let r = 0; r < rounds && phases.has('throughput'); r++) {
-      const round: LoadRun[] = [];
-      for (const s of order) {
-        progress(`round ${r + 1}/${rounds}: ${s.role} closed loop ${duration} s`);
-        if (s.role === 'relearn') {
-          const { result, diag } = await diagnosed(() => predictRunChecked(s, `round ${r + 1}`, duration));
-          round.push(result);
-          throughputDiag.push(diag);
-        } else round.push(await predictRunChecked(s, `round ${r + 1}`, duration));
-      }
-      throughput.push(round);
-    }
-    const rps = (role: Role) => throughput.map((round) => round.find((x) => x.server === role)!.perSecond);
-    const ratioRY = throughput.map((round) => round[2]!.perSecond / round[1]!.perSecond);
-    const ratioYB = throughput.map((round) => round[1]!.perSecond / round[0]!.perSecond);
-    const ratioRB = throughput.map((round) => round[2]!.perSecond / round[0]!.perSecond);
-
-    // Latency at a fixed rate: a true open loop for each server, and autocannon's overallRate for Relearn.
-    const open: Awaited<ReturnType<typeof openLoop>>[] = [];
-    let openDiag: Diag | undefined;
-    let acRate: LoadRun | undefined;
-    if (phases.has('open')) {
-      for (const s of order) {
-        progress(`open loop ${rate}/s ${openSeconds} s: ${s.role}`);
-        if (s.role === 'relearn') {
-          const { result, diag } = await diagnosed(() => openLoop(s, rate, openSeconds, newTally(), ackedPredictions));
-          open.push(result);
-          openDiag = diag;
-        } else open.push(await openLoop(s, rate, openSeconds, newTally()));
-      }
-      progress(`autocannon overallRate ${rate}/s ${openSeconds} s: relearn`);
-      acRate = await predictRunChecked(relearn, `overallRate ${rate}/s`, openSeconds, rate);
-    }
-
-    // Feedback: distinct predictions made through predictBatch, then one submitFeedback on each.
-    const feedback: { created: number; createSeconds: number; run: LoadRun; overflow: number }[] = [];
+    const bench = await startServers(s, dataDir, started, machine);
+    progress(`warm-up ${s.warmup} s each`);
+    for (const server of bench.order) await predictRun(bench, server, 'warm-up', s.warmup);
+    const throughput = await throughputRounds(bench);
+    const open = await openLoops(bench);
     const ackedFeedback: string[] = [];
-    const feedbackPredictionIds: string[] = [];
-    const feedbackDiag: Diag[] = [];
-    for (let r = 0; r < rounds && phases.has('feedback'); r++) {
-      const n = feedbackPerRound + 256;
-      progress(`feedback round ${r + 1}/${rounds}: predictBatch ${n} predictions`);
-      const ids: string[] = [];
-      const t0 = performance.now();
-      for (let i = 0; i < n; i += 2000) {
-        const parts = [i, i + 1000]
-          .filter((start) => start < n)
-          .map((start) =>
-            gql(relearn.url, PREDICT_BATCH, {
-              inputs: Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ fraud: fraudInput(start + k + r * 7) })),
-            }),
-          );
-        for (const res of await Promise.all(parts)) {
-          const json = JSON.parse(res.text) as { data?: { predictBatch?: { id: string }[] }; errors?: unknown };
-          if (res.status !== 200 || json.errors || !json.data?.predictBatch) throw new Error(`predictBatch failed: ${res.status} ${res.text.slice(0, 500)}`);
-          for (const p of json.data.predictBatch) ids.push(p.id);
-        }
-      }
-      const createSeconds = (performance.now() - t0) / 1000;
-      ackedPredictions.push(...ids);
-      feedbackPredictionIds.push(...ids);
-      progress(`feedback round ${r + 1}/${rounds}: ${feedbackPerRound} submitFeedback, ${connections} connections`);
-      let next = 0;
-      let overflow = 0;
-      const tally = newTally();
-      const onResponse = idChecker(tally, FEEDBACK_ID, ackedFeedback);
-      const request: AcRequest = {
-        method: 'POST',
-        path: '/graphql',
-        headers: HEADERS,
-        setupRequest: (req) => {
-          const i = next++;
-          if (i >= ids.length) overflow++;
-          const k = i % ids.length;
-          return { ...req, body: JSON.stringify({ query: FEEDBACK, variables: { input: { predictionId: ids[k], correct: k % 3 !== 0 } } }) };
-        },
-        onResponse,
-      };
-      const { result: run, diag } = await diagnosed(() =>
-        closedLoop(relearn, `feedback round ${r + 1}`, { amount: feedbackPerRound, connections, requests: [request], tally }),
-      );
-      feedbackDiag.push(diag);
-      feedback.push({ created: ids.length, createSeconds, run, overflow });
-    }
-    const feedbackRates = feedback.map((f) => f.run.perSecond);
-
-    // Integrity: every acknowledged write must be in PostgreSQL.
-    progress('counting rows');
-    await new Promise((r) => setTimeout(r, 500)); // unacknowledged requests cut off at the end of a run may still commit
-    const countIn = async (table: string, column: string, type: string, ids: string[]) => {
-      let found = 0;
-      for (let i = 0; i < ids.length; i += 20_000) {
-        const { rows } = await db.query<{ n: string }>(`select count(*) as n from ${table} where ${column} = any($1::${type}[])`, [ids.slice(i, i + 20_000)]);
-        found += Number(rows[0]!.n);
-      }
-      return found;
-    };
-    const predictionRows = Number((await db.query<{ n: string }>('select count(*) as n from prediction')).rows[0]!.n);
-    const feedbackRows = Number((await db.query<{ n: string }>('select count(*) as n from feedback')).rows[0]!.n);
-    const uniquePredictions = [...new Set(ackedPredictions)];
-    const uniqueFeedback = [...new Set(ackedFeedback)];
-    const predictionsFound = await countIn('prediction', 'id', 'uuid', uniquePredictions);
-    const feedbackFound = await countIn('feedback', 'id', 'bigint', uniqueFeedback);
-    const integrity = {
-      predictions: {
-        acknowledged: ackedPredictions.length,
-        distinctIds: uniquePredictions.length,
-        foundById: predictionsFound,
-        lost: uniquePredictions.length - predictionsFound + (ackedPredictions.length - uniquePredictions.length),
-        rowsInTable: predictionRows,
-        unacknowledgedExtra: predictionRows - predictionsFound,
-      },
-      feedback: {
-        acknowledged: ackedFeedback.length,
-        distinctIds: uniqueFeedback.length,
-        foundById: feedbackFound,
-        lost: uniqueFeedback.length - feedbackFound + (ackedFeedback.length - uniqueFeedback.length),
-        rowsInTable: feedbackRows,
-        unacknowledgedExtra: feedbackRows - feedbackFound,
-      },
-    };
-
-    // Optional: CPU profile of the Relearn child under the same loads.
-    let profiles: Record<string, ReturnType<typeof summarizeProfile>> | undefined;
-    if (args.profile) {
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      profiles = {};
-      const predictFile = join(RESULTS_DIR, 'relearn-predict.cpuprofile');
-      progress(`profiling Relearn predict (closed loop ${duration} s) -> ${relative(process.cwd(), predictFile)}`);
-      await relearn.command('profile-start');
-      await predictRunChecked(relearn, 'profiled predict', duration);
-      await relearn.command('profile-stop', predictFile);
-      profiles.predict = summarizeProfile(JSON.parse(await readFile(predictFile, 'utf8')));
-    }
-
-    // ------------------------------------------------------------------- report
-    const failed = tallies.failed;
-    const totalFailures = tallies.totalFailures;
-    const relearnP99 = open[2]?.fromDue.p99 ?? NaN;
-    const targets = [
-      { what: 'Relearn predict / minimal yoga (median)', value: median(ratioRY), target: '>= 0.70', met: median(ratioRY) >= 0.7 },
-      { what: `Relearn p99 at ${rate}/s open loop (ms)`, value: relearnP99, target: '<= 10', met: relearnP99 <= 10 },
-      { what: 'Relearn feedback/s (median)', value: median(feedbackRates), target: '>= 1500', met: median(feedbackRates) >= 1500 },
-    ];
-
-    log('');
-    log(
-      `Throughput, closed loop ${connections} connections, ${rounds} round(s) of ${duration} s after ${warmup} s warm-up, order bare,yoga,relearn each round`,
-    );
-    log(
-      table([
-        ['', ...throughput.map((_, i) => `round ${i + 1}`), 'median', 'x bare', 'p50 ms', 'p99 ms'],
-        ...order.map((s) => {
-          const runs = throughput.map((round) => round.find((x) => x.server === s.role)!);
-          return [
-            s.role,
-            ...runs.map((x) => fmt(x.perSecond)),
-            fmt(median(rps(s.role))),
-            fmt(median(rps(s.role)) / median(rps('bare')), 3),
-            fmt(median(runs.map((x) => x.p50)), 0),
-            fmt(median(runs.map((x) => x.p99)), 0),
-          ];
-        }),
-        ['relearn/yoga', ...ratioRY.map((x) => fmt(x, 3)), fmt(median(ratioRY), 3), '', '', ''],
-        ['yoga/bare', ...ratioYB.map((x) => fmt(x, 3)), fmt(median(ratioYB), 3), '', '', ''],
-        ['relearn/bare', ...ratioRB.map((x) => fmt(x, 3)), fmt(median(ratioRB), 3), '', '', ''],
-      ]),
-    );
-    log('(req/s counts only 2xx answers with data and no GraphQL errors; autocannon latencies are whole ms)');
-    throughputDiag.forEach((d, i) => log(`relearn round ${i + 1}: ${diagLine(d)}`));
-    log('');
-    log(`Latency at a fixed ${rate} req/s, ${openSeconds} s, open loop (each request due at t0+i/${rate}; ms from due time, and from actual send)`);
-    log(
-      table([
-        ['', 'p50', 'p99', 'max', 'p50 send', 'p99 send', 'failures'],
-        ...open.map((o) => [
-          o.server,
-          fmt(o.fromDue.p50, 2),
-          fmt(o.fromDue.p99, 2),
-          fmt(o.fromDue.max, 1),
-          fmt(o.fromSend.p50, 2),
-          fmt(o.fromSend.p99, 2),
-          String(failures(o.tally)),
-        ]),
-        ...(acRate ? [[`relearn, autocannon overallRate`, fmt(acRate.p50, 0), fmt(acRate.p99, 0), '', '', '', String(failures(acRate.tally))]] : []),
-      ]),
-    );
-    if (openDiag) log(`relearn at ${rate}/s: ${diagLine(openDiag)}`);
-    log(
-      `(autocannon's overallRate lets each of the ${connections} connections send its per-second quota back to back, then pause: bursty, not an even open loop)`,
-    );
-    log('');
-    log(`Feedback: submitFeedback on distinct predictions (made by predictBatch just before), ${connections} connections, durable commit`);
-    log(
-      table([
-        ['', ...feedback.map((_, i) => `round ${i + 1}`), 'median'],
-        ['feedback/s', ...feedbackRates.map((x) => fmt(x)), fmt(median(feedbackRates))],
-        ['predictBatch predictions/s', ...feedback.map((f) => fmt(f.created / f.createSeconds)), fmt(median(feedback.map((f) => f.created / f.createSeconds)))],
-        ['p50 / p99 ms', ...feedback.map((f) => `${fmt(f.run.p50)} / ${fmt(f.run.p99)}`), ''],
-      ]),
-    );
-    feedbackDiag.forEach((d, i) => log(`feedback round ${i + 1}: ${diagLine(d)}`));
-    log('');
-    log('Integrity (acknowledged = 2xx with an id and no errors; found = acknowledged ids present in PostgreSQL)');
-    log(
-      table([
-        ['', 'acknowledged', 'found', 'lost', 'rows in table', 'unacked extra'],
-        ...(['predictions', 'feedback'] as const).map((k) => {
-          const x = integrity[k];
-          return [k, fmt(x.acknowledged), fmt(x.foundById), String(x.lost), fmt(x.rowsInTable), fmt(x.unacknowledgedExtra)];
-        }),
-      ]),
-    );
-    log(`failures in runs (non-2xx, GraphQL errors, malformed, network, timeouts; every response checked): ${totalFailures}`);
-    for (const f of failed) log(`  ${f.what}: ${JSON.stringify({ ...f.tally, firstError: undefined })} first: ${f.tally.firstError}`);
-    if (feedback.some((f) => f.overflow > 0)) log(`  feedback id overflow (ids reused): ${feedback.map((f) => f.overflow).join(', ')}`);
-
-    if (profiles?.predict) {
-      const p = profiles.predict;
-      log('');
-      log(`CPU profile of the Relearn child, predict closed loop: busy ${fmt(p.busyMs)} ms of ${fmt(p.totalMs)} ms`);
-      log(
-        '  self time by package: ' +
-          p.packages
-            .slice(0, 12)
-            .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
-            .join(', '),
-      );
-      log(
-        '  top self: ' +
-          p.self
-            .slice(0, 10)
-            .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
-            .join('; '),
-      );
-      log('  (full self/inclusive lists in the JSON results and the .cpuprofile)');
-    }
-
-    log('');
-    log(
-      `machine load average at the end: ${os
-        .loadavg()
-        .map((l) => fmt(l, 2))
-        .join(' ')} (other work on this shared machine shows here)`,
-    );
-    log('');
-    log('Summary');
-    log(
-      table([
-        ['', 'value', 'target', ''],
-        ['bare node:http req/s (median)', fmt(median(rps('bare'))), '', ''],
-        ['minimal yoga req/s (median)', fmt(median(rps('yoga'))), '', ''],
-        ['Relearn predict req/s (median)', fmt(median(rps('relearn'))), '', ''],
-        ['yoga / bare', fmt(median(ratioYB), 3), '(ref. ~0.12)', ''],
-        ...targets.map((t) => [
-          t.what,
-          fmt(t.value, t.what.includes('ms') ? 2 : t.value < 10 ? 3 : 0),
-          t.target,
-          Number.isNaN(t.value) ? 'skipped' : t.met ? 'met' : 'MISSED',
-        ]),
-        ['Relearn feedback/s / bare req/s', fmt(median(feedbackRates) / median(rps('bare')), 3), '', ''],
-        ['failures', String(totalFailures), '0', totalFailures === 0 ? 'ok' : 'FAIL'],
-        [
-          'lost predictions / feedback',
-          `${integrity.predictions.lost} / ${integrity.feedback.lost}`,
-          '0 / 0',
-          integrity.predictions.lost + integrity.feedback.lost === 0 ? 'ok' : 'FAIL',
-        ],
-      ]),
-    );
-
-    const ok = totalFailures === 0 && integrity.predictions.lost === 0 && integrity.feedback.lost === 0;
-    const out = writeResults('predict-latest.json', {
-      date: new Date().toISOString(),
-      ok,
-      machine: { ...machine, loadAtEnd: os.loadavg() },
-      postgres,
-      settings: {
-        phases: [...phases],
-        selectModelVersion: SELECT_MODEL_VERSION,
-        quick,
-        duration,
-        rounds,
-        warmup,
-        rate,
-        openSeconds,
-        feedbackPerRound,
-        connections,
-        bodies: PREDICT_BODIES.length,
-        document: PREDICT,
-      },
-      answerBytes: Buffer.byteLength(sample.text),
-      sameBytes,
-      throughput: {
-        perRound: throughput.map((round) =>
-          Object.fromEntries(round.map((x) => [x.server, { perSecond: x.perSecond, p50: x.p50, p99: x.p99, seconds: x.seconds, ...x.tally }])),
-        ),
-        median: { bare: median(rps('bare')), yoga: median(rps('yoga')), relearn: median(rps('relearn')) },
-        ratios: {
-          relearnOverYoga: median(ratioRY),
-          yogaOverBare: median(ratioYB),
-          relearnOverBare: median(ratioRB),
-          perRound: { relearnOverYoga: ratioRY, yogaOverBare: ratioYB },
-        },
-      },
-      openLoop: open,
-      autocannonOverallRate: acRate ? { rate, p50: acRate.p50, p99: acRate.p99, perSecond: acRate.perSecond, ...acRate.tally } : null,
-      diagnostics: { throughput: throughputDiag, openLoop: openDiag ?? null, feedback: feedbackDiag },
-      feedback: {
-        perRound: feedback.map((f) => ({
-          perSecond: f.run.perSecond,
-          p50: f.run.p50,
-          p99: f.run.p99,
-          seconds: f.run.seconds,
-          created: f.created,
-          createSeconds: f.createSeconds,
-          overflow: f.overflow,
-          ...f.run.tally,
-        })),
-        median: median(feedbackRates),
-      },
-      integrity,
-      failures: totalFailures,
-      failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),
-      targets,
-      ...(profiles ? { profiles } : {}),
-    });
-    log(`\nresults: ${out}${ok ? '' : '  (FAILED: errors or lost rows)'}`);
-    return ok ? 0 : 1;
+    const feedback = await feedbackRounds(bench, ackedFeedback);
+    const integrity = await integrityOf(bench, ackedFeedback);
+    const profiles = await profileOf(bench);
+    return report(bench, { throughput, open, feedback, integrity, profiles });
   } finally {
     progress('stopping servers and PostgreSQL');
-    await Promise.all(servers.map((s) => s.command('stop').catch(() => s.proc.kill())));
-    await pg?.stop();
+    await Promise.all(started.servers.map((x) => x.command('stop').catch(() => x.proc.kill())));
+    await started.pg?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report: tables on stdout, everything in bench/results/predict-latest.json. Returns the exit code.
+
+function report(
+  bench: Bench,
+  m: {
+    throughput: Awaited<ReturnType<typeof throughputRounds>>;
+    open: Awaited<ReturnType<typeof openLoops>>;
+    feedback: Awaited<ReturnType<typeof feedbackRounds>>;
+    integrity: Awaited<ReturnType<typeof integrityOf>>;
+    profiles: Awaited<ReturnType<typeof profileOf>>;
+  },
+): number {
+  const { settings: s, machine, postgres, order, sample, sameBytes } = bench;
+  const { quick, duration, rounds, warmup, rate, openSeconds, feedbackPerRound, connections, phases } = s;
+  const { throughput, diagnostics: throughputDiag } = m.throughput;
+  const { open, diagnostics: openDiag, acRate } = m.open;
+  const { feedback, diagnostics: feedbackDiag } = m.feedback;
+  const { integrity, profiles } = m;
+  const rps = (role: Role) => throughput.map((round) => round.find((x) => x.server === role)!.perSecond);
+  const ratioRY = throughput.map((round) => round[2]!.perSecond / round[1]!.perSecond);
+  const ratioYB = throughput.map((round) => round[1]!.perSecond / round[0]!.perSecond);
+  const ratioRB = throughput.map((round) => round[2]!.perSecond / round[0]!.perSecond);
+  const feedbackRates = feedback.map((f) => f.run.perSecond);
+  const failed = tallies.failed;
+  const totalFailures = tallies.totalFailures;
+  const relearnP99 = open[2]?.fromDue.p99 ?? NaN;
+  const targets = [
+    { what: 'Relearn predict / minimal yoga (median)', value: median(ratioRY), target: '>= 0.70', met: median(ratioRY) >= 0.7 },
+    { what: `Relearn p99 at ${rate}/s open loop (ms)`, value: relearnP99, target: '<= 10', met: relearnP99 <= 10 },
+    { what: 'Relearn feedback/s (median)', value: median(feedbackRates), target: '>= 1500', met: median(feedbackRates) >= 1500 },
+  ];
+
+  log('');
+  log(`Throughput, closed loop ${connections} connections, ${rounds} round(s) of ${duration} s after ${warmup} s warm-up, order bare,yoga,relearn each round`);
+  log(
+    table([
+      ['', ...throughput.map((_, i) => `round ${i + 1}`), 'median', 'x bare', 'p50 ms', 'p99 ms'],
+      ...order.map((s) => {
+        const runs = throughput.map((round) => round.find((x) => x.server === s.role)!);
+        return [
+          s.role,
+          ...runs.map((x) => fmt(x.perSecond)),
+          fmt(median(rps(s.role))),
+          fmt(median(rps(s.role)) / median(rps('bare')), 3),
+          fmt(median(runs.map((x) => x.p50)), 0),
+          fmt(median(runs.map((x) => x.p99)), 0),
+        ];
+      }),
+      ['relearn/yoga', ...ratioRY.map((x) => fmt(x, 3)), fmt(median(ratioRY), 3), '', '', ''],
+      ['yoga/bare', ...ratioYB.map((x) => fmt(x, 3)), fmt(median(ratioYB), 3), '', '', ''],
+      ['relearn/bare', ...ratioRB.map((x) => fmt(x, 3)), fmt(median(ratioRB), 3), '', '', ''],
+    ]),
+  );
+  log('(req/s counts only 2xx answers with data and no GraphQL errors; autocannon latencies are whole ms)');
+  throughputDiag.forEach((d, i) => log(`relearn round ${i + 1}: ${diagLine(d)}`));
+  log('');
+  log(`Latency at a fixed ${rate} req/s, ${openSeconds} s, open loop (each request due at t0+i/${rate}; ms from due time, and from actual send)`);
+  log(
+    table([
+      ['', 'p50', 'p99', 'max', 'p50 send', 'p99 send', 'failures'],
+      ...open.map((o) => [
+        o.server,
+        fmt(o.fromDue.p50, 2),
+        fmt(o.fromDue.p99, 2),
+        fmt(o.fromDue.max, 1),
+        fmt(o.fromSend.p50, 2),
+        fmt(o.fromSend.p99, 2),
+        String(failures(o.tally)),
+      ]),
+      ...(acRate ? [[`relearn, autocannon overallRate`, fmt(acRate.p50, 0), fmt(acRate.p99, 0), '', '', '', String(failures(acRate.tally))]] : []),
+    ]),
+  );
+  if (openDiag) log(`relearn at ${rate}/s: ${diagLine(openDiag)}`);
+  log(
+    `(autocannon's overallRate lets each of the ${connections} connections send its per-second quota back to back, then pause: bursty, not an even open loop)`,
+  );
+  log('');
+  log(`Feedback: submitFeedback on distinct predictions (made by predictBatch just before), ${connections} connections, durable commit`);
+  log(
+    table([
+      ['', ...feedback.map((_, i) => `round ${i + 1}`), 'median'],
+      ['feedback/s', ...feedbackRates.map((x) => fmt(x)), fmt(median(feedbackRates))],
+      ['predictBatch predictions/s', ...feedback.map((f) => fmt(f.created / f.createSeconds)), fmt(median(feedback.map((f) => f.created / f.createSeconds)))],
+      ['p50 / p99 ms', ...feedback.map((f) => `${fmt(f.run.p50)} / ${fmt(f.run.p99)}`), ''],
+    ]),
+  );
+  feedbackDiag.forEach((d, i) => log(`feedback round ${i + 1}: ${diagLine(d)}`));
+  log('');
+  log('Integrity (acknowledged = 2xx with an id and no errors; found = acknowledged ids present in PostgreSQL)');
+  log(
+    table([
+      ['', 'acknowledged', 'found', 'lost', 'rows in table', 'unacked extra'],
+      ...(['predictions', 'feedback'] as const).map((k) => {
+        const x = integrity[k];
+        return [k, fmt(x.acknowledged), fmt(x.foundById), String(x.lost), fmt(x.rowsInTable), fmt(x.unacknowledgedExtra)];
+      }),
+    ]),
+  );
+  log(`failures in runs (non-2xx, GraphQL errors, malformed, network, timeouts; every response checked): ${totalFailures}`);
+  for (const f of failed) log(`  ${f.what}: ${JSON.stringify({ ...f.tally, firstError: undefined })} first: ${f.tally.firstError}`);
+  if (feedback.some((f) => f.overflow > 0)) log(`  feedback id overflow (ids reused): ${feedback.map((f) => f.overflow).join(', ')}`);
+
+  if (profiles?.predict) {
+    const p = profiles.predict;
+    log('');
+    log(`CPU profile of the Relearn child, predict closed loop: busy ${fmt(p.busyMs)} ms of ${fmt(p.totalMs)} ms`);
+    log(
+      '  self time by package: ' +
+        p.packages
+          .slice(0, 12)
+          .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
+          .join(', '),
+    );
+    log(
+      '  top self: ' +
+        p.self
+          .slice(0, 10)
+          .map(([k, v]) => `${k} ${fmt((100 * v) / p.busyMs, 1)}%`)
+          .join('; '),
+    );
+    log('  (full self/inclusive lists in the JSON results and the .cpuprofile)');
+  }
+
+  log('');
+  log(
+    `machine load average at the end: ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')} (other work on this shared machine shows here)`,
+  );
+  log('');
+  log('Summary');
+  log(
+    table([
+      ['', 'value', 'target', ''],
+      ['bare node:http req/s (median)', fmt(median(rps('bare'))), '', ''],
+      ['minimal yoga req/s (median)', fmt(median(rps('yoga'))), '', ''],
+      ['Relearn predict req/s (median)', fmt(median(rps('relearn'))), '', ''],
+      ['yoga / bare', fmt(median(ratioYB), 3), '(ref. ~0.12)', ''],
+      ...targets.map((t) => [
+        t.what,
+        fmt(t.value, t.what.includes('ms') ? 2 : t.value < 10 ? 3 : 0),
+        t.target,
+        Number.isNaN(t.value) ? 'skipped' : t.met ? 'met' : 'MISSED',
+      ]),
+      ['Relearn feedback/s / bare req/s', fmt(median(feedbackRates) / median(rps('bare')), 3), '', ''],
+      ['failures', String(totalFailures), '0', totalFailures === 0 ? 'ok' : 'FAIL'],
+      [
+        'lost predictions / feedback',
+        `${integrity.predictions.lost} / ${integrity.feedback.lost}`,
+        '0 / 0',
+        integrity.predictions.lost + integrity.feedback.lost === 0 ? 'ok' : 'FAIL',
+      ],
+    ]),
+  );
+
+  const ok = totalFailures === 0 && integrity.predictions.lost === 0 && integrity.feedback.lost === 0;
+  const out = writeResults('predict-latest.json', {
+    date: new Date().toISOString(),
+    ok,
+    machine: { ...machine, loadAtEnd: os.loadavg() },
+    postgres,
+    settings: {
+      phases: [...phases],
+      selectModelVersion: SELECT_MODEL_VERSION,
+      quick,
+      duration,
+      rounds,
+      warmup,
+      rate,
+      openSeconds,
+      feedbackPerRound,
+      connections,
+      bodies: PREDICT_BODIES.length,
+      document: PREDICT,
+    },
+    answerBytes: Buffer.byteLength(sample.text),
+    sameBytes,
+    throughput: {
+      perRound: throughput.map((round) =>
+        Object.fromEntries(round.map((x) => [x.server, { perSecond: x.perSecond, p50: x.p50, p99: x.p99, seconds: x.seconds, ...x.tally }])),
+      ),
+      median: { bare: median(rps('bare')), yoga: median(rps('yoga')), relearn: median(rps('relearn')) },
+      ratios: {
+        relearnOverYoga: median(ratioRY),
+        yogaOverBare: median(ratioYB),
+        relearnOverBare: median(ratioRB),
+        perRound: { relearnOverYoga: ratioRY, yogaOverBare: ratioYB },
+      },
+    },
+    openLoop: open,
+    autocannonOverallRate: acRate ? { rate, p50: acRate.p50, p99: acRate.p99, perSecond: acRate.perSecond, ...acRate.tally } : null,
+    diagnostics: { throughput: throughputDiag, openLoop: openDiag ?? null, feedback: feedbackDiag },
+    feedback: {
+      perRound: feedback.map((f) => ({
+        perSecond: f.run.perSecond,
+        p50: f.run.p50,
+        p99: f.run.p99,
+        seconds: f.run.seconds,
+        created: f.created,
+        createSeconds: f.createSeconds,
+        overflow: f.overflow,
+        ...f.run.tally,
+      })),
+      median: median(feedbackRates),
+    },
+    integrity,
+    failures: totalFailures,
+    failedRuns: failed.map((f) => ({ what: f.what, ...f.tally })),
+    targets,
+    ...(profiles ? { profiles } : {}),
+  });
+  log(`\nresults: ${out}${ok ? '' : '  (FAILED: errors or lost rows)'}`);
+  return ok ? 0 : 1;
 }
 
 runBenchmark(main, { bare: () => serveAsChild('bare'), yoga: () => serveAsChild('yoga'), relearn: () => serveAsChild('relearn') });

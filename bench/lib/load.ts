@@ -2,6 +2,7 @@
 // true open loop (request i due at t0 + i/rate whatever happened before).
 import { Agent, request as httpRequest } from 'node:http';
 import autocannon, { type Request as AcRequest } from 'autocannon';
+import type { Tally } from './checks.js';
 import { HEADERS } from './workload.js';
 
 export type { AcRequest };
@@ -125,4 +126,32 @@ export function openLoop(opts: {
     return { samples, t0, t1: t0 + sent * interval, sent };
   });
   return { stop: () => void (stopped = true), done };
+}
+
+/**
+ * The benchmarks' open loop on POST /graphql: up to 256 sockets, a 10 s timeout per request, and
+ * every timeout and network error counted in `tally` (answers are checked by `onAnswer`).
+ */
+export function checkedOpenLoop(opts: {
+  port: number;
+  rate: number;
+  seconds: number;
+  bodies: string[];
+  tally: Tally;
+  onAnswer: (status: number, text: string) => void;
+}): OpenLoop {
+  const { tally, ...load } = opts;
+  return openLoop({
+    ...load,
+    maxSockets: 256,
+    timeoutMs: 10_000,
+    onTimeout: () => {
+      tally.timeouts++;
+      tally.firstError ??= 'timeout';
+    },
+    onError: (e, destroyed) => {
+      if (!destroyed) tally.netErrors++;
+      tally.firstError ??= e.message;
+    },
+  });
 }

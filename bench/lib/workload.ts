@@ -1,4 +1,5 @@
 // What the benchmarks send: one constant document per operation, inputs varying as variables.
+import { checkJson, type Tally } from './checks.js';
 
 export const HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
 
@@ -35,4 +36,60 @@ export async function postGraphql(base: string, query: string, variables: Record
   const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { ...HEADERS, ...headers }, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', text };
+}
+
+/**
+ * One GraphQL request whose answer is checked into `tally` (see checkJson): the parsed answer, or
+ * null when it failed (counted). Network errors and a 60 s timeout are counted too.
+ */
+export async function checkedGraphql(
+  base: string,
+  tally: Tally,
+  query: string,
+  variables: Record<string, unknown>,
+  ok: (json: any) => boolean,
+  headers: Record<string, string> = {},
+): Promise<any> {
+  try {
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { ...HEADERS, ...headers },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return checkJson(tally, res.status, await res.text(), ok);
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') tally.timeouts++;
+    else tally.netErrors++;
+    tally.firstError ??= String(error);
+    return null;
+  }
+}
+
+/**
+ * Predictions of `inputs` (PredictInput objects) through predictBatch, `chunk` per request and
+ * `parallel` requests at a time: the ids in the inputs' order, null where a request failed (counted in `tally`).
+ */
+export async function predictMany(base: string, tally: Tally, inputs: unknown[], { chunk = 500, parallel = 1 } = {}): Promise<(string | null)[]> {
+  const ids: (string | null)[] = [];
+  for (let i = 0; i < inputs.length; i += chunk * parallel) {
+    const starts = Array.from({ length: parallel }, (_, k) => i + k * chunk).filter((start) => start < inputs.length);
+    const answers = await Promise.all(
+      starts.map((start) => {
+        const part = inputs.slice(start, start + chunk);
+        return checkedGraphql(
+          base,
+          tally,
+          PREDICT_BATCH,
+          { inputs: part },
+          (j) => Array.isArray(j.data?.predictBatch) && j.data.predictBatch.length === part.length,
+        );
+      }),
+    );
+    starts.forEach((start, k) => {
+      const part = Math.min(chunk, inputs.length - start);
+      for (let n = 0; n < part; n++) ids.push(answers[k]?.data.predictBatch[n].id ?? null);
+    });
+  }
+  return ids;
 }
