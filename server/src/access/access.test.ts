@@ -174,6 +174,29 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
     expect(other.body.errors).toBeUndefined();
   });
 
+  it("scopes idempotency keys to the principal: A's outcome with key K never blocks B's feedback with K; B reusing K otherwise is CONFLICT", async () => {
+    const a = await createKey(sut, 'outcome-writer', ['OUTCOMES']);
+    const b = await createKey(sut, 'feedback-writer', ['PREDICT', 'FEEDBACK']);
+    const K = 'ticket-4711';
+    // The attack: A takes K first, for an outcome.
+    const taken = await post(sut, OUTCOMES, { outcomes: [{ predicted: 'fraud', actual: 'legit', idempotencyKey: K }] }, a.key);
+    expect(taken.body.errors).toBeUndefined();
+    const predictAs = async () => (await post(sut, PREDICT, { input: { fraud: aFraudInput() } }, b.key)).body.data.predict.id as string;
+    const first = await predictAs();
+    const legit = await post(sut, FEEDBACK, { input: { predictionId: first, correct: true, idempotencyKey: K } }, b.key);
+    expect(legit.body.errors).toBeUndefined();
+    // B's retry with K and the same parameters is the same feedback; K for another prediction is CONFLICT.
+    const retry = await post(sut, FEEDBACK, { input: { predictionId: first, correct: true, idempotencyKey: K } }, b.key);
+    expect(retry.body.data.submitFeedback.id).toBe(legit.body.data.submitFeedback.id);
+    const reused = await post(sut, FEEDBACK, { input: { predictionId: await predictAs(), correct: true, idempotencyKey: K } }, b.key);
+    expect(code(reused)).toBe('CONFLICT');
+    // And A's own retry of its outcome with K is recorded once.
+    const again = await post(sut, OUTCOMES, { outcomes: [{ predicted: 'fraud', actual: 'legit', idempotencyKey: K }] }, a.key);
+    expect(again.body.errors).toBeUndefined();
+    const rows = await sql<{ n: string }>`select count(*) as n from feedback where idempotency_key = ${K}`.execute(sut.app.orm.em.getKysely());
+    expect(Number(rows.rows[0]!.n)).toBe(2);
+  });
+
   it('takes at most MAX_OUTCOMES_PER_CALL outcomes in one call (BAD_USER_INPUT on outcomes)', async () => {
     const { key } = await createKey(sut, 'batch-job', ['OUTCOMES']);
     const row = { predicted: 'fraud', actual: 'legit' };

@@ -248,7 +248,7 @@ export class FeedbackService {
   private async resolveConflict(row: NewFeedback): Promise<FeedbackRecord> {
     const existing = await this.repository.findConflicting(row);
     if (!existing) throw new Error('feedback insert conflicted but no conflicting row was found');
-    if (row.idempotencyKey !== null && existing.idempotencyKey === row.idempotencyKey) {
+    if (row.idempotencyKey !== null && existing.idempotencyKey === row.idempotencyKey && existing.source === row.source) {
       if (existing.predictionId !== row.predictionId || existing.actual !== row.actual) {
         throw new AppError('CONFLICT', `idempotencyKey "${row.idempotencyKey}" was already used for a different feedback`);
       }

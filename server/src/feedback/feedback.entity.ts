@@ -19,7 +19,8 @@ export const Feedback = defineEntity({
     predicted: p.string().length(128),
     actual: p.string().length(128),
     correct: p.boolean(),
-    idempotencyKey: p.string().length(200).nullable().unique(),
+    // Unique per source (with `source`, see uniques): one principal's key never blocks another's.
+    idempotencyKey: p.string().length(200).nullable(),
     kind: p.enum(['feedback', 'outcome'] as const).default('feedback'),
     /** Who taught it: the principal's name, or 'anonymous' (trust is kept per source: trust/). */
     source: p.string().length(200).default('anonymous'),
@@ -44,6 +45,7 @@ export const Feedback = defineEntity({
     // (feedback/learning-cursor.ts), since ids do not commit in order.
     xid: p.string().columnType('xid8').defaultRaw('pg_current_xact_id()').lazy(),
   },
+  uniques: [{ properties: ['source', 'idempotencyKey'] }],
   indexes: [
     { properties: ['model', 'id'] },
     { properties: ['model', 'createdAt'] },

@@ -57,20 +57,21 @@ export class FeedbackRepository {
       order by ord
       on conflict do nothing
       returning *`.execute(this.db);
-    // Match returned rows back to the batch by their unique keys.
+    // Match returned rows back to the batch by their unique keys (idempotency keys are per source).
+    const scoped = (source: string, key: string) => `${source}\u0000${key}`;
     const byPrediction = new Map<string, DbFeedback>();
     const byKey = new Map<string, DbFeedback>();
     const outcomes: DbFeedback[] = [];
     for (const r of stored) {
       if (r.prediction_id) byPrediction.set(r.prediction_id, r);
       else if (r.idempotency_key === null) outcomes.push(r);
-      if (r.idempotency_key) byKey.set(r.idempotency_key, r);
+      if (r.idempotency_key) byKey.set(scoped(r.source, r.idempotency_key), r);
     }
     outcomes.sort((a, b) => Number(a.id) - Number(b.id));
     const results = rows.map((row) => {
       let match: DbFeedback | undefined;
       if (row.predictionId) match = byPrediction.get(row.predictionId);
-      else if (row.idempotencyKey) match = byKey.get(row.idempotencyKey);
+      else if (row.idempotencyKey) match = byKey.get(scoped(row.source, row.idempotencyKey));
       else match = outcomes.shift();
       if (!match || match.idempotency_key !== row.idempotencyKey || match.actual !== row.actual) return null;
       if (row.predictionId) byPrediction.delete(row.predictionId);
@@ -79,12 +80,15 @@ export class FeedbackRepository {
     return { results, inserted: stored.map(fromDb) };
   }
 
-  /** The stored feedback `row` conflicted with: same idempotency key first, else same prediction. */
+  /**
+   * The stored feedback `row` conflicted with: same idempotency key of the same source first (keys
+   * are scoped to their source, the principal: one client cannot block another's), else same prediction.
+   */
   async findConflicting(row: NewFeedback): Promise<FeedbackRecord | null> {
     const { rows } = await sql<DbFeedback>`select * from feedback
-      where (${row.idempotencyKey}::text is not null and idempotency_key = ${row.idempotencyKey})
+      where (${row.idempotencyKey}::text is not null and source = ${row.source} and idempotency_key = ${row.idempotencyKey})
          or (${row.predictionId}::uuid is not null and prediction_id = ${row.predictionId})
-      order by (idempotency_key is not distinct from ${row.idempotencyKey}) desc limit 1`.execute(this.db);
+      order by (source = ${row.source} and idempotency_key is not distinct from ${row.idempotencyKey}) desc limit 1`.execute(this.db);
     return rows[0] ? fromDb(rows[0]) : null;
   }
 
