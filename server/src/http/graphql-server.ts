@@ -7,6 +7,7 @@ import { createMaskError, useInputErrorCodes, useNoIntrospection } from '../grap
 import { createLoaderFactory } from '../graphql/loaders.js';
 import { useQueryLimits } from '../graphql/query-limits.js';
 import type { Logger } from '../logger.js';
+import { PLAYGROUND_QUERY, renderPlayground } from './playground.js';
 
 /**
  * What the transports hand the GraphQL layer besides the request. Server context, so nothing a
@@ -37,7 +38,9 @@ export function createGraphQLServer(options: {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Relearn', subscriptionsProtocol: 'WS' },
+    // Served from Relearn's own files (playground.ts): the playground works with no internet.
+    graphiql: { title: 'Relearn GraphQL playground', subscriptionsProtocol: 'WS', defaultQuery: PLAYGROUND_QUERY },
+    renderGraphiQL: renderPlayground,
     // One path for HTTP and graphql-ws: the same credentials give the same caller.
     context: async ({ request, signature, authorization: socketAuthorization }) => {
       const authorization = socketAuthorization !== undefined ? socketAuthorization : (request?.headers.get('authorization') ?? null);

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import serveStatic from 'serve-static';
+import { playgroundAsset, PLAYGROUND_PREFIX, type PlaygroundAsset } from './playground.js';
 
 /** The built dashboard (npm run build -w web), relative to this file in the repository. */
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
@@ -35,13 +36,19 @@ export function createStaticFiles(root: string = DEFAULT_WEB_DIST) {
 
   return async function serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const requested = (req.url ?? '/').split('?')[0]!;
+    if (requested.startsWith(PLAYGROUND_PREFIX)) {
+      const asset = await playgroundAsset(requested);
+      if (!asset) return false;
+      servePlaygroundAsset(req, res, asset);
+      return true;
+    }
     const built = await stat(index).then(
       (info) => info.isFile(),
       () => false,
     );
     if (!built) {
-      const urlPath = (req.url ?? '/').split('?')[0]!;
-      if (urlPath !== '/' && urlPath !== '/index.html') return false;
+      if (requested !== '/' && requested !== '/index.html') return false;
       res
         .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
         .end(
@@ -64,4 +71,24 @@ export function createStaticFiles(root: string = DEFAULT_WEB_DIST) {
       });
     });
   };
+}
+
+/** GraphiQL's files (from memory, named by their hash): cached for good, gzipped when the client takes it. */
+function servePlaygroundAsset(req: IncomingMessage, res: ServerResponse, asset: PlaygroundAsset): void {
+  const headers: Record<string, string> = {
+    'content-type': asset.contentType,
+    'cache-control': 'public, max-age=31536000, immutable',
+    'x-content-type-options': 'nosniff',
+    etag: asset.etag,
+    vary: 'accept-encoding',
+  };
+  if (req.headers['if-none-match'] === asset.etag) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  const gzipped = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const body = gzipped ? asset.gzipped : asset.body;
+  if (gzipped) headers['content-encoding'] = 'gzip';
+  headers['content-length'] = String(body.length);
+  res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
 }

@@ -5,8 +5,22 @@ import { checkModel } from '../metrics/metrics.graphql.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition } from '../tasks/task-definition.js';
 import type { Task } from '../tasks/task.js';
-import { MODEL_VERSION_STATUSES, type IModelActivation } from './model-version.entity.js';
+import { MODEL_VERSION_STATUSES, type IModelActivation, type PromotionEvaluation } from './model-version.entity.js';
 import { AppError } from '../shared/app-error.js';
+import { knownCategories } from '../tasks/known-categories.js';
+import { Repeater } from 'graphql-yoga';
+import type { ClassificationReport } from '../metrics/classification-report.js';
+
+/** A feature as published: its definition and, for a category, the values the training data has. */
+type PublishedFeature = FeatureDefinition & { categories: readonly string[] | null };
+
+/** One evaluation set of the promotion gate: both versions on the same rows. */
+interface GateComparison {
+  set: string;
+  rows: number;
+  challenger: ClassificationReport;
+  champion: ClassificationReport | null;
+}
 
 /** Cost units (graphql/query-limits.ts): a resolver that reads one row. */
 const READS_A_ROW = 10;
@@ -21,6 +35,38 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       RETIRED: { description: 'Was live; replaced by another version.' },
       REJECTED: { description: 'Failed the promotion gate.' },
     } satisfies Record<(typeof MODEL_VERSION_STATUSES)[number], unknown>,
+  });
+
+  const Comparison = builder.objectRef<GateComparison>('GateComparison').implement({
+    description: 'Challenger and champion measured on the same rows of one evaluation set.',
+    fields: (t) => ({
+      set: t.exposeString('set', { description: 'holdout (rows held out of training) or recent (the latest held-out feedback)' }),
+      rows: t.exposeInt('rows'),
+      challengerAccuracy: t.float({ nullable: true, resolve: (c) => c.challenger.accuracy }),
+      championAccuracy: t.float({ nullable: true, resolve: (c) => c.champion?.accuracy ?? null }),
+      challengerF1: t.float({ nullable: true, resolve: (c) => c.challenger.f1 }),
+      championF1: t.float({ nullable: true, resolve: (c) => c.champion?.f1 ?? null }),
+    }),
+  });
+
+  const Gate = builder.objectRef<PromotionEvaluation>('PromotionGate').implement({
+    description: 'What the promotion gate compared and decided.',
+    fields: (t) => ({
+      promoted: t.boolean({ description: 'Whether the gate let this version go live.', resolve: (e) => e.promote }),
+      margin: t.exposeFloat('margin', { description: 'How much worse in accuracy the challenger may be.' }),
+      championVersion: t.int({ nullable: true, resolve: (e) => e.champion?.version ?? null }),
+      summary: t.exposeString('summary'),
+      comparisons: t.field({
+        type: [Comparison],
+        resolve: (e) =>
+          (['holdout', 'recent'] as const).map((set) => ({
+            set,
+            rows: e.champion?.[set].count ?? e.challenger[set].count,
+            challenger: e.challenger[set],
+            champion: e.champion?.[set] ?? null,
+          })),
+      }),
+    }),
   });
 
   refs.ModelVersion.implement({
@@ -70,6 +116,12 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         description: "The promotion gate's verdict with the numbers behind it.",
         resolve: (v) => v.evaluation?.summary ?? null,
       }),
+      gate: t.field({
+        type: Gate,
+        nullable: true,
+        description: "The promotion gate's numbers: this version and the champion it was judged against, on the same rows.",
+        resolve: (v) => v.evaluation ?? null,
+      }),
       promotedBy: t.string({
         nullable: true,
         description: 'Who or what last made this version live.',
@@ -91,7 +143,7 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
     }),
   });
 
-  const Feature = builder.objectRef<FeatureDefinition>('Feature').implement({
+  const Feature = builder.objectRef<PublishedFeature>('Feature').implement({
     description: 'One input of a task, with its valid range.',
     fields: (t) => ({
       name: t.exposeString('name'),
@@ -101,6 +153,23 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       max: t.float({ nullable: true, resolve: (f) => ('max' in f ? f.max : null) }),
       exclusiveMin: t.boolean({ resolve: (f) => ('exclusiveMin' in f ? f.exclusiveMin : false) }),
       maxLength: t.int({ nullable: true, resolve: (f) => ('maxLength' in f ? f.maxLength : null) }),
+      categories: t.stringList({
+        nullable: true,
+        description: 'A category feature: the values its training data has (null: not known, or not a category).',
+        resolve: (f) => (f.categories ? [...f.categories] : null),
+      }),
+    }),
+  });
+
+  const RetrainPolicy = builder.objectRef<Task['definition']['retrain']>('RetrainPolicy').implement({
+    description: "When the task retrains by itself (the task definition's retrain section).",
+    fields: (t) => ({
+      afterFeedback: t.exposeInt('afterFeedback', { description: 'Retrain after this many new labelled feedback since the live version was trained.' }),
+      minAccuracy: t.exposeFloat('minAccuracy', { description: 'Retrain when live accuracy over the window is below this (and its upper 95% bound too).' }),
+      window: t.exposeInt('window', { description: 'The last this many feedback of the live version.' }),
+      minSamples: t.exposeInt('minSamples', { description: 'The accuracy trigger waits for this many feedback.' }),
+      cooldownSeconds: t.exposeInt('cooldownSeconds', { description: 'Automatic triggers wait this long after the last retrain.' }),
+      promotionMargin: t.exposeFloat('promotionMargin'),
     }),
   });
 
@@ -113,7 +182,14 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       labels: t.stringList({ resolve: (task) => [...task.labels] }),
       positiveLabel: t.exposeString('positiveLabel'),
       onlineLearning: t.boolean({ resolve: (task) => task.definition.onlineLearning }),
-      features: t.field({ type: [Feature], resolve: (task) => task.definition.features }),
+      retrainPolicy: t.field({ type: RetrainPolicy, resolve: (task) => task.definition.retrain }),
+      features: t.field({
+        type: [Feature],
+        resolve: (task) => {
+          const known = knownCategories(task.definition);
+          return task.definition.features.map((f) => ({ ...f, categories: f.type === 'category' ? (known[f.name] ?? null) : null }));
+        },
+      }),
       liveVersion: t.field({
         type: refs.ModelVersion,
         nullable: true,
@@ -163,6 +239,27 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         services.access.require(ctx, 'READ');
         checkModel(services, model);
         return services.models.activations(model);
+      },
+    }),
+  );
+
+  builder.subscriptionField('modelActivated', (t) =>
+    t.field({
+      type: Activation,
+      description: 'Each time a version of the model becomes live (promotion, rollback, roll forward): the activation record.',
+      args: { model: t.arg.string({ required: true }) },
+      subscribe: (_, { model }, { services }) => {
+        checkModel(services, model);
+        return new Repeater<string>(async (push, stop) => {
+          const changes = services.events.subscribe('modelActivated');
+          void stop.then(() => changes.return?.());
+          for await (const changed of changes) if (changed.model === model) await push(model);
+        });
+      },
+      resolve: async (model, _, { services }) => {
+        const [latest] = await services.models.activations(model);
+        if (!latest) throw new AppError('NOT_FOUND', `model ${model} has no activation yet`);
+        return latest;
       },
     }),
   );
