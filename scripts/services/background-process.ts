@@ -35,6 +35,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` on 127.0.0.1 can be bound right now (a fixed port the user chose). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** The last `lines` lines of a text file (or a note that it is missing). */
 export async function tailFile(file: string, lines = 40, fromByte = 0): Promise<string> {
   const text = await readFile(file).then(

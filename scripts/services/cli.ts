@@ -5,12 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, parseEnv } from 'node:util';
 import { Client } from 'minio';
-import { processAlive, processArgv, stopProcessGroup, type Log } from './background-process.js';
+import { portFree, processAlive, processArgv, stopProcessGroup, type Log } from './background-process.js';
 import { ensureMlflowInstalled, startMlflow } from './mlflow.js';
 import { startMinio } from './minio.js';
 import { ensureDatabase, postgresRunning, startPostgres, stopPostgresCluster } from './postgres.js';
@@ -103,14 +102,6 @@ async function running(state: Partial<State>): Promise<Running> {
     isOurs(state.alertmanager?.pid, isAlertmanager),
   ]);
   return { postgres, minio, mlflow, prometheus, alertmanager };
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 async function requireFreePorts(ports: [string, number][]): Promise<void> {

@@ -60,7 +60,7 @@ async function run(
   args: string[],
   options: { asPostgres?: boolean; cwd?: string; env?: NodeJS.ProcessEnv; inherit?: boolean } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const ids = options.asPostgres ? postgresIds() : undefined;
+  const ids = options.asPostgres ? await postgresIds() : undefined;
   const { code, output } = await runCommand(command, args, {
     cwd: options.cwd,
     env: { ...(ids ? { HOME: ids.home, USER: OS_USER, LOGNAME: OS_USER } : {}), ...options.env },
@@ -76,9 +76,10 @@ function isRoot(): boolean {
 
 let cachedIds: { uid: number; gid: number; home: string } | undefined;
 /** uid/gid of the `postgres` OS user (created by the Debian package). */
-function postgresIds(): { uid: number; gid: number; home: string } {
+async function postgresIds(): Promise<{ uid: number; gid: number; home: string }> {
   if (cachedIds) return cachedIds;
-  const line = spawnSync('getent', ['passwd', OS_USER], { encoding: 'utf8' }).stdout?.trim();
+  const { stdout } = await runCommand('getent', ['passwd', OS_USER]).catch(() => ({ stdout: '' }));
+  const line = stdout.trim();
   const fields = line ? line.split(':') : [];
   if (fields.length < 6) {
     throw new Error(
@@ -181,10 +182,9 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   }
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (asPostgres) {
-    const { uid, gid } = postgresIds();
-    await chown(dataDir, uid, gid);
-  }
+  // Resolved before the exit handler below needs them: it runs synchronously.
+  const ids = asPostgres ? await postgresIds() : undefined;
+  if (ids) await chown(dataDir, ids.uid, ids.gid);
 
   if (existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`reusing the PostgreSQL cluster in ${dataDir}`);
@@ -248,11 +248,12 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
 
     log(`PostgreSQL is accepting connections at ${url}`);
     const stopNow = (): void => {
-      // Last resort when the process exits without stop(): do not leave a server behind.
+      // Last resort when the process exits without stop(): do not leave a server behind. The one
+      // synchronous child process of the scripts: an 'exit' listener cannot wait for runCommand.
       spawnSync(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'], {
         cwd: dataDir,
         stdio: 'ignore',
-        ...(asPostgres ? { uid: postgresIds().uid, gid: postgresIds().gid } : {}),
+        ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
       });
     };
     if (opts.stopOnExit ?? true) process.once('exit', stopNow);
