@@ -5,7 +5,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'web/dist/**', 'test-artifacts/**', 'data/**', '.services/**'] },
+  { ignores: ['**/node_modules/**', 'web/dist/**', 'web/src/lib/graphql/generated/**', 'test-artifacts/**', 'data/**', '.services/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.cts'],

@@ -38,6 +38,7 @@ describe('the dashboard', () => {
   let browser: BrowserContext;
   let page: Page;
   let profile: string;
+  const external: string[] = [];
 
   beforeAll(async () => {
     ensureChromium();
@@ -62,6 +63,22 @@ describe('the dashboard', () => {
         '--disable-sync',
       ],
     });
+    // The network is cut: anything not for the app on 127.0.0.1 fails (and is listed), as on a
+    // machine without internet. The dashboard and the playground must not need it.
+    await browser.route(
+      (url) => url.hostname !== '127.0.0.1',
+      (route) => {
+        external.push(route.request().url());
+        return route.abort('internetdisconnected');
+      },
+    );
+    await browser.routeWebSocket(
+      (url) => url.hostname !== '127.0.0.1',
+      (ws) => {
+        external.push(ws.url());
+        return ws.close();
+      },
+    );
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (error) => console.error('[browser]', error));
   });
@@ -81,6 +98,9 @@ describe('the dashboard', () => {
     const asset = await fetch(`${sut.url}${script}`);
     expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    const icon = await fetch(`${sut.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/(x-icon|vnd.microsoft.icon)/);
   });
 
   it('predicts from a generated form, takes feedback and moves the numbers without a reload', async () => {
@@ -100,7 +120,12 @@ describe('the dashboard', () => {
     await page.getByLabel('Amount', { exact: true }).fill('1900');
     await page.getByLabel('Hour').fill('3');
     await page.getByLabel('Day of week').fill('2');
+    // Categories come from the task; one never seen in training is said before predicting.
+    expect(await page.locator('#feature-merchantCategory-known option').count()).toBeGreaterThan(3);
+    await page.getByLabel('Merchant category').fill('spaceships');
+    await expect.poll(() => page.getByTestId('unseen-merchantCategory').textContent()).toContain('never seen in training');
     await page.getByLabel('Merchant category').fill('electronics');
+    expect(await page.getByTestId('unseen-merchantCategory').textContent()).toBe('');
     await page.getByLabel('Previous amount').fill('35');
     await page.getByLabel('Time since last').fill('0.2');
     await page.getByRole('button', { name: 'Predict' }).click();
@@ -108,6 +133,9 @@ describe('the dashboard', () => {
     await expect.poll(() => page.getByTestId('predicted-label').textContent()).toMatch(/^(legit|fraud)$/);
     expect(await page.getByTestId('serving-version').textContent()).toBe('v1');
     expect(await page.getByRole('meter').count()).toBe(2);
+    // Readable near 0 and 1: a percentage, or the distance to 1 / the tiny value itself.
+    expect(await page.getByTestId('probability-fraud').textContent()).toMatch(/^(\d+\.\d%|1 − [\d.]+e-\d+|[\d.]+e-\d+)$/);
+    expect(await page.getByTestId('alerts-empty').textContent()).toContain('nothing is sending alerts');
     expect(await page.getByTestId('error-amount').textContent()).toBe('');
     await expect.poll(() => figure(page, 'prediction-count')).toBe(predictionsBefore + 1);
 
@@ -132,14 +160,23 @@ describe('the dashboard', () => {
 
   it('retrains with the admin token and follows the job to its outcome', async () => {
     expect(await page.getByRole('button', { name: 'Retrain now' }).isDisabled()).toBe(true);
+    expect(await page.getByTestId('retrain-triggers').textContent()).toContain('more feedback');
+    // A wrong token is refused when entered, not at the first admin action.
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => page.getByTestId('token-error').textContent()).toContain('refused');
+    expect(await page.getByRole('button', { name: 'Retrain now' }).isDisabled()).toBe(true);
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => page.getByTestId('token-status').count()).toBe(1);
     await page.getByLabel('Reason').first().fill('dashboard end-to-end test');
     await page.getByRole('button', { name: 'Retrain now' }).click();
     await expect.poll(() => page.getByTestId('retrain-state').textContent(), { timeout: 90_000, interval: 250 }).toMatch(/^(PROMOTED|REJECTED)$/);
     expect(await page.getByRole('progressbar', { name: 'Retrain progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(await page.getByTestId('retrain-jobs').textContent()).toContain('dashboard end-to-end test');
     await expect.poll(() => page.getByTestId('version-2').count()).toBe(1);
+    expect(await page.getByTestId('retrain-jobs').textContent()).toMatch(/finished .*took [\d.]+ (s|min)/);
+    expect((await page.getByTestId('version-2-gate').textContent())!.replace(/\s+/g, ' ')).toMatch(/holdout: [\d.]+% vs v1 [\d.]+% \([\d,]+ rows\)/);
   });
 
   it('rolls back to version 1 after a confirmation and shows it live', async () => {
@@ -150,6 +187,11 @@ describe('the dashboard', () => {
       await expect.poll(() => page.getByTestId('live-version').textContent()).toBe('v2');
     }
     await expect.poll(() => page.getByTestId('version-2-status').textContent()).toBe('LIVE');
+    await expect.poll(() => page.locator('#model-picker option[value="fraud"]').textContent()).toContain('v2 live');
+    // A second tab learns of the rollback by a push (modelActivated), not by polling.
+    const other = await browser.newPage();
+    await other.goto(`${sut.url}/#fraud`);
+    await expect.poll(() => other.getByTestId('live-version').textContent()).toBe('v2');
     await page.getByRole('button', { name: 'Roll back to version 1' }).click();
     const dialog = page.getByRole('dialog');
     expect(await dialog.isVisible()).toBe(true);
@@ -159,6 +201,18 @@ describe('the dashboard', () => {
     await expect.poll(() => page.getByTestId('live-version').textContent()).toBe('v1');
     expect(await page.getByTestId('version-2-status').textContent()).toBe('RETIRED');
     expect(await page.getByTestId('version-1').textContent()).toContain('roll back from the e2e test');
+    await expect.poll(() => other.getByTestId('live-version').textContent(), { timeout: 5000 }).toBe('v1');
+    expect(await other.locator('#model-picker option[value="fraud"]').textContent()).toContain('v1 live');
+    await other.close();
+    // The picker, the retrain panel and the history all say v1 is live, and v1's own promotion is kept.
+    expect(await page.locator('#model-picker option[value="fraud"]').textContent()).toContain('v1 live');
+    if ((await page.getByTestId('retrain-state').textContent()) === 'PROMOTED') {
+      expect(await page.getByTestId('retrain-superseded').textContent()).toContain('v1 is live');
+    }
+    const history = await page.getByTestId('activations').textContent();
+    expect(history).toContain('v2 → v1');
+    expect(history).toContain('roll back from the e2e test');
+    expect(await page.getByTestId('activations').locator('li').count()).toBeGreaterThanOrEqual(3);
   });
 
   it('fits a laptop and a phone (screenshots in test-artifacts/)', async () => {
@@ -178,6 +232,57 @@ describe('the dashboard', () => {
       );
     await expect.poll(overflowing).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The versions' actions are reachable without scrolling the table sideways.
+    const action = await page.getByRole('button', { name: /^(Make live|Roll back) to version 2$/ }).boundingBox();
+    expect(action!.x + action!.width).toBeLessThanOrEqual(390);
     await page.screenshot({ path: path.join(artifacts, 'dashboard-phone.png'), fullPage: true });
+  });
+  it('serves the GraphQL playground from its own files: a query, a subscription and an admin mutation with the network cut', async () => {
+    const playground = await browser.newPage();
+    playground.on('pageerror', (error) => console.error('[playground]', error));
+    try {
+      await playground.goto(`${sut.url}/graphql`);
+      // The dashboard's token for this tab is offered to the playground.
+      await playground.evaluate((token) => sessionStorage.setItem('relearn.adminToken', token), ADMIN_TOKEN);
+      await playground.reload();
+      await playground.locator('.graphiql-container').first().waitFor({ timeout: 60_000 });
+      expect(await playground.title()).toBe('Relearn GraphQL playground');
+      expect(await playground.locator('.graphiql-container').first().textContent()).toContain('Authorization');
+
+      /** Opens the playground on an operation (GraphiQL takes it from ?query=) and runs it. */
+      const run = async (operation: string) => {
+        await playground.goto(`${sut.url}/graphql?query=${encodeURIComponent(operation)}`);
+        await playground.locator('.graphiql-execute-button').click({ timeout: 60_000 });
+      };
+      const response = () => playground.locator('.graphiql-response').textContent();
+
+      await run('{ models { name } }');
+      await expect.poll(response, { timeout: 30_000 }).toContain('"spam"');
+
+      await run('subscription { metricsUpdated(model: "fraud") { feedbackCount } }');
+      // Keep sending feedback until a push shows (the socket may still be subscribing).
+      await expect
+        .poll(
+          async () => {
+            const predicted = await sut.gql(`mutation($input: PredictInput!) { predict(input: $input) { id } }`, {
+              input: { fraud: generateNewBatch(1, { seed: 9 })[0]!.input },
+            });
+            if (!predicted.data) throw new Error(`predict failed: ${JSON.stringify(predicted.errors)}`);
+            await sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: (predicted.data.predict as { id: string }).id, correct: true } });
+            return response();
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toContain('feedbackCount');
+      await playground.locator('.graphiql-execute-button').click(); // stops the subscription
+
+      await run('mutation { activateModelVersion(model: "spam", version: 1, reason: "re-activated from the playground") { version status } }');
+      await expect.poll(response, { timeout: 30_000 }).toContain('"LIVE"');
+      expect(await response()).not.toContain('UNAUTHENTICATED');
+      await playground.screenshot({ path: path.join(artifacts, 'playground.png') });
+      expect(external).toEqual([]);
+    } finally {
+      await playground.close();
+    }
   });
 });

@@ -79,6 +79,4 @@ export function predictInput(model: string, input: Record<string, number | strin
   return { [model]: input };
 }
 
-export function formatPercent(value: number | null | undefined, digits = 1): string {
-  return value == null || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
-}
+export { formatPercent } from './format.js';

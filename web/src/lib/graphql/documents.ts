@@ -1,101 +1,298 @@
-// Every operation the dashboard sends, in one place. Field lists follow schema/schema.graphql.
-import { gql } from '@urql/core';
+// Every operation the dashboard sends, in one place. `graphql()` is generated from
+// schema/schema.graphql (web/codegen.ts): each document below is typed, results and variables,
+// and one that no longer fits the schema fails the build and documents.test.ts.
+import { graphql } from './generated/index.js';
 
-const METRICS_FIELDS = /* GraphQL */ `
-  model accuracy precision recall f1 feedbackShare predictionCount feedbackCount
-  confusion { tp tn fp fn }
-`;
+export const METRICS_FIELDS = graphql(`
+  fragment DashboardMetricsFields on ModelMetrics {
+    model
+    accuracy
+    precision
+    recall
+    f1
+    feedbackShare
+    predictionCount
+    feedbackCount
+    accuracyInterval {
+      lower
+      upper
+    }
+    confusion {
+      tp
+      tn
+      fp
+      fn
+    }
+  }
+`);
 
-const VERSION_FIELDS = /* GraphQL */ `
-  model version status datasetVersion mlflowUrl promotedBy promotionReason evaluation createdAt activatedAt
-  trainingMetrics { accuracy precision recall f1 logLoss }
-  liveMetrics { accuracy precision recall f1 feedbackCount predictionCount }
-`;
+export const VERSION_FIELDS = graphql(`
+  fragment DashboardVersionFields on ModelVersion {
+    model
+    version
+    status
+    datasetVersion
+    datasetHash
+    mlflowUrl
+    mlflowRunId
+    promotedBy
+    promotionReason
+    evaluation
+    createdAt
+    activatedAt
+    gate {
+      promoted
+      margin
+      championVersion
+      summary
+      comparisons {
+        set
+        rows
+        challengerAccuracy
+        championAccuracy
+        challengerF1
+        championF1
+      }
+    }
+    trainingMetrics {
+      accuracy
+      precision
+      recall
+      f1
+      logLoss
+    }
+    liveMetrics {
+      accuracy
+      precision
+      recall
+      f1
+      feedbackCount
+      predictionCount
+    }
+  }
+`);
 
-const JOB_FIELDS = /* GraphQL */ `
-  id model state progress message reason version attempts createdAt startedAt finishedAt
-`;
+export const JOB_FIELDS = graphql(`
+  fragment DashboardJobFields on RetrainJob {
+    id
+    model
+    state
+    progress
+    message
+    reason
+    version
+    attempts
+    createdAt
+    startedAt
+    finishedAt
+  }
+`);
 
-const ALERT_FIELDS = /* GraphQL */ `
-  id model alertName status action message source receivedAt retrainJobId
-`;
+export const ALERT_FIELDS = graphql(`
+  fragment DashboardAlertFields on Alert {
+    id
+    model
+    alertName
+    status
+    action
+    message
+    source
+    receivedAt
+    retrainJobId
+  }
+`);
 
-export const MODELS = gql`
+export const ACTIVATION_FIELDS = graphql(`
+  fragment DashboardActivationFields on ModelActivation {
+    model
+    version
+    previousVersion
+    actor
+    reason
+    createdAt
+  }
+`);
+
+export const MODELS = graphql(`
   query DashboardModels {
     models {
-      name description labels positiveLabel inputType
-      features { name type min max exclusiveMin maxLength description }
-      liveVersion { version }
+      name
+      description
+      labels
+      positiveLabel
+      inputType
+      features {
+        name
+        type
+        min
+        max
+        exclusiveMin
+        maxLength
+        description
+        categories
+      }
+      liveVersion {
+        version
+      }
+      retrainPolicy {
+        afterFeedback
+        minAccuracy
+        window
+        minSamples
+        cooldownSeconds
+        promotionMargin
+      }
     }
   }
-`;
+`);
 
-export const METRICS = gql`
+export const METRICS = graphql(`
   query DashboardMetrics($model: String!) {
-    metrics(model: $model) { ${METRICS_FIELDS} liveVersion { ${VERSION_FIELDS} } }
+    metrics(model: $model) {
+      ...DashboardMetricsFields
+      liveVersion {
+        ...DashboardVersionFields
+      }
+    }
   }
-`;
+`);
 
-export const METRICS_UPDATED = gql`
+/** The live version's figures over the accuracy trigger's window (the last `window` feedback). */
+export const WINDOW_METRICS = graphql(`
+  query DashboardWindowMetrics($model: String!, $version: Int!, $window: Int!) {
+    metrics(model: $model, version: $version, window: { lastFeedback: $window }) {
+      accuracy
+      feedbackCount
+      accuracyInterval {
+        lower
+        upper
+      }
+    }
+  }
+`);
+
+export const METRICS_UPDATED = graphql(`
   subscription DashboardMetricsUpdated($model: String!) {
-    metricsUpdated(model: $model) { ${METRICS_FIELDS} liveVersion { ${VERSION_FIELDS} } }
+    metricsUpdated(model: $model) {
+      ...DashboardMetricsFields
+      liveVersion {
+        ...DashboardVersionFields
+      }
+    }
   }
-`;
+`);
 
-export const PREDICT = gql`
+export const PREDICT = graphql(`
   mutation DashboardPredict($input: PredictInput!) {
     predict(input: $input) {
-      id model label probability latencyMs createdAt
-      scores { label probability }
-      modelVersion { version }
+      id
+      model
+      label
+      probability
+      latencyMs
+      createdAt
+      scores {
+        label
+        probability
+      }
+      modelVersion {
+        version
+      }
     }
   }
-`;
+`);
 
-export const SUBMIT_FEEDBACK = gql`
+export const SUBMIT_FEEDBACK = graphql(`
   mutation DashboardFeedback($input: FeedbackInput!) {
-    submitFeedback(input: $input) { id actual correct }
+    submitFeedback(input: $input) {
+      id
+      actual
+      correct
+    }
   }
-`;
+`);
 
-export const MODEL_VERSIONS = gql`
+export const MODEL_VERSIONS = graphql(`
   query DashboardVersions($model: String!) {
-    modelVersions(model: $model) { ${VERSION_FIELDS} }
+    modelVersions(model: $model) {
+      ...DashboardVersionFields
+    }
   }
-`;
+`);
 
-export const ACTIVATE_VERSION = gql`
+export const ACTIVATE_VERSION = graphql(`
   mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {
-    activateModelVersion(model: $model, version: $version, reason: $reason) { ${VERSION_FIELDS} }
+    activateModelVersion(model: $model, version: $version, reason: $reason) {
+      ...DashboardVersionFields
+    }
   }
-`;
+`);
 
-export const RETRAIN_JOBS = gql`
+export const MODEL_ACTIVATIONS = graphql(`
+  query DashboardActivations($model: String!) {
+    modelActivations(model: $model) {
+      ...DashboardActivationFields
+    }
+  }
+`);
+
+export const MODEL_ACTIVATED = graphql(`
+  subscription DashboardModelActivated($model: String!) {
+    modelActivated(model: $model) {
+      ...DashboardActivationFields
+    }
+  }
+`);
+
+/**
+ * Checks an admin token without changing anything: activating a version that cannot exist is
+ * refused as UNAUTHENTICATED (or FORBIDDEN) without a valid token, and NOT_FOUND with one, since
+ * the token is checked first.
+ */
+export const CHECK_ADMIN_TOKEN = graphql(`
+  mutation DashboardCheckToken($model: String!) {
+    activateModelVersion(model: $model, version: 2147483647, reason: "dashboard token check") {
+      version
+    }
+  }
+`);
+
+export const RETRAIN_JOBS = graphql(`
   query DashboardRetrainJobs($model: String!) {
-    retrainJobs(model: $model, limit: 10) { ${JOB_FIELDS} }
+    retrainJobs(model: $model, limit: 10) {
+      ...DashboardJobFields
+    }
   }
-`;
+`);
 
-export const TRIGGER_RETRAIN = gql`
+export const TRIGGER_RETRAIN = graphql(`
   mutation DashboardTriggerRetrain($model: String!, $reason: String) {
-    triggerRetrain(model: $model, reason: $reason) { ${JOB_FIELDS} }
+    triggerRetrain(model: $model, reason: $reason) {
+      ...DashboardJobFields
+    }
   }
-`;
+`);
 
-export const RETRAIN_STATUS = gql`
+export const RETRAIN_STATUS = graphql(`
   subscription DashboardRetrainStatus($model: String!) {
-    retrainStatus(model: $model) { ${JOB_FIELDS} }
+    retrainStatus(model: $model) {
+      ...DashboardJobFields
+    }
   }
-`;
+`);
 
-export const ALERTS = gql`
+export const ALERTS = graphql(`
   query DashboardAlerts($model: String!) {
-    alerts(model: $model, limit: 10) { ${ALERT_FIELDS} }
+    alerts(model: $model, limit: 10) {
+      ...DashboardAlertFields
+    }
   }
-`;
+`);
 
-export const ALERT_RECEIVED = gql`
+export const ALERT_RECEIVED = graphql(`
   subscription DashboardAlertReceived($model: String!) {
-    alertReceived(model: $model) { ${ALERT_FIELDS} }
+    alertReceived(model: $model) {
+      ...DashboardAlertFields
+    }
   }
-`;
+`);

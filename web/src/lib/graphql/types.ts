@@ -1,100 +1,30 @@
-// The shapes the dashboard's documents select (a hand-written subset of schema/schema.graphql).
+// The shapes the dashboard works with: the generated result types of its documents
+// (generated/graphql.ts, from schema/schema.graphql), under the names the components use.
+import type {
+  DashboardActivationFieldsFragment,
+  DashboardAlertFieldsFragment,
+  DashboardJobFieldsFragment,
+  DashboardMetricsQuery,
+  DashboardModelsQuery,
+  DashboardPredictMutation,
+  DashboardVersionFieldsFragment,
+  RetrainState as GeneratedRetrainState,
+} from './generated/graphql.js';
 
 export type FeatureType = 'float' | 'int' | 'category' | 'text';
 
-export interface Feature {
-  name: string;
-  type: FeatureType | string;
-  min: number | null;
-  max: number | null;
-  exclusiveMin: boolean;
-  maxLength: number | null;
-  description: string | null;
-}
-
-export interface ModelInfo {
-  name: string;
-  description: string;
-  labels: string[];
-  positiveLabel: string;
-  inputType: string;
-  features: Feature[];
-  liveVersion: { version: number } | null;
-}
-
-export interface Confusion {
-  tp: number;
-  tn: number;
-  fp: number;
-  fn: number;
-}
-
-export interface Figures {
-  accuracy: number | null;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-}
-
-export interface ModelVersion {
-  model: string;
-  version: number;
-  status: 'CANDIDATE' | 'LIVE' | 'REJECTED' | 'RETIRED';
-  datasetVersion: number | null;
-  mlflowUrl: string | null;
-  promotedBy: string | null;
-  promotionReason: string | null;
-  evaluation: string | null;
-  createdAt: string;
-  activatedAt: string | null;
-  trainingMetrics: (Figures & { logLoss: number | null }) | null;
-  liveMetrics: Figures & { feedbackCount: number; predictionCount: number };
-}
-
-export interface Metrics extends Figures {
-  model: string;
-  feedbackShare: number | null;
-  predictionCount: number;
-  feedbackCount: number;
-  confusion: Confusion;
-  liveVersion: ModelVersion | null;
-}
-
-export interface Prediction {
-  id: string;
-  model: string;
-  label: string;
-  probability: number;
-  latencyMs: number;
-  createdAt: string;
-  scores: { label: string; probability: number }[];
-  modelVersion: { version: number };
-}
-
-export type RetrainState = 'QUEUED' | 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING' | 'PROMOTED' | 'REJECTED' | 'FAILED';
-
-export interface RetrainJob {
-  id: string;
-  model: string;
-  state: RetrainState;
-  progress: number;
-  message: string | null;
-  reason: string;
-  version: number | null;
-  attempts: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface Alert {
-  id: string;
-  model: string | null;
-  alertName: string | null;
-  status: string;
-  action: string;
-  message: string;
-  source: string;
-  receivedAt: string;
-  retrainJobId: string | null;
-}
+export type ModelInfo = DashboardModelsQuery['models'][number];
+/** A feature as the form needs it (tests build them by hand, without `categories`). */
+export type Feature = Omit<ModelInfo['features'][number], 'categories'> & { categories?: string[] | null };
+export type RetrainPolicy = ModelInfo['retrainPolicy'];
+export type Metrics = DashboardMetricsQuery['metrics'];
+export type Confusion = Metrics['confusion'];
+export type Interval = NonNullable<Metrics['accuracyInterval']>;
+export type ModelVersion = DashboardVersionFieldsFragment;
+export type PromotionGate = NonNullable<ModelVersion['gate']>;
+export type GateComparison = PromotionGate['comparisons'][number];
+export type Prediction = DashboardPredictMutation['predict'];
+export type RetrainState = GeneratedRetrainState;
+export type RetrainJob = DashboardJobFieldsFragment;
+export type Alert = DashboardAlertFieldsFragment;
+export type ModelActivation = DashboardActivationFieldsFragment;

@@ -16,6 +16,8 @@ export interface MetricsPoint {
 export class MetricsHistory {
   current = $state<Metrics | null>(null);
   points = $state<MetricsPoint[]>([]);
+  /** When the figures shown were last received (ms since epoch). */
+  updatedAt = $state<number | null>(null);
   readonly limit: number;
 
   constructor(limit = 300) {
@@ -26,6 +28,7 @@ export class MetricsHistory {
   push(metrics: Metrics, at = Date.now()): void {
     if (this.current && this.current.model !== metrics.model) this.reset();
     this.current = metrics;
+    this.updatedAt = at;
     const point: MetricsPoint = {
       at,
       accuracy: metrics.accuracy,
@@ -49,6 +52,7 @@ export class MetricsHistory {
 
   reset(): void {
     this.current = null;
+    this.updatedAt = null;
     this.points = [];
   }
 }

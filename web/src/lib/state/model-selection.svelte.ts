@@ -13,6 +13,12 @@ export class ModelSelection {
     this.name = keep ?? models[0]?.name ?? null;
   }
 
+  /** A version became live (a push, or noticed in a query): the picker says so at once. */
+  setLive(name: string, version: number): void {
+    if (this.models.find((m) => m.name === name)?.liveVersion?.version === version) return;
+    this.models = this.models.map((m) => (m.name === name ? { ...m, liveVersion: { version } } : m));
+  }
+
   select(name: string): void {
     if (this.models.some((m) => m.name === name)) this.name = name;
   }

@@ -16,6 +16,7 @@ const metrics = (over: Partial<Metrics> = {}): Metrics => ({
   predictionCount: 10,
   feedbackCount: 5,
   confusion: { tp: 1, tn: 3, fp: 1, fn: 0 },
+  accuracyInterval: null,
   liveVersion: null,
   ...over,
 });
@@ -41,6 +42,7 @@ const model = (name: string): ModelInfo => ({
   inputType: 'X',
   features: [],
   liveVersion: null,
+  retrainPolicy: { afterFeedback: 500, minAccuracy: 0.85, window: 200, minSamples: 50, cooldownSeconds: 300, promotionMargin: 0.01 },
 });
 
 describe(ConnectionState.name, () => {
@@ -89,6 +91,13 @@ describe(ModelSelection.name, () => {
     const fresh = new ModelSelection();
     fresh.load([model('fraud')], 'missing');
     expect(fresh.name).toBe('fraud');
+  });
+
+  it('follows a version made live elsewhere, so the picker never names a stale one', () => {
+    const sut = new ModelSelection();
+    sut.load([{ ...model('fraud'), liveVersion: { version: 1 } }, model('spam')]);
+    sut.setLive('fraud', 2);
+    expect(sut.models.map((m) => m.liveVersion?.version ?? null)).toEqual([2, null]);
   });
 });
 

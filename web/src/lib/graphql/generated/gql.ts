@@ -1,0 +1,166 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n": typeof types.DashboardMetricsFieldsFragmentDoc,
+    "\n  fragment DashboardVersionFields on ModelVersion {\n    model\n    version\n    status\n    datasetVersion\n    datasetHash\n    mlflowUrl\n    mlflowRunId\n    promotedBy\n    promotionReason\n    evaluation\n    createdAt\n    activatedAt\n    gate {\n      promoted\n      margin\n      championVersion\n      summary\n      comparisons {\n        set\n        rows\n        challengerAccuracy\n        championAccuracy\n        challengerF1\n        championF1\n      }\n    }\n    trainingMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      logLoss\n    }\n    liveMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      feedbackCount\n      predictionCount\n    }\n  }\n": typeof types.DashboardVersionFieldsFragmentDoc,
+    "\n  fragment DashboardJobFields on RetrainJob {\n    id\n    model\n    state\n    progress\n    message\n    reason\n    version\n    attempts\n    createdAt\n    startedAt\n    finishedAt\n  }\n": typeof types.DashboardJobFieldsFragmentDoc,
+    "\n  fragment DashboardAlertFields on Alert {\n    id\n    model\n    alertName\n    status\n    action\n    message\n    source\n    receivedAt\n    retrainJobId\n  }\n": typeof types.DashboardAlertFieldsFragmentDoc,
+    "\n  fragment DashboardActivationFields on ModelActivation {\n    model\n    version\n    previousVersion\n    actor\n    reason\n    createdAt\n  }\n": typeof types.DashboardActivationFieldsFragmentDoc,
+    "\n  query DashboardModels {\n    models {\n      name\n      description\n      labels\n      positiveLabel\n      inputType\n      features {\n        name\n        type\n        min\n        max\n        exclusiveMin\n        maxLength\n        description\n        categories\n      }\n      liveVersion {\n        version\n      }\n      retrainPolicy {\n        afterFeedback\n        minAccuracy\n        window\n        minSamples\n        cooldownSeconds\n        promotionMargin\n      }\n    }\n  }\n": typeof types.DashboardModelsDocument,
+    "\n  query DashboardMetrics($model: String!) {\n    metrics(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": typeof types.DashboardMetricsDocument,
+    "\n  query DashboardWindowMetrics($model: String!, $version: Int!, $window: Int!) {\n    metrics(model: $model, version: $version, window: { lastFeedback: $window }) {\n      accuracy\n      feedbackCount\n      accuracyInterval {\n        lower\n        upper\n      }\n    }\n  }\n": typeof types.DashboardWindowMetricsDocument,
+    "\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": typeof types.DashboardMetricsUpdatedDocument,
+    "\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n": typeof types.DashboardPredictDocument,
+    "\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n": typeof types.DashboardFeedbackDocument,
+    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n": typeof types.DashboardVersionsDocument,
+    "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": typeof types.DashboardActivateDocument,
+    "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardActivationsDocument,
+    "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardModelActivatedDocument,
+    "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n": typeof types.DashboardCheckTokenDocument,
+    "\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardRetrainJobsDocument,
+    "\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardTriggerRetrainDocument,
+    "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardRetrainStatusDocument,
+    "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertsDocument,
+    "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertReceivedDocument,
+};
+const documents: Documents = {
+    "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n": types.DashboardMetricsFieldsFragmentDoc,
+    "\n  fragment DashboardVersionFields on ModelVersion {\n    model\n    version\n    status\n    datasetVersion\n    datasetHash\n    mlflowUrl\n    mlflowRunId\n    promotedBy\n    promotionReason\n    evaluation\n    createdAt\n    activatedAt\n    gate {\n      promoted\n      margin\n      championVersion\n      summary\n      comparisons {\n        set\n        rows\n        challengerAccuracy\n        championAccuracy\n        challengerF1\n        championF1\n      }\n    }\n    trainingMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      logLoss\n    }\n    liveMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      feedbackCount\n      predictionCount\n    }\n  }\n": types.DashboardVersionFieldsFragmentDoc,
+    "\n  fragment DashboardJobFields on RetrainJob {\n    id\n    model\n    state\n    progress\n    message\n    reason\n    version\n    attempts\n    createdAt\n    startedAt\n    finishedAt\n  }\n": types.DashboardJobFieldsFragmentDoc,
+    "\n  fragment DashboardAlertFields on Alert {\n    id\n    model\n    alertName\n    status\n    action\n    message\n    source\n    receivedAt\n    retrainJobId\n  }\n": types.DashboardAlertFieldsFragmentDoc,
+    "\n  fragment DashboardActivationFields on ModelActivation {\n    model\n    version\n    previousVersion\n    actor\n    reason\n    createdAt\n  }\n": types.DashboardActivationFieldsFragmentDoc,
+    "\n  query DashboardModels {\n    models {\n      name\n      description\n      labels\n      positiveLabel\n      inputType\n      features {\n        name\n        type\n        min\n        max\n        exclusiveMin\n        maxLength\n        description\n        categories\n      }\n      liveVersion {\n        version\n      }\n      retrainPolicy {\n        afterFeedback\n        minAccuracy\n        window\n        minSamples\n        cooldownSeconds\n        promotionMargin\n      }\n    }\n  }\n": types.DashboardModelsDocument,
+    "\n  query DashboardMetrics($model: String!) {\n    metrics(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": types.DashboardMetricsDocument,
+    "\n  query DashboardWindowMetrics($model: String!, $version: Int!, $window: Int!) {\n    metrics(model: $model, version: $version, window: { lastFeedback: $window }) {\n      accuracy\n      feedbackCount\n      accuracyInterval {\n        lower\n        upper\n      }\n    }\n  }\n": types.DashboardWindowMetricsDocument,
+    "\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": types.DashboardMetricsUpdatedDocument,
+    "\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n": types.DashboardPredictDocument,
+    "\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n": types.DashboardFeedbackDocument,
+    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n": types.DashboardVersionsDocument,
+    "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": types.DashboardActivateDocument,
+    "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardActivationsDocument,
+    "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardModelActivatedDocument,
+    "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n": types.DashboardCheckTokenDocument,
+    "\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardRetrainJobsDocument,
+    "\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardTriggerRetrainDocument,
+    "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardRetrainStatusDocument,
+    "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertsDocument,
+    "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertReceivedDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n"): (typeof documents)["\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardVersionFields on ModelVersion {\n    model\n    version\n    status\n    datasetVersion\n    datasetHash\n    mlflowUrl\n    mlflowRunId\n    promotedBy\n    promotionReason\n    evaluation\n    createdAt\n    activatedAt\n    gate {\n      promoted\n      margin\n      championVersion\n      summary\n      comparisons {\n        set\n        rows\n        challengerAccuracy\n        championAccuracy\n        challengerF1\n        championF1\n      }\n    }\n    trainingMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      logLoss\n    }\n    liveMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      feedbackCount\n      predictionCount\n    }\n  }\n"): (typeof documents)["\n  fragment DashboardVersionFields on ModelVersion {\n    model\n    version\n    status\n    datasetVersion\n    datasetHash\n    mlflowUrl\n    mlflowRunId\n    promotedBy\n    promotionReason\n    evaluation\n    createdAt\n    activatedAt\n    gate {\n      promoted\n      margin\n      championVersion\n      summary\n      comparisons {\n        set\n        rows\n        challengerAccuracy\n        championAccuracy\n        challengerF1\n        championF1\n      }\n    }\n    trainingMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      logLoss\n    }\n    liveMetrics {\n      accuracy\n      precision\n      recall\n      f1\n      feedbackCount\n      predictionCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardJobFields on RetrainJob {\n    id\n    model\n    state\n    progress\n    message\n    reason\n    version\n    attempts\n    createdAt\n    startedAt\n    finishedAt\n  }\n"): (typeof documents)["\n  fragment DashboardJobFields on RetrainJob {\n    id\n    model\n    state\n    progress\n    message\n    reason\n    version\n    attempts\n    createdAt\n    startedAt\n    finishedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardAlertFields on Alert {\n    id\n    model\n    alertName\n    status\n    action\n    message\n    source\n    receivedAt\n    retrainJobId\n  }\n"): (typeof documents)["\n  fragment DashboardAlertFields on Alert {\n    id\n    model\n    alertName\n    status\n    action\n    message\n    source\n    receivedAt\n    retrainJobId\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardActivationFields on ModelActivation {\n    model\n    version\n    previousVersion\n    actor\n    reason\n    createdAt\n  }\n"): (typeof documents)["\n  fragment DashboardActivationFields on ModelActivation {\n    model\n    version\n    previousVersion\n    actor\n    reason\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardModels {\n    models {\n      name\n      description\n      labels\n      positiveLabel\n      inputType\n      features {\n        name\n        type\n        min\n        max\n        exclusiveMin\n        maxLength\n        description\n        categories\n      }\n      liveVersion {\n        version\n      }\n      retrainPolicy {\n        afterFeedback\n        minAccuracy\n        window\n        minSamples\n        cooldownSeconds\n        promotionMargin\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardModels {\n    models {\n      name\n      description\n      labels\n      positiveLabel\n      inputType\n      features {\n        name\n        type\n        min\n        max\n        exclusiveMin\n        maxLength\n        description\n        categories\n      }\n      liveVersion {\n        version\n      }\n      retrainPolicy {\n        afterFeedback\n        minAccuracy\n        window\n        minSamples\n        cooldownSeconds\n        promotionMargin\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardMetrics($model: String!) {\n    metrics(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardMetrics($model: String!) {\n    metrics(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardWindowMetrics($model: String!, $version: Int!, $window: Int!) {\n    metrics(model: $model, version: $version, window: { lastFeedback: $window }) {\n      accuracy\n      feedbackCount\n      accuracyInterval {\n        lower\n        upper\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardWindowMetrics($model: String!, $version: Int!, $window: Int!) {\n    metrics(model: $model, version: $version, window: { lastFeedback: $window }) {\n      accuracy\n      feedbackCount\n      accuracyInterval {\n        lower\n        upper\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;
