@@ -244,6 +244,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     webhookHmacSecret: config.webhookHmacSecret,
     webhookHmacRequireTimestamp: config.webhookHmacRequireTimestamp,
     logger,
+    fastPath: config.graphqlFastPath,
   });
 
   let modelsStarted: Promise<void> | null = null;

@@ -51,6 +51,15 @@ export interface Config {
   authMode: 'open' | 'keys';
   /** Off: introspection (`__schema`, `__type`) is refused. */
   graphqlIntrospection: boolean;
+  /** Plain JSON POSTs to /graphql skip yoga's WHATWG request pipeline (http/lean-graphql.ts); off: every request through yoga. */
+  graphqlFastPath: boolean;
+  /**
+   * How prediction transactions commit on a real PostgreSQL: `async` (synchronous_commit off for
+   * them alone: a crash of PostgreSQL itself can lose the last fraction of a second of
+   * acknowledged predictions) or `sync`. Feedback always commits synchronously; the embedded
+   * database always commits predictions synchronously (there a process crash is a database crash).
+   */
+  predictionCommit: 'sync' | 'async';
   /** Per principal and minute, per process (0 = no limit): predictions (batch inputs count), feedback, outcome rows. */
   rateLimits: { predictions: number; feedback: number; outcomes: number };
   /** Most rows one recordOutcomes call may carry. */
@@ -107,6 +116,8 @@ const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_MODE: z.enum(['open', 'keys']).optional(),
   GRAPHQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
+  GRAPHQL_FAST_PATH: z.enum(['on', 'off']).default('on'),
+  PREDICTION_COMMIT: z.enum(['sync', 'async']).default('sync'),
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   RATE_LIMIT_PREDICTIONS_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
   RATE_LIMIT_FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
@@ -183,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     authMode: e.AUTH_MODE ?? (e.DATABASE_URL ? 'keys' : 'open'),
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION === 'on',
+    graphqlFastPath: e.GRAPHQL_FAST_PATH === 'on',
+    predictionCommit: e.PREDICTION_COMMIT,
     // RATE_LIMITS=off: every limit 0 (load tests and benchmarks).
     rateLimits:
       e.RATE_LIMITS === 'off'

@@ -13,6 +13,7 @@ import { parseWebhookBody } from '../alerts/webhook-bodies.js';
 import { clientErrorOf } from '../graphql/errors.js';
 import { AppError, plainHttpStatusOf } from '../shared/app-error.js';
 import type { RelearnYoga } from './graphql-server.js';
+import { createLeanGraphQL, type LeanGraphQL } from './lean-graphql.js';
 import { createStaticFiles } from './static-files.js';
 
 /** The whole body, refused (status 413) as soon as it passes `maxBytes`, whether or not it said its length. */
@@ -61,6 +62,8 @@ export interface HttpServer {
   listen(port: number, host: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes websockets. */
   close(timeoutMs: number): Promise<void>;
+  /** The lean GraphQL path (lean-graphql.ts); null when GRAPHQL_FAST_PATH=off or it turned itself off. */
+  lean: LeanGraphQL | null;
 }
 
 export function createHttpServer(options: {
@@ -77,9 +80,12 @@ export function createHttpServer(options: {
   logger: Logger;
   /** The built dashboard's directory (default: web/dist of this repository). */
   webDist?: string;
+  /** GRAPHQL_FAST_PATH: serve plain JSON POSTs to /graphql on the lean path (lean-graphql.ts). */
+  fastPath?: boolean;
 }): HttpServer {
   const { yoga, serving, readiness, maxBodyBytes, webhookHmacSecret, logger } = options;
   const serveStatic = createStaticFiles(options.webDist);
+  const lean = yoga && (options.fastPath ?? true) ? createLeanGraphQL({ yoga, logger }) : null;
   const verifier = webhookHmacSecret ? new GrafanaWebhookVerifier(webhookHmacSecret, { requireTimestamp: options.webhookHmacRequireTimestamp ?? true }) : null;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -126,7 +132,11 @@ export function createHttpServer(options: {
       // Yoga would read the body itself, without bound when it is chunked (no Content-Length): it
       // is read here within the limit and handed over as an already-read body (@whatwg-node/server
       // takes `req.body`, as behind a body parser), so nothing runs until all of it is in.
-      if (req.method !== 'GET' && req.method !== 'HEAD') (req as IncomingMessage & { body?: Buffer }).body = await readBodyBytes(req, maxBodyBytes);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const body = await readBodyBytes(req, maxBodyBytes);
+        if (lean && (await lean.serve(req, res, body))) return;
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+      }
       return yoga(req, res);
     }
     // The dashboard (web/dist, served by serve-static): `/` is index.html, then its assets.
@@ -277,6 +287,7 @@ export function createHttpServer(options: {
 
   return {
     server,
+    lean,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
