@@ -52,10 +52,6 @@ export class GroupCommit<T, R> {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   private pump(): void {
     while (this.inFlight < this.options.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
