@@ -54,6 +54,12 @@ export function isHoldout(contentKey: string, holdoutFraction: number): boolean 
  * Builds a dataset version: the parent's rows plus new rows, each validated against the task,
  * new numeric values far outside the parent's distribution dropped as outliers, exact duplicates
  * dropped, and only the newest `maxTrainingRows` kept.
+ *
+ * A feedback row is never a duplicate of another row: each one is evidence that the live model
+ * learned online (a second "this is spam" about a message already in the corpus counts twice
+ * there), so the dataset keeps it and a refit knows what the live model knew. Only rows without
+ * a feedback id (bootstrap data) are deduplicated by content; a feedback row takes its holdout
+ * side from its content like any other row.
  */
 export function buildDataset(
   task: Task,
@@ -80,8 +86,9 @@ export function buildDataset(
     if (isNew && bounds && bounds.isOutlier(input)) return void dropped.outlier++;
     const canonical = canonicalInput(task, input);
     const key = JSON.stringify([canonical, row.label]);
-    if (seen.has(key)) return void dropped.duplicate++;
-    seen.add(key);
+    const identity = row.feedbackId === undefined ? key : `feedback:${row.feedbackId}`;
+    if (seen.has(identity)) return void dropped.duplicate++;
+    seen.add(identity);
     if (!isNew) numeric.forEach((f, i) => parentValues[i]!.push(input[f] as number));
     const source = row.source ?? (row.feedbackId === undefined ? 'unknown' : 'feedback');
     const feedback = row.feedbackId === undefined ? {} : { feedbackId: row.feedbackId };
@@ -152,17 +159,27 @@ export interface Evaluation {
 }
 
 export interface FittedModel {
+  /**
+   * What goes live if the gate lets it: the judged model refit on every row of the dataset, the
+   * holdout included, so the served model never knows less than the rows it was judged with.
+   */
   artifact: unknown;
   challenger: Evaluation;
   /** The live version as it was trained, on the same rows; null when there is none. */
   champion: Evaluation | null;
 }
 
-/** Trains on the training split and judges challenger and champion on the same held-out rows. */
+/**
+ * Trains on the training split and judges challenger and champion on the same held-out rows,
+ * then refits the challenger on the holdout too (the artifact that goes live). The champion is
+ * judged as it was judged itself: trained on its own dataset's training split (`championRows`,
+ * with its own estimators), since the artifact it serves has learned its holdout rows, which
+ * are also in this holdout.
+ */
 export function fitAndEvaluate(
   task: Task,
   rows: readonly KeptRow[],
-  options: { championArtifact?: unknown; recentRows: number },
+  options: { championArtifact?: unknown; championRows?: readonly KeptRow[]; recentRows: number },
   onStep: (step: 'TRAINING' | 'EVALUATING') => void = () => {},
 ): FittedModel {
   onStep('TRAINING');
@@ -176,12 +193,24 @@ export function fitAndEvaluate(
   if (model.sampleCount === 0) throw new Error(`task ${task.name}: no training rows`);
   onStep('EVALUATING');
   const recent = holdout.filter((r) => r.feedback).slice(-options.recentRows);
-  const champion = options.championArtifact ? NaiveBayesModel.fromJSON(options.championArtifact) : null;
+  const champion = options.championArtifact ? judgedChampion(task, options.championArtifact, options.championRows) : null;
+  const challenger = { holdout: evaluate(task, model, holdout), recent: evaluate(task, model, recent) };
+  const served = model.clone();
+  for (const row of holdout) served.learn(row.x, row.label);
   return {
-    artifact: model.toJSON(),
-    challenger: { holdout: evaluate(task, model, holdout), recent: evaluate(task, model, recent) },
+    artifact: served.toJSON(),
+    challenger,
     champion: champion ? { holdout: evaluate(task, champion, holdout), recent: evaluate(task, champion, recent) } : null,
   };
+}
+
+/** The champion as the gate judged it: its estimators, trained on its dataset's training split (or its artifact when that is unknown). */
+function judgedChampion(task: Task, artifact: unknown, rows: readonly KeptRow[] | undefined): NaiveBayesModel {
+  const served = NaiveBayesModel.fromJSON(artifact);
+  if (!rows || rows.length === 0) return served;
+  const judged = NaiveBayesModel.create(served.spec);
+  for (const row of rows) if (!row.holdout) judged.learn(task.encode(row.input), row.label);
+  return judged.sampleCount > 0 ? judged : served;
 }
 
 export function evaluate(task: Task, model: NaiveBayesModel, rows: Iterable<{ x: ReturnType<Task['encode']>; label: string }>): ClassificationReport {

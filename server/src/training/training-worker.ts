@@ -27,7 +27,13 @@ try {
   const fitted = fitAndEvaluate(
     task,
     built.rows,
-    { recentRows: request.recentRows, ...(request.kind === 'retrain' && request.championArtifact ? { championArtifact: request.championArtifact } : {}) },
+    {
+      recentRows: request.recentRows,
+      ...(request.kind === 'retrain' && request.championArtifact
+        ? // The parent dataset is the champion's: its rows, split as they were, are what it was judged on.
+          { championArtifact: request.championArtifact, championRows: buildDataset(task, parent, []).rows }
+        : {}),
+    },
     (step) => post({ type: 'step', step }),
   );
   post({ type: 'done', fitted });
