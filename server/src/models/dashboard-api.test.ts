@@ -34,7 +34,7 @@ describe('the task API the dashboard reads', () => {
           if (!settled) await sut.gql(`mutation { activateModelVersion(model: "spam", version: 1, reason: "pushed") { version } }`, {}, { token: ADMIN_TOKEN });
           return settled;
         },
-        { interval: 200 },
+        { interval: 200, timeout: 20_000 },
       )
       .toBe(true);
     expect((await next).value?.data?.modelActivated).toEqual({ version: 1, previousVersion: 1, actor: 'admin', reason: 'pushed' });
