@@ -6,21 +6,36 @@ import type { PredictionRecord } from './prediction.types.js';
 
 /** The SQL of the `prediction` table. */
 export class PredictionRepository {
-  constructor(private readonly orm: Orm) {}
+  constructor(
+    private readonly orm: Orm,
+    /**
+     * PREDICTION_COMMIT=async: each batch's transaction commits with synchronous_commit off (the
+     * commit returns before its WAL is flushed; a crash of PostgreSQL itself can lose the last
+     * ~0.2-0.6 s of acknowledged predictions, never corrupts, never feedback). Only these
+     * transactions: everything else on the same connections stays synchronous.
+     */
+    private readonly options: { asyncCommit: boolean } = { asyncCommit: false },
+  ) {}
 
   private get db() {
     return this.orm.em.getKysely();
   }
 
-  /** One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch size. */
+  /**
+   * One INSERT for the whole batch: unnest keeps the statement text constant whatever the batch
+   * size. With `asyncCommit`, the statement itself turns synchronous_commit off for its own
+   * (implicit) transaction — `set_config(…, true)` is `SET LOCAL`, evaluated once as a constant
+   * filter — so it stays one round trip instead of BEGIN, SET LOCAL, INSERT, COMMIT.
+   */
   async insertMany(rows: readonly PredictionRecord[]): Promise<void> {
+    const asyncCommit = this.options.asyncCommit ? sql`where set_config('synchronous_commit', 'off', true) = 'off'` : sql``;
     await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at, feedback_requested)
       select * from unnest(
         ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
         ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
         ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
         ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[],
-        ${rows.map((r) => r.feedbackRequested ?? false)}::bool[])`.execute(this.db);
+        ${rows.map((r) => r.feedbackRequested ?? false)}::bool[]) ${asyncCommit}`.execute(this.db);
   }
 
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
