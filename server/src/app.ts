@@ -18,6 +18,8 @@ import { PostgresEventTarget } from './events/postgres-event-target.js';
 import { FeedbackRepository } from './feedback/feedback.repository.js';
 import { FeedbackService } from './feedback/feedback-service.js';
 import { TrustGate } from './trust/trust-gate.js';
+import { ModelHistory } from './feedback/model-history.js';
+import { ModelHistoryRepository } from './feedback/model-history.repository.js';
 import type { Services } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLServer, type RelearnYoga } from './http/graphql-server.js';
@@ -172,7 +174,8 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     new RateLimits(config.rateLimits),
     config.maxOutcomesPerCall,
   );
-  const services: Services = { tasks, models, predictions, feedback, metrics, events, retrains, datasets, alerts, access, apiKeys, audit };
+  const history = new ModelHistory(new ModelHistoryRepository(orm), tasks);
+  const services: Services = { tasks, models, predictions, feedback, history, metrics, events, retrains, datasets, alerts, access, apiKeys, audit };
 
   // A key revoked in any process stops working in this one at once.
   const revocations = events.subscribe('apiKeyRevoked');

@@ -6,7 +6,7 @@ import { unstorableTextReason } from '../shared/storable-text.js';
 import { isUuid } from '../shared/uuid.js';
 import type { Task } from '../tasks/task.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import type { TrustGate } from '../trust/trust-gate.js';
+import type { SourceTrust, TrustGate } from '../trust/trust-gate.js';
 import type { FeedbackRepository, NewFeedback } from './feedback.repository.js';
 import { inputKey } from './input-key.js';
 import { ANONYMOUS_SOURCE, type FeedbackInput, type FeedbackRecord, type OutcomeInput, type Teacher } from './feedback.types.js';
@@ -23,6 +23,21 @@ export interface RetractionCriteria {
   from?: Date | null;
   to?: Date | null;
   reason: string;
+}
+
+/** The bootstrap admin's principal name (access/principal.ts): trusted like every admin. */
+const ADMIN_SOURCE = 'admin';
+
+/** One source of a model's feedback, as `feedbackSources` shows it. */
+export interface SourceSummary {
+  source: string;
+  /** Rows that count (not quarantined, not retracted). */
+  feedback: number;
+  /** Rows waiting in the review queue. */
+  quarantined: number;
+  /** Share of its labels (quarantined ones included) that agreed with the model's prediction; null without any. */
+  agreeing: number | null;
+  trust: SourceTrust;
 }
 
 /** Longest review-queue page and reason text a client may ask for. */
@@ -98,6 +113,24 @@ export class FeedbackService {
     this.events.emit('feedbackRecorded', { feedback: inserted, version: prediction.version });
     this.models.learn(task.name, { id: inserted.id, xid: BigInt(inserted.xid) }, prediction.input, actual);
     return inserted;
+  }
+
+  /**
+   * Each source of `model`'s feedback (most active first, at most 100): what it taught (counted
+   * rows, their accuracy against the model's predictions), what waits in the queue, and its trust.
+   */
+  async sources(model: string): Promise<SourceSummary[]> {
+    const task = this.tasks.get(model);
+    if (!task) throw AppError.badInput([{ field: 'model', reason: `unknown model; known: ${this.tasks.names().join(', ')}` }]);
+    const sources = await this.repository.sources(model, 100);
+    return Promise.all(
+      sources.map(async (s) => {
+        const counts = await this.repository.counts(model, task.positiveLabel, {}, null, s.source);
+        const n = counts.tp + counts.tn + counts.fp + counts.fn;
+        const trust = await this.gate.trust(model, { source: s.source, trusted: s.source === ADMIN_SOURCE });
+        return { ...s, agreeing: n === 0 ? null : (counts.tp + counts.tn) / n, trust };
+      }),
+    );
   }
 
   /** The review queue of `model`, oldest first. */

@@ -2,6 +2,8 @@ import type { Builder } from '../graphql/builder.js';
 import type { Context } from '../graphql/context.js';
 import { requireAdmin } from '../graphql/errors.js';
 import type { SharedRefs } from '../graphql/refs.js';
+import type { SourceTrust } from '../trust/trust-gate.js';
+import type { SourceSummary } from './feedback-service.js';
 import { ANONYMOUS_SOURCE, type FeedbackRecord, type Teacher } from './feedback.types.js';
 
 /** Who teaches through this request: the principal's name (its source), trusted at once when it is an admin. */
@@ -118,6 +120,40 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
         requireAdmin(admin);
         return services.feedback.quarantined(args.model, args.first ?? null);
       },
+    }),
+  );
+
+  const SourceTrustRef = builder.objectRef<SourceTrust>('SourceTrust').implement({
+    description: 'How far the trust gate trusts a source (README: "Trust, quarantine and unlearning").',
+    fields: (t) => ({
+      trusted: t.exposeBoolean('trusted', { description: 'Passes the gate at once.' }),
+      configured: t.exposeBoolean('configured', { description: 'Trusted by TRUSTED_SOURCES or as an admin, not earned.' }),
+      agree: t.exposeInt('agree', { description: 'Inputs it labelled as a configured-trusted source did.' }),
+      disagree: t.exposeInt('disagree', { description: 'Inputs it labelled otherwise than a configured-trusted source did.' }),
+      agreementLow: t.exposeFloat('agreementLow', { nullable: true, description: 'Lower end of the 95% Wilson interval of agree / (agree + disagree).' }),
+    }),
+  });
+
+  const FeedbackSource = builder.objectRef<SourceSummary>('FeedbackSource').implement({
+    description: "One source of a model's feedback: metrics broken down by who taught.",
+    fields: (t) => ({
+      source: t.exposeString('source'),
+      feedbackCount: t.exposeInt('feedback', { description: 'Rows that count (not quarantined, not retracted).' }),
+      quarantinedCount: t.exposeInt('quarantined', { description: 'Rows waiting in the review queue.' }),
+      agreement: t.exposeFloat('agreeing', {
+        nullable: true,
+        description: "Share of its labels (quarantined included) that agreed with the model's prediction (its accuracy, if it is right).",
+      }),
+      trust: t.field({ type: SourceTrustRef, resolve: (s) => s.trust }),
+    }),
+  });
+
+  builder.queryField('feedbackSources', (t) =>
+    t.field({
+      type: [FeedbackSource],
+      description: "Metrics by source: each source of a model's feedback, most active first (at most 100).",
+      args: { model: t.arg.string({ required: true }) },
+      resolve: (_, args, { services }) => services.feedback.sources(args.model),
     }),
   );
 

@@ -3,6 +3,7 @@ import { registerAccessSchema } from '../access/api-key.graphql.js';
 import { registerAlertSchema } from '../alerts/alert.graphql.js';
 import { registerAuditSchema } from '../audit/audit.graphql.js';
 import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
+import { registerLineageSchema } from '../feedback/lineage.graphql.js';
 import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
@@ -21,6 +22,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerPredictionSchema(builder, tasks, refs);
   registerHonestAccuracySchema(builder, refs);
   registerFeedbackSchema(builder, refs);
+  registerLineageSchema(builder, refs);
   registerRetrainSchema(builder);
   registerAlertSchema(builder);
   registerAccessSchema(builder);

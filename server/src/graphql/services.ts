@@ -3,6 +3,7 @@ import type { ApiKeyService } from '../access/api-key-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
+import type { ModelHistory } from '../feedback/model-history.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
@@ -17,6 +18,8 @@ export interface Services {
   models: ModelService;
   predictions: PredictionService;
   feedback: FeedbackService;
+  /** Time travel and lineage. */
+  history: ModelHistory;
   metrics: MetricsService;
   events: EventBus;
   retrains: RetrainService;

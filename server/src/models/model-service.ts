@@ -4,7 +4,6 @@ import type { FeedbackRepository } from '../feedback/feedback.repository.js';
 import { cursorOf, NO_RETRACTIONS_SEEN, parseSnapshot, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
-import { AppError } from '../shared/app-error.js';
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
@@ -72,6 +71,10 @@ export interface NewModelVersion {
   registry?: { runId: string; runUrl: string | null; version: string; versionUrl: string | null };
   /** Bootstrap: keep this only if the task has no version yet. */
   firstVersionOnly?: boolean;
+}
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
 }
 
 /** How long a cached version row may be served (its status changes on activation). */
@@ -308,7 +311,7 @@ export class ModelService {
   async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
     const previousVersion = this.getLive(model)?.version ?? null;
     const activated = await this.versionRows.activate(model, version, actor, reason);
-    if (!activated) throw new AppError('NOT_FOUND', `model ${model} has no version ${version}`);
+    if (!activated) throw new NotFoundError(`model ${model} has no version ${version}`);
     this.logger.info({ model, version, actor, reason }, 'model version activated');
     this.domainEvents?.emit('modelVersionActivated', { model, version, previousVersion, actor, reason });
     await this.load(model);
@@ -333,7 +336,7 @@ export class ModelService {
 
   private async loadNow(model: string): Promise<LiveModel> {
     const task = this.tasks.get(model);
-    if (!task) throw new AppError('NOT_FOUND', `unknown model ${model}`);
+    if (!task) throw new NotFoundError(`unknown model ${model}`);
     const row = await this.versionRows.live(model, { artifact: true });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const trainedCursor = cursorOf({ snapshot: row.trainedFeedbackSnapshot, throughId: row.trainedThroughFeedbackId });
