@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DEFAULT_CATEGORY_BUCKETS, DEFAULT_TOKEN_BUCKETS, MAX_FEATURE_BUCKETS } from '../ml/feature-hashing.js';
+import { TERM_FREQUENCIES, TOKENIZERS } from '../ml/text.js';
 import { CATEGORY_ESTIMATORS, DEFAULT_VAR_SMOOTHING, GAUSSIAN_VARIANCES, TEXT_ESTIMATORS } from '../ml/naive-bayes-spec.js';
 
 /**
@@ -42,6 +43,16 @@ const textFeature = z.object({
   /** Characters per text; tokenisation also stops at MAX_TOKENS_PER_DOCUMENT tokens (ml/text.ts). */
   maxLength: z.number().int().positive().max(1_000_000).default(100_000),
   featureBuckets: featureBuckets(DEFAULT_TOKEN_BUCKETS),
+  /**
+   * `words` (lowercased letter/digit runs) or `mail` (header fields, URLs, addresses, amounts and
+   * numbers normalised, and word bigrams unless `bigrams` is false): ml/text.ts. Both count into
+   * `featureBuckets`, so a richer tokenizer costs no memory beyond the bound. A version is scored
+   * with the tokenizer of the definition it runs under: retrain after changing it.
+   */
+  tokenizer: z.enum(TOKENIZERS).default('words'),
+  bigrams: z.boolean().default(true),
+  /** What a token's count in one text becomes: `raw`, `binary` (present or not) or `log` (1 + ln count). */
+  termFrequency: z.enum(TERM_FREQUENCIES).default('raw'),
 });
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOKEN_BUCKETS, type EncodedExample, type NaiveBayesSpec } from '../ml/naive-bayes.js';
-import { tokenize } from '../ml/text.js';
+import { tokenizerFor } from '../ml/text.js';
 import { AppError, type InputProblem } from '../shared/app-error.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import type { FeatureDefinition, TaskDefinition } from './task-definition.js';
@@ -49,6 +49,7 @@ export class Task {
   private readonly gaussian: string[];
   private readonly categorical: string[];
   private readonly textFeature: string | undefined;
+  private readonly tokenize: (text: string) => Map<string, number>;
 
   constructor(readonly definition: TaskDefinition) {
     this.name = definition.name;
@@ -58,6 +59,7 @@ export class Task {
     this.categorical = definition.features.filter((f) => f.type === 'category').map((f) => f.name);
     const text = definition.features.find((f) => f.type === 'text');
     this.textFeature = text?.name;
+    this.tokenize = tokenizerFor(text?.tokenizer ?? 'words', { bigrams: text?.bigrams ?? true, termFrequency: text?.termFrequency ?? 'raw' });
     this.modelSpec = {
       labels: [...definition.labels],
       gaussian: this.gaussian,
@@ -90,7 +92,7 @@ export class Task {
     return {
       gaussian: this.gaussian.map((f) => input[f] as number),
       categorical: this.categorical.map((f) => input[f] as string),
-      ...(this.textFeature ? { tokens: tokenize(input[this.textFeature] as string) } : {}),
+      ...(this.textFeature ? { tokens: this.tokenize(input[this.textFeature] as string) } : {}),
     };
   }
 }
