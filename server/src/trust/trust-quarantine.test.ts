@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../../test/database.js';
 import { expectSameModel, modelDistance } from '../../test/model-equality.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../test/test-app.js';
+import { ADMIN_TOKEN, retrainFinished, startTestApp, type TestApp } from '../../test/test-app.js';
+import { parseDatasetJsonl } from '../training/train.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
 import { ModelVersionRepository } from '../models/model-version.repository.js';
 
@@ -213,5 +214,49 @@ describe('quarantine and retraction across two API processes (PostgreSQL)', () =
     await expect.poll(() => modelDistance(modelOf(b), without), { timeout: 15_000 }).toBeLessThanOrEqual(1e-9);
     await b.app.services.models.catchUp('spam');
     expectSameModel(modelOf(b), without);
+  });
+});
+
+describe('a retrain after a retraction (PostgreSQL)', () => {
+  let sut: TestApp;
+  beforeAll(async () => {
+    sut = await startTestApp({ env: { AUTH_MODE: 'open', AUTO_RETRAIN: 'off' } });
+  }, 120_000);
+  afterAll(() => sut?.stop());
+
+  it('the next dataset version leaves retracted feedback out, and the new version does not unlearn it a second time', async () => {
+    const inputs = Array.from({ length: 24 }, (_, i) => ({
+      fraud: { amount: 20 + i * 37, hour: i % 24, dayOfWeek: i % 7, merchantCategory: 'grocery', previousAmount: 30, timeSinceLast: 5 + i },
+    }));
+    const batch = await sut.gql(PREDICT_BATCH, { inputs });
+    const fed = await Promise.all(
+      batch.data.predictBatch.map((p: { id: string }, i: number) =>
+        sut.gql(FEEDBACK, { input: { predictionId: p.id, actual: i % 2 ? 'fraud' : 'legit' } }, { token: ADMIN_TOKEN }),
+      ),
+    );
+    const ids = fed.map((f) => Number(f.data.submitFeedback.id));
+    const retracted = ids.slice(0, 8);
+    const r = await sut.gql(
+      `mutation($ids: [ID!]) { retractFeedback(input: { ids: $ids, reason: "before a retrain" }) { count } }`,
+      { ids: retracted.map(String) },
+      { token: ADMIN_TOKEN },
+    );
+    expect(r.data.retractFeedback.count).toBe(8);
+    const job = await sut.gql(`mutation { triggerRetrain(model: "fraud", reason: "after a retraction") { id } }`, {}, { token: ADMIN_TOKEN });
+    const done = await retrainFinished(sut, 'fraud', job.data.triggerRetrain.id);
+    expect(['PROMOTED', 'REJECTED']).toContain(done.state);
+    const versions = new ModelVersionRepository(sut.app.orm);
+    const v2 = await versions.get('fraud', done.version!);
+    const dataset = await sut.app.services.datasets.byId(v2!.datasetVersion!.id);
+    const rows = parseDatasetJsonl((await sut.app.services.datasets.rows(dataset!)).toString('utf8'));
+    const feedbackIds = new Set(rows.flatMap((row) => (row.feedbackId === undefined ? [] : [row.feedbackId])));
+    for (const id of retracted) expect(feedbackIds.has(id)).toBe(false);
+    for (const id of ids.slice(8)) expect(feedbackIds.has(id)).toBe(true);
+    if (done.state === 'PROMOTED') {
+      // The retractions came before its training snapshot: the live model is its artifact, nothing unlearned again.
+      const row = await versions.live('fraud', { artifact: true });
+      expect(row!.version).toBe(done.version);
+      expectSameModel(sut.app.services.models.getLive('fraud')!.model, NaiveBayesModel.fromJSON(row!.artifact));
+    }
   });
 });
