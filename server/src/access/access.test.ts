@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertmanagerBody } from '../../test/alert-bodies.js';
 import { ADMIN_TOKEN, aFraudInput, nextResults, startTestApp, type GraphQLResponse, type TestApp } from '../../test/test-app.js';
 import { runKeysCli } from './keys-cli.js';
 
@@ -206,6 +207,23 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
     const within = await post(sut, OUTCOMES, { outcomes: Array.from({ length: 10 }, () => row) }, key);
     expect(within.body.errors).toBeUndefined();
     expect(within.body.data.recordOutcomes.count).toBe(10);
+  });
+
+  it('takes alert webhooks (POST /webhooks/alerts) from a key with the WEBHOOK scope, refuses one without it (401, naming why)', async () => {
+    const hook = await createKey(sut, 'alertmanager', ['WEBHOOK']);
+    const shop = await createKey(sut, 'shop', ['PREDICT']);
+    const send = (token: string) =>
+      fetch(`${sut.url}/webhooks/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(alertmanagerBody('firing', `fp-${database}-key`, { model: 'fraud', alertname: 'LowAccuracy' })),
+      });
+    const accepted = await send(hook.key);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ accepted: true, alerts: [{ model: 'fraud', status: 'firing' }] });
+    const refused = await send(shop.key);
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error).toMatch(/shop's key lacks the WEBHOOK scope/);
   });
 
   it('refuses introspection when GRAPHQL_INTROSPECTION=off, over HTTP and graphql-ws', async () => {
