@@ -68,6 +68,8 @@ export async function serveAsChild(role: Role): Promise<void> {
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
+      // The settings bench/predict.ts compares side by side (its Relearn variants).
+      ...Object.fromEntries(['GRAPHQL_FAST_PATH', 'PREDICTION_COMMIT'].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
     });
     const app = await buildApp(config);
     port = await app.start();
