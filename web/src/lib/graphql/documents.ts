@@ -296,3 +296,28 @@ export const ALERT_RECEIVED = graphql(`
     }
   }
 `);
+
+/** The server-side history of a task (PostgreSQL, PREDICTION_TIME buckets), with what happened in each bucket. */
+export const METRICS_HISTORY = graphql(`
+  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {
+    metricsHistory(model: $model, from: $from, to: $to) {
+      start
+      end
+      accuracy
+      accuracyInterval {
+        lower
+        upper
+      }
+      correctedAccuracy
+      estimatedAccuracy
+      feedbackCount
+      predictionCount
+      markers {
+        at
+        kind
+        message
+        version
+      }
+    }
+  }
+`);

@@ -35,6 +35,7 @@ type Documents = {
     "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardRetrainStatusDocument,
     "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertsDocument,
     "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertReceivedDocument,
+    "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n": typeof types.DashboardMetricsHistoryDocument,
 };
 const documents: Documents = {
     "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n": types.DashboardMetricsFieldsFragmentDoc,
@@ -58,6 +59,7 @@ const documents: Documents = {
     "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardRetrainStatusDocument,
     "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertsDocument,
     "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertReceivedDocument,
+    "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n": types.DashboardMetricsHistoryDocument,
 };
 
 /**
@@ -158,6 +160,10 @@ export function graphql(source: "\n  query DashboardAlerts($model: String!) {\n 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
