@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerBody } from '../../test/alert-bodies.js';
 import { ADMIN_TOKEN, aFraudInput, nextResults, startTestApp, type GraphQLResponse, type TestApp } from '../../test/test-app.js';
+import { runSimulation } from '../simulation/simulation.js';
 import { runKeysCli } from './keys-cli.js';
 
 const PREDICT = `mutation($input: PredictInput!) { predict(input: $input) { id label } }`;
@@ -224,6 +225,16 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
     const refused = await send(shop.key);
     expect(refused.status).toBe(401);
     expect((await refused.json()).error).toMatch(/shop's key lacks the WEBHOOK scope/);
+  });
+
+  it('npm run simulate sends its --token: refused anonymously in keys mode, served with a key', async () => {
+    const { key } = await createKey(sut, 'simulator', ['PREDICT', 'FEEDBACK']);
+    const options = { model: 'fraud' as const, scenario: 'good' as const, count: 4, concurrency: 2, feedbackRate: 1, seed: 1, url: `${sut.url}/graphql` };
+    const anonymous = await runSimulation(options);
+    expect(anonymous.errors.UNAUTHENTICATED).toBeGreaterThan(0);
+    const keyed = await runSimulation({ ...options, token: key });
+    expect(keyed.errors).toEqual({});
+    expect(keyed.predictionsSent).toBe(4);
   });
 
   it('refuses introspection when GRAPHQL_INTROSPECTION=off, over HTTP and graphql-ws', async () => {

@@ -36,6 +36,7 @@ Options:
   --seed N               makes the inputs reproducible, 0..4294967295 (default random; shown in the summary)
   --url URL              GraphQL endpoint (default $RELEARN_URL, else ${DEFAULT_URL});
                          a bare http://host:port means its /graphql
+  --token KEY            an API key with PREDICT and FEEDBACK, for AUTH_MODE=keys (default $RELEARN_TOKEN)
   --quiet                no progress bar and no start line: a progress line every 10% instead
   --json                 print the summary as JSON on stdout instead of tables
   -h, --help             show this help
@@ -72,6 +73,7 @@ const VALUE_OPTIONS = {
   'feedback-rate': 'feedbackRate',
   seed: 'seed',
   url: 'url',
+  token: 'token',
 } as const;
 const FLAG_OPTIONS = { quiet: 'quiet', json: 'json', help: 'help' } as const;
 const FLAG_OF_KEY: Record<string, string> = Object.fromEntries(
@@ -149,6 +151,7 @@ const OptionsSchema = z.object({
       }
     }, 'must be an http(s) URL, e.g. http://127.0.0.1:4000/graphql')
     .transform(normaliseUrl),
+  token: z.string().min(1).optional(),
   quiet: z.boolean().default(false),
   json: z.boolean().default(false),
   help: z.boolean().default(false),
@@ -158,7 +161,7 @@ type CliOptions = z.output<typeof OptionsSchema>;
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): { options?: CliOptions; help: boolean; problems: string[] } {
   const { raw, problems } = tokenize(argv);
   if (raw.help) return { help: true, problems: [] };
-  const parsed = OptionsSchema.safeParse({ url: env.RELEARN_URL || DEFAULT_URL, ...raw });
+  const parsed = OptionsSchema.safeParse({ url: env.RELEARN_URL || DEFAULT_URL, token: env.RELEARN_TOKEN || undefined, ...raw });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '');
@@ -333,6 +336,7 @@ async function main(): Promise<number> {
         feedbackRate: options.feedbackRate,
         seed,
         url: options.url,
+        token: options.token ?? null,
       },
       { onProgress, signal: controller.signal },
     );

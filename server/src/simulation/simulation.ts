@@ -20,6 +20,8 @@ export interface SimulationOptions {
   seed: number;
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
+  /** An API key with PREDICT and FEEDBACK (AUTH_MODE=keys), sent as a bearer token; null: anonymous. */
+  token?: string | null;
   /** Per request; default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -176,14 +178,18 @@ function describeError(error: unknown): string {
   return e?.cause?.message ? `${e.message}: ${e.cause.message}` : String(e?.message ?? error);
 }
 
-async function post<T>(url: string, query: string, variables: Record<string, unknown>, timeoutMs: number): Promise<Outcome<T>> {
+async function post<T>(url: string, query: string, variables: Record<string, unknown>, timeoutMs: number, authorization: string | null): Promise<Outcome<T>> {
   const started = performance.now();
   let status: number;
   let text: string;
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(authorization ? { authorization } : {}),
+      },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -226,8 +232,8 @@ interface MetricsResult {
   recent: ServerMetrics;
 }
 
-async function fetchMetrics(url: string, model: string, timeoutMs: number) {
-  const r = await post<MetricsResult>(url, METRICS_DOCUMENT, { model, last: RECENT_WINDOW }, timeoutMs);
+async function fetchMetrics(url: string, model: string, timeoutMs: number, authorization: string | null) {
+  const r = await post<MetricsResult>(url, METRICS_DOCUMENT, { model, last: RECENT_WINDOW }, timeoutMs, authorization);
   if (!r.ok) throw new SimulationError(`could not read the metrics of ${model} from ${url}: ${r.code}: ${r.message}`);
   return { lifetime: r.data.lifetime, lastFeedback100: r.data.recent };
 }
@@ -237,6 +243,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
   const { model, scenario, count, concurrency, feedbackRate, seed } = options;
   const url = normaliseUrl(options.url);
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const authorization = options.token ? `Bearer ${options.token}` : null;
 
   // The server must serve the model; its positive label drives recall.
   const models = await post<{ models: { name: string; labels: string[]; positiveLabel: string; liveVersion: { version: number } | null }[] }>(
@@ -244,6 +251,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
     MODELS_DOCUMENT,
     {},
     timeoutMs,
+    authorization,
   );
   if (!models.ok) throw new SimulationError(`cannot reach Relearn at ${url}: ${models.code}: ${models.message}`);
   const served = models.data.models.find((m) => m.name === model);
@@ -251,7 +259,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
     throw new SimulationError(`the server at ${url} does not serve "${model}"; it serves: ${models.data.models.map((m) => m.name).join(', ')}`);
   }
   const positive = served.positiveLabel;
-  const before = await fetchMetrics(url, model, timeoutMs);
+  const before = await fetchMetrics(url, model, timeoutMs, authorization);
   const source = await createScenario(model, scenario, { count, seed });
 
   const feedbackRng = createRng(deriveSeed(seed, 100));
@@ -310,7 +318,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
   const sendFeedback = async (predictionId: string, actual: string, index: number) => {
     const input = { predictionId, actual, idempotencyKey: `simulate-${runId}-${index}` };
     for (let attempt = 1; ; attempt++) {
-      const r = await post<{ submitFeedback: { id: string; correct: boolean } }>(url, FEEDBACK_DOCUMENT, { input }, timeoutMs);
+      const r = await post<{ submitFeedback: { id: string; correct: boolean } }>(url, FEEDBACK_DOCUMENT, { input }, timeoutMs, authorization);
       if (r.ms !== null) feedbackLatency.push(r.ms);
       if (r.ok) {
         feedbackSent++;
@@ -340,6 +348,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
         PREDICT_DOCUMENT,
         { input: row.input },
         timeoutMs,
+        authorization,
       );
       if (r.ms !== null) predictLatency.push(r.ms);
       if (!r.ok) {
@@ -369,7 +378,7 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
 
   let after: SimulationSummary['server']['after'] = null;
   try {
-    after = await fetchMetrics(url, model, timeoutMs);
+    after = await fetchMetrics(url, model, timeoutMs, authorization);
   } catch (error) {
     fail('metrics', 'METRICS_UNAVAILABLE', (error as Error).message);
   }
