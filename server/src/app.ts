@@ -12,6 +12,8 @@ import { AuditRepository } from './audit/audit.repository.js';
 import { AuditService } from './audit/audit-service.js';
 import { auditDomainEvents } from './audit/audit-subscriber.js';
 import { configurationEntry } from './audit/configuration-entry.js';
+import { DriftRepository } from './drift/drift.repository.js';
+import { DriftService } from './drift/drift-service.js';
 import { DomainEvents } from './events/domain-events.js';
 import { createEventBus } from './events/event-bus.js';
 import { PostgresEventTarget } from './events/postgres-event-target.js';
@@ -142,10 +144,11 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   // PREDICTION_COMMIT=async on a real PostgreSQL only: embedded, a process crash is a database crash.
   const predictionRows = new PredictionRepository(orm, { asyncCommit: config.predictionCommit === 'async' && database.kind === 'postgres' });
   const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm), new HistoryRepository(orm));
-  const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }));
+  const drift = new DriftService(new DriftRepository(orm), models, datasets, tasks);
+  const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }), undefined, drift);
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
   const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents, new TrustGate(feedbackRows, config.trust));
-  serving.attachQualityGauges(tasks, models, metrics);
+  serving.attachQualityGauges(tasks, models, metrics, drift);
 
   // This process's followers. Per process on purpose: Prometheus counts what this process did and
   // the trigger debounce is this process's, so neither follows other processes' NOTIFYs.
@@ -156,6 +159,9 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   domainEvents.on('quarantineReviewed', ({ model }) => metrics.changed(model));
   domainEvents.on('feedbackRetracted', ({ models: changed }) => changed.forEach((m) => metrics.changed(m)));
   if (config.autoRetrain) domainEvents.on('feedbackRecorded', ({ feedback: f }) => triggers.feedbackRecorded(f.model));
+  if (config.autoRetrain) {
+    domainEvents.on('predictionsServed', ({ predictions: served }) => new Set(served.map((p) => p.model)).forEach((m) => triggers.predictionsServed(m)));
+  }
   domainEvents.on('retrainStarted', ({ model }) => serving.retrainStarted(model));
   domainEvents.on('retrainFinished', ({ model, outcome, seconds }) => serving.retrainFinished(model, outcome, seconds));
   // Other processes learn committed feedback from the database; they are told ids only.
@@ -175,7 +181,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     config.maxOutcomesPerCall,
   );
   const history = new ModelHistory(new ModelHistoryRepository(orm), tasks);
-  const services: Services = { tasks, models, predictions, feedback, history, metrics, events, retrains, datasets, alerts, access, apiKeys, audit };
+  const services: Services = { tasks, models, predictions, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
 
   // A key revoked in any process stops working in this one at once.
   const revocations = events.subscribe('apiKeyRevoked');

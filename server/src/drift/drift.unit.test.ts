@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../simulation/scenarios.js';
 import { generateFraudRows } from '../tasks/data/fraud-generator.js';
-import type { FeatureDefinition } from '../tasks/task-definition.js';
+import { featureSchema, type FeatureDefinition } from '../tasks/task-definition.js';
 import fraud from '../tasks/definitions/fraud.json' with { type: 'json' };
 import { buildReference, driftReport, type DriftRow } from './drift-report.js';
 import { chiSquaredSurvival, jensenShannon, kolmogorovSmirnov, kolmogorovSurvival, populationStabilityIndex } from './drift-statistics.js';
@@ -74,7 +74,7 @@ describe('input drift of the fraud task (reference: 5,000 training rows)', () =>
 });
 
 describe('text drift (token divergence and out-of-vocabulary share)', () => {
-  const text: FeatureDefinition[] = [{ name: 'text', type: 'text', maxLength: 100_000, featureBuckets: 1024 }];
+  const text: FeatureDefinition[] = [featureSchema.parse({ name: 'text', type: 'text' })];
   // Zipf-like documents over a vocabulary; the drifted stream speaks of things never seen.
   const docs = (n: number, seed: number, vocabulary: string) => {
     const rng = createRng(seed);

@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { registerAccessSchema } from '../access/api-key.graphql.js';
 import { registerAlertSchema } from '../alerts/alert.graphql.js';
 import { registerAuditSchema } from '../audit/audit.graphql.js';
+import { registerDriftSchema } from '../drift/drift.graphql.js';
 import { registerFeedbackSchema } from '../feedback/feedback.graphql.js';
 import { registerLineageSchema } from '../feedback/lineage.graphql.js';
 import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
@@ -17,10 +18,11 @@ import { createSharedRefs } from './refs.js';
 export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   const builder = createBuilder();
   const refs = createSharedRefs(builder);
-  registerMetricsSchema(builder, refs);
+  const metricsRefs = registerMetricsSchema(builder, refs);
   registerModelSchema(builder, refs);
   registerPredictionSchema(builder, tasks, refs);
   registerHonestAccuracySchema(builder, refs);
+  registerDriftSchema(builder, metricsRefs.MetricsWindow);
   registerFeedbackSchema(builder, refs);
   registerLineageSchema(builder, refs);
   registerRetrainSchema(builder);

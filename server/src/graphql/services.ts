@@ -1,6 +1,7 @@
 import type { AccessControl } from '../access/access-control.js';
 import type { ApiKeyService } from '../access/api-key-service.js';
 import type { AuditService } from '../audit/audit-service.js';
+import type { DriftService } from '../drift/drift-service.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { ModelHistory } from '../feedback/model-history.js';
@@ -21,6 +22,7 @@ export interface Services {
   /** Time travel and lineage. */
   history: ModelHistory;
   metrics: MetricsService;
+  drift: DriftService;
   events: EventBus;
   retrains: RetrainService;
   datasets: DatasetStore;

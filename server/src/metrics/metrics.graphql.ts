@@ -93,6 +93,8 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
       resolve: (model, _, { services }) => services.metrics.current(model),
     }),
   );
+
+  return { MetricsWindow };
 }
 
 export function checkModel(services: Services, model: string): void {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DriftService } from '../drift/drift-service.js';
 import type { FeedbackRecord } from '../feedback/feedback.types.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
@@ -95,7 +96,7 @@ export class ServingMetrics {
   }
 
   /** Quality gauges of each live version, computed when Prometheus scrapes. */
-  attachQualityGauges(tasks: TaskRegistry, models: ModelService, metrics: MetricsService): void {
+  attachQualityGauges(tasks: TaskRegistry, models: ModelService, metrics: MetricsService, drift: Pick<DriftService, 'report'> | null = null): void {
     // The feature space each live model uses: bounded by its task's featureBuckets, never by clients.
     new Gauge({
       name: 'relearn_model_vocabulary_size',
@@ -126,6 +127,17 @@ export class ServingMetrics {
     const threshold = windowGauge('relearn_model_accuracy_threshold', "The task's minimum acceptable accuracy (retrain.minAccuracy)");
     const minSamples = windowGauge('relearn_model_min_samples', "The task's minimum sample before accuracy is judged (retrain.minSamples)");
     const lastFeedback = windowGauge('relearn_last_feedback_timestamp_seconds', 'When the model last received feedback (Unix time)');
+    // Drift of the live version's last 1,000 predictions; feature names come from the task definition (bounded).
+    const featureGauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['model', 'feature'] as const, registers: [this.registry], collect: () => collectOnce() });
+    const driftScore = featureGauge(
+      'relearn_feature_drift_score',
+      'Drift of one input feature against the training data: PSI (numeric) or JS divergence (category, text, predictedLabel)',
+    );
+    const driftPValue = featureGauge('relearn_feature_drift_p_value', 'KS (numeric) or chi-squared (category, predictedLabel) p-value of that drift');
+    const driftFlag = featureGauge('relearn_feature_drifted', '1 when the feature drifted by its test and threshold, else 0');
+    const unseenShare = featureGauge('relearn_feature_unseen_ratio', 'Share of category values or text tokens the training data never had (0-1)');
+    const inputDrifted = windowGauge('relearn_model_input_drifted', '1 when any input feature of the live version drifted, else 0');
     const windowBounds = {
       lower: windowGauge('relearn_model_window_accuracy_lower_bound', 'Lower end of the 95% Wilson interval of relearn_model_window_accuracy'),
       upper: windowGauge('relearn_model_window_accuracy_upper_bound', 'Upper end of the 95% Wilson interval of relearn_model_window_accuracy'),
@@ -224,6 +236,17 @@ export class ServingMetrics {
           put(lower, i?.lower);
           put(upper, i?.upper);
         };
+        const report = drift ? await drift.report(task.name, {}, { onlyIfReady: true }) : null;
+        if (report && report.referenceSize > 0 && report.windowSize > 0) {
+          samples.push({ gauge: inputDrifted, labels: { model: task.name }, value: report.drifted ? 1 : 0 });
+          for (const f of report.features) {
+            const fl = { model: task.name, feature: f.name };
+            samples.push({ gauge: driftFlag, labels: fl, value: f.drifted ? 1 : 0 });
+            if (f.score !== null) samples.push({ gauge: driftScore, labels: fl, value: f.score });
+            if (f.pValue !== null) samples.push({ gauge: driftPValue, labels: fl, value: f.pValue });
+            if (f.unseenShare !== null) samples.push({ gauge: unseenShare, labels: fl, value: f.unseenShare });
+          }
+        }
         put(honestGauges.labelledShare, honest.labelledShare);
         put(honestGauges.corrected, honest.corrected?.value);
         putInterval(honestGauges.correctedLower, honestGauges.correctedUpper, honest.corrected?.interval);
@@ -243,7 +266,7 @@ export class ServingMetrics {
         threshold,
         minSamples,
       ];
-      for (const g of [...all, ...Object.values(windowBounds)]) g.reset();
+      for (const g of [...all, ...Object.values(windowBounds), driftScore, driftPValue, driftFlag, unseenShare, inputDrifted]) g.reset();
       for (const { gauge, labels, value } of samples) gauge.set(labels, value);
     };
     const gauges = Object.fromEntries(

@@ -4,7 +4,7 @@ export const RETRAIN_STATES = ['QUEUED', 'SNAPSHOTTING', 'TRAINING', 'EVALUATING
 export type RetrainState = (typeof RETRAIN_STATES)[number];
 
 export interface RetrainTrigger {
-  kind: 'manual' | 'feedback-count' | 'accuracy' | 'alert';
+  kind: 'manual' | 'feedback-count' | 'accuracy' | 'drift' | 'alert';
   reason: string;
   /** Who asked (a principal's name) when a person did; automatic triggers name none. */
   actor?: string;

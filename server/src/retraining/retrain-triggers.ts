@@ -1,4 +1,5 @@
 import type { FeedbackRepository } from '../feedback/feedback.repository.js';
+import type { DriftService } from '../drift/drift-service.js';
 import type { Logger } from '../logger.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import { wilsonInterval } from '../ml/metrics.js';
@@ -24,7 +25,14 @@ export class RetrainTriggers {
     private readonly metrics: MetricsService,
     private readonly logger: Logger,
     private readonly debounceMs = 1000,
+    /** Input drift of the live version, for tasks with retrain.onDrift. */
+    private readonly drift: Pick<DriftService, 'report'> | null = null,
   ) {}
+
+  /** Predictions arrive long before their labels: tasks that retrain on drift are checked after them too (same debounce). */
+  predictionsServed(model: string): void {
+    if (this.drift && this.tasks.get(model)?.definition.retrain.onDrift) this.feedbackRecorded(model);
+  }
 
   feedbackRecorded(model: string): void {
     if (this.scheduled.has(model)) return;
@@ -53,7 +61,7 @@ export class RetrainTriggers {
     const last = await this.retrains.lastActivity(model);
     if (last && Date.now() - last.getTime() < policy.cooldownSeconds * 1000) return null;
 
-    const reasons: { kind: 'accuracy' | 'feedback-count'; reason: string }[] = [];
+    const reasons: { kind: 'accuracy' | 'feedback-count' | 'drift'; reason: string }[] = [];
     // Accuracy first: it says what is wrong, the count only that it is time.
     const { n, correct } = await this.metrics.recentWindow(model, live.versionId, policy.window);
     const bound = n >= policy.minSamples ? wilsonInterval(correct, n)! : null;
@@ -71,6 +79,17 @@ export class RetrainTriggers {
         kind: 'feedback-count',
         reason: `${fresh} new labelled feedback since version ${live.version} was trained (threshold ${policy.afterFeedback})`,
       });
+    }
+    if (policy.onDrift && this.drift) {
+      // The same minimum sample as the accuracy trigger: a handful of odd inputs is not drift.
+      const report = await this.drift.report(model);
+      if (report?.drifted && report.windowSize >= policy.minSamples) {
+        const moved = report.features.filter((f) => f.drifted && f.kind !== 'label');
+        reasons.push({
+          kind: 'drift',
+          reason: `inputs of version ${live.version} drifted over the last ${report.windowSize} predictions: ${moved.map((f) => `${f.name} (${f.detail})`).join('; ')}`,
+        });
+      }
     }
     // One job whatever the number of reasons: the later ones join the queued job.
     for (const r of reasons) await this.retrains.request(model, r);
