@@ -281,6 +281,7 @@ async function startUp(s: Settings, tmp: string, started: Partial<Bench>): Promi
   const watcher = (started.watcher = new StatusWatcher(
     relearn.port,
     SIZES.map((size) => size.model),
+    `Bearer ${ADMIN_TOKEN}`,
   ));
   await sleep(500);
   await pg.timeWalSyncs();

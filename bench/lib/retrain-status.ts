@@ -20,12 +20,19 @@ export interface Push {
 
 export class StatusWatcher {
   readonly pushes = new Map<string, Push[]>();
-  private readonly waiters = new Map<string, (p: Push) => void>();
+  private readonly waiters = new Map<string, { resolve: (p: Push) => void; reject: (e: Error) => void }>();
   private readonly client: Client;
   readonly errors: string[] = [];
 
-  constructor(port: number, models: string[]) {
-    this.client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+  /** `authorization`: sent as connectionParams (retrainStatus needs the READ scope). */
+  constructor(port: number, models: string[], authorization?: string) {
+    this.client = createClient({
+      url: `ws://127.0.0.1:${port}/graphql`,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      ...(authorization ? { connectionParams: { authorization } } : {}),
+    });
     for (const model of models) {
       this.client.subscribe<{ retrainStatus: Omit<Push, 't'> }>(
         { query: RETRAIN_STATUS, variables: { model } },
@@ -33,7 +40,7 @@ export class StatusWatcher {
           next: (r) => {
             const t = performance.now();
             if (r.errors) {
-              this.errors.push(JSON.stringify(r.errors).slice(0, 300));
+              this.failed(JSON.stringify(r.errors).slice(0, 300));
               return;
             }
             const job = r.data?.retrainStatus;
@@ -42,25 +49,35 @@ export class StatusWatcher {
             const list = this.pushes.get(job.id) ?? [];
             list.push(push);
             this.pushes.set(job.id, list);
-            if (FINAL.has(job.state)) this.waiters.get(job.id)?.(push);
+            if (FINAL.has(job.state)) this.waiters.get(job.id)?.resolve(push);
           },
-          error: (e) => this.errors.push(`subscription ${model}: ${String((e as Error)?.message ?? JSON.stringify(e))}`),
+          error: (e) => this.failed(`subscription ${model}: ${String((e as Error)?.message ?? JSON.stringify(e))}`),
           complete: () => {},
         },
       );
     }
   }
 
-  /** Resolves with the job's final push (PROMOTED, REJECTED or FAILED). */
+  /** A subscription failed: its pushes will not come, so nobody waits for them. */
+  private failed(error: string): void {
+    this.errors.push(error);
+    for (const waiter of this.waiters.values()) waiter.reject(new Error(`retrainStatus: ${error}`));
+  }
+
+  /** Resolves with the job's final push (PROMOTED, REJECTED or FAILED); rejects once a subscription failed. */
   final(jobId: string, timeoutMs: number): Promise<Push> {
     const done = this.pushes.get(jobId)?.find((p) => FINAL.has(p.state));
     if (done) return Promise.resolve(done);
+    if (this.errors.length > 0) return Promise.reject(new Error(`retrainStatus: ${this.errors[0]}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`retrain ${jobId} not finished within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.set(jobId, (p) => {
+      const settle = () => {
         clearTimeout(timer);
         this.waiters.delete(jobId);
-        resolve(p);
+      };
+      const timer = setTimeout(() => (settle(), reject(new Error(`retrain ${jobId} not finished within ${timeoutMs} ms`))), timeoutMs);
+      this.waiters.set(jobId, {
+        resolve: (p) => (settle(), resolve(p)),
+        reject: (e) => (settle(), reject(e)),
       });
     });
   }
