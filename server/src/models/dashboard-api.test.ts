@@ -46,4 +46,14 @@ describe('the task API the dashboard reads', () => {
     const v1 = res.data.modelVersions.find((v: { version: number }) => v.version === 1);
     if (v1.gate) expect(v1.gate.championVersion).toBeNull();
   });
+
+  it("explains a version's dataset from its manifest", async () => {
+    const res = await sut.gql(
+      `{ modelVersions(model: "fraud") { version dataset { version contentHash rowCount trainRows holdoutRows labelCounts { key count } droppedByReason { key count } } } }`,
+    );
+    const { dataset } = res.data.modelVersions.find((v: { version: number }) => v.version === 1);
+    expect(dataset.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(dataset.trainRows + dataset.holdoutRows).toBe(dataset.rowCount);
+    expect(dataset.labelCounts.map((c: { key: string }) => c.key).sort()).toEqual(['fraud', 'legit']);
+  });
 });

@@ -10,6 +10,7 @@ import { AppError } from '../shared/app-error.js';
 import { knownCategories } from '../tasks/known-categories.js';
 import { Repeater } from 'graphql-yoga';
 import type { ClassificationReport } from '../metrics/classification-report.js';
+import type { IDatasetVersion } from '../training/dataset-version.entity.js';
 
 /** A feature as published: its definition and, for a category, the values the training data has. */
 type PublishedFeature = FeatureDefinition & { categories: readonly string[] | null };
@@ -69,6 +70,32 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
     }),
   });
 
+  const Count = builder.objectRef<{ key: string; count: number }>('KeyedCount').implement({
+    description: 'A count under a name: rows of a label, or dropped rows of a reason.',
+    fields: (t) => ({ key: t.exposeString('key'), count: t.exposeInt('count') }),
+  });
+  const counts = (record: Record<string, number> | undefined) => Object.entries(record ?? {}).map(([key, count]) => ({ key, count }));
+
+  const Dataset = builder.objectRef<IDatasetVersion>('DatasetSnapshot').implement({
+    description: 'The dataset version a model version was trained on, from its manifest.',
+    fields: (t) => ({
+      version: t.exposeInt('version'),
+      contentHash: t.exposeString('contentHash'),
+      parentVersion: t.int({ nullable: true, description: 'The dataset version this one extends.', resolve: (d) => d.manifest.parent }),
+      rowCount: t.int({ resolve: (d) => d.manifest.rowCount }),
+      trainRows: t.int({ resolve: (d) => d.manifest.trainRows }),
+      holdoutRows: t.int({ resolve: (d) => d.manifest.holdoutRows }),
+      labelCounts: t.field({ type: [Count], resolve: (d) => counts(d.manifest.labelCounts) }),
+      droppedRows: t.int({ resolve: (d) => d.manifest.droppedRows }),
+      droppedByReason: t.field({ type: [Count], description: 'invalid, outlier, duplicate, window', resolve: (d) => counts(d.manifest.dropped) }),
+      sources: t.stringList({ resolve: (d) => [...d.manifest.sources] }),
+      feedbackFrom: t.int({ nullable: true, resolve: (d) => d.manifest.feedbackIdRange?.[0] ?? null }),
+      feedbackTo: t.int({ nullable: true, resolve: (d) => d.manifest.feedbackIdRange?.[1] ?? null }),
+      codeVersion: t.string({ resolve: (d) => d.manifest.codeVersion }),
+      createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
+    }),
+  });
+
   refs.ModelVersion.implement({
     description: 'One trained model of a task.',
     fields: (t) => ({
@@ -94,6 +121,16 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
         resolve: async (v, _, { loaders }) => {
           const id = datasetIdOf(v);
           return id === null ? null : ((await loaders.datasetById.load(id))?.version ?? null);
+        },
+      }),
+      dataset: t.field({
+        type: Dataset,
+        nullable: true,
+        description: 'Its dataset version: rows per label, dropped rows by reason, parent, hash.',
+        extensions: { complexity: READS_A_ROW },
+        resolve: async (v, _, { loaders }) => {
+          const id = datasetIdOf(v);
+          return id === null ? null : loaders.datasetById.load(id);
         },
       }),
       datasetHash: t.string({
