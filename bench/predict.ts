@@ -183,7 +183,8 @@ const gql = (url: string, query: string, variables: Record<string, unknown>) => 
 type Diag = RunDiagnostics<LoopDelay>;
 const diagLine = (d: Diag) =>
   `loop delay p50/p99/max ${fmt(d.loop.p50, 1)}/${fmt(d.loop.p99, 1)}/${fmt(d.loop.max, 1)} ms, ` +
-  `GC ${fmt((100 * d.loop.gc.totalMs) / 1000 / d.seconds, 1)}% (${d.loop.gc.major} major, max pause ${fmt(d.loop.gc.maxMs, 1)} ms), ` +
+  `GC ${fmt((100 * d.loop.gc.totalMs) / 1000 / d.seconds, 1)}% (${d.loop.gc.count} pauses, ${d.loop.gc.major} major, max ${fmt(d.loop.gc.maxMs, 1)} ms), ` +
+  `CPU ${fmt((100 * d.loop.cpuMs) / 1000 / d.seconds)}% of a core, ` +
   `${fmt(d.commitsPerSecond)} commits/s, ${fmt(d.walFsyncsPerSecond)} WAL fsyncs/s of ${fmt(d.walFsyncAvgMs, 2)} ms, ` +
   `WAL ${fmt(d.walMBPerSecond, 1)} MB/s, ${fmt(d.fullPageImagesPerSecond)} full-page images/s, ${d.checkpoints} checkpoints`;
 
@@ -541,7 +542,7 @@ function report(
   const openCell = (o: OpenRun | undefined) => (o ? `${fmt(o.fromDue.p50, 2)} / ${fmt(o.fromDue.p99, 2)}` : 'n/a');
   log(
     table([
-      ['', 'fast path', 'commit', 'req/s', 'x bare', 'p99 ms', `p50/p99 ms at ${rate}/s`, `p50/p99 ms at ${s.highRate}/s`, 'GC %', 'commits/s'],
+      ['', 'fast path', 'commit', 'req/s', 'x bare', 'p99 ms', `p50/p99 ms at ${rate}/s`, `p50/p99 ms at ${s.highRate}/s`, 'CPU µs/req', 'GC %', 'commits/s'],
       ...relearnRows.map((r) => [
         `relearn ${r.name}`,
         r.settings[0]!,
@@ -551,6 +552,7 @@ function report(
         fmt(median(r.runs.map((x) => x.run.p99)), 0),
         openCell(r.low),
         openCell(r.high),
+        fmt(median(r.runs.map((x) => (1000 * x.diag.loop.cpuMs) / Math.max(1, x.run.tally.ok))), 0),
         fmt(r.gcShare, 1),
         fmt(median(r.runs.map((x) => x.diag.commitsPerSecond))),
       ]),

@@ -16,6 +16,8 @@ export interface LoopDelay {
   p99: number;
   max: number;
   gc: GcStats;
+  /** CPU time of the whole process (user + system, every thread) since the reset: less swayed by other work on the machine than a rate. */
+  cpuMs: number;
 }
 
 const noGc = (): GcStats => ({ count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 });
@@ -24,6 +26,7 @@ export function startLoopDelayProbe(): { read(): LoopDelay; reset(): void } {
   const loop = monitorEventLoopDelay({ resolution: 2 });
   loop.enable();
   let gc = noGc();
+  let cpu = process.cpuUsage();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.count++;
@@ -36,10 +39,14 @@ export function startLoopDelayProbe(): { read(): LoopDelay; reset(): void } {
     }
   }).observe({ entryTypes: ['gc'] });
   return {
-    read: () => ({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc }),
+    read: () => {
+      const used = process.cpuUsage(cpu);
+      return { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc, cpuMs: (used.user + used.system) / 1000 };
+    },
     reset: () => {
       loop.reset();
       gc = noGc();
+      cpu = process.cpuUsage();
     },
   };
 }
