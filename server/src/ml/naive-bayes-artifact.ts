@@ -81,21 +81,37 @@ function bodySchema(spec: ResolvedSpec, keyed: boolean) {
   const k = spec.labels.length;
   const g = spec.gaussian.length;
   const counts = fixed(count, k);
+  // Count lists can hold hundreds of thousands of entries (a text model's vocabulary): one
+  // refinement walks them in a loop rather than a zod tuple per entry (5× faster to load).
   const entries = (buckets: number) => {
     const error = keyed ? 'must be a [string, number[]] entry' : `must be a [bucket, number[]] entry with a bucket below ${buckets}`;
-    const key = keyed
-      ? z.string({ error })
-      : z
-          .number({ error })
-          .int({ error })
-          .min(0, { error })
-          .max(buckets - 1, { error });
-    return z.array(z.tuple([key, counts], { error }), { error: 'must be an array of [bucket, counts] entries' }).superRefine((list, ctx) => {
-      const seen = new Set<string | number>();
-      for (const [key] of list) {
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `has duplicate key ${JSON.stringify(key)}` });
-        seen.add(key);
+    const validKey = keyed ? (v: unknown) => typeof v === 'string' : (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < buckets;
+    return z.array(z.unknown(), { error: 'must be an array of [bucket, counts] entries' }).transform((list, ctx) => {
+      const seen = new Set<unknown>();
+      for (let i = 0; i < list.length; i++) {
+        const entry = list[i];
+        if (!Array.isArray(entry) || entry.length !== 2 || !validKey(entry[0])) {
+          ctx.addIssue({ code: 'custom', path: [i], message: error });
+          return z.NEVER;
+        }
+        const values: unknown = entry[1];
+        if (!Array.isArray(values) || values.length !== k) {
+          ctx.addIssue({ code: 'custom', path: [i, 1], message: `must be an array of length ${k}` });
+          return z.NEVER;
+        }
+        for (let c = 0; c < k; c++) {
+          if (typeof values[c] !== 'number' || !isCount(values[c] as number)) {
+            ctx.addIssue({ code: 'custom', path: [i, 1, c], message: invalidNumber({ input: values[c] }) });
+            return z.NEVER;
+          }
+        }
+        if (seen.has(entry[0])) {
+          ctx.addIssue({ code: 'custom', message: `has duplicate key ${JSON.stringify(entry[0])}` });
+          return z.NEVER;
+        }
+        seen.add(entry[0]);
       }
+      return list as [string | number, number[]][];
     });
   };
   const whole = z.number().refine(Number.isInteger, { error: 'must be an integer' });
