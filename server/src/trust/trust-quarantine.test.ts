@@ -59,6 +59,15 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     expect((await sut.gql(SPAM_COUNTS)).data.metrics.feedbackCount).toBe(0);
     const queue = await sut.gql(`{ quarantinedFeedback(model: "spam") { id source quarantined quarantineReason } }`, {}, { token: ADMIN_TOKEN });
     expect(queue.data.quarantinedFeedback.map((f: { id: string }) => f.id).sort()).toEqual(answers.map((a) => a.id).sort());
+    // Metrics by source: the anonymous source counts nothing, its 100 rows wait for review, it has no trust.
+    const sources = await sut.gql(`{ feedbackSources(model: "spam") { source feedbackCount quarantinedCount agreement trust { trusted agree disagree } } }`);
+    expect(sources.data.feedbackSources).toContainEqual({
+      source: 'anonymous',
+      feedbackCount: 0,
+      quarantinedCount: 100,
+      agreement: 0,
+      trust: { trusted: false, agree: 0, disagree: 0 },
+    });
     // The queue is the admin's.
     expect((await sut.gql(`{ quarantinedFeedback(model: "spam") { id } }`)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     console.log(`[trust] ${database}: anonymous attack: p(spam) ${before.spam.toFixed(4)} -> ${(await spamProbability(SPAM)).toFixed(4)}`);
@@ -89,6 +98,15 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     expect(retracted.data.retractFeedback.count).toBe(100);
     expectSameModel(live(), v1);
     expect((await sut.gql(SPAM_COUNTS)).data.metrics.feedbackCount).toBe(0);
+    // Both decisions are in the audit log.
+    await expect
+      .poll(async () => (await sut.gql(`{ auditLog(model: "spam", first: 20) { kind actor } }`, {}, { token: ADMIN_TOKEN })).data?.auditLog ?? [])
+      .toEqual(
+        expect.arrayContaining([
+          { kind: 'quarantine.released', actor: 'admin' },
+          { kind: 'feedback.retracted', actor: 'admin' },
+        ]),
+      );
     console.log(`[trust] ${database}: released: p(spam) ${afterRelease.toFixed(4)}; retracted: ${(await spamProbability(SPAM)).toFixed(4)}`);
   });
 
