@@ -23,6 +23,11 @@ export interface PredictionFilter {
   since?: Date | null;
 }
 
+/** Quantiles of the label delay reported. */
+export const LABEL_DELAY_QUANTILES = [0.5, 0.9, 0.99] as const;
+/** Upper edges (seconds) of the prediction-age buckets: a minute, 10 minutes, an hour, a day, a week, 30 days. */
+export const LABEL_AGE_EDGES = [60, 600, 3600, 86_400, 604_800, 2_592_000] as const;
+
 const edges = sql`${[...CONFIDENCE_EDGES]}::float8[]`;
 
 /**
@@ -63,6 +68,34 @@ export class AccuracyRepository {
       where ${COUNTED} and f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[])
       group by 1, 2, 3, 4`.execute(this.db);
     return rows.map(fromDb);
+  }
+
+  /** Seconds from prediction to feedback over the labelled predictions (of a version): quantiles and mean. */
+  async labelDelay(model: string, versionId: number | null): Promise<{ count: number; mean: number | null; quantiles: (number | null)[] }> {
+    const version = versionId === null ? sql`` : sql`and f.model_version_id = ${versionId}`;
+    const { rows } = await sql<{ n: string; mean: number | null; q: (number | null)[] | null }>`
+      select count(*) as n, avg(extract(epoch from f.created_at - p.created_at))::float8 as mean,
+             percentile_cont(${[...LABEL_DELAY_QUANTILES]}::float8[]) within group (order by extract(epoch from f.created_at - p.created_at)) as q
+      from feedback f join prediction p on p.id = f.prediction_id
+      where ${COUNTED} and f.model = ${model} ${version}`.execute(this.db);
+    const r = rows[0]!;
+    return {
+      count: Number(r.n),
+      mean: r.mean === null ? null : Number(r.mean),
+      quantiles: (r.q ?? LABEL_DELAY_QUANTILES.map(() => null)).map((x) => (x === null ? null : Number(x))),
+    };
+  }
+
+  /** Predictions of the last LABEL_AGE_EDGES' span by age (now − prediction time): how many, how many labelled so far. */
+  async labelledByAge(model: string, versionId: number | null): Promise<{ bucket: number; predictions: number; labelled: number }[]> {
+    const version = versionId === null ? sql`` : sql`and p.model_version_id = ${versionId}`;
+    const oldest = LABEL_AGE_EDGES.at(-1)!;
+    const { rows } = await sql<{ bucket: number; n: string; labelled: string }>`
+      select width_bucket(extract(epoch from now() - p.created_at)::float8, ${[...LABEL_AGE_EDGES]}::float8[]) as bucket, count(*) as n, count(f.id) as labelled
+      from prediction p left join feedback f on f.prediction_id = p.id and ${COUNTED}
+      where p.model = ${model} and p.created_at > now() - make_interval(secs => ${oldest}) ${version}
+      group by 1`.execute(this.db);
+    return rows.map((r) => ({ bucket: Number(r.bucket), predictions: Number(r.n), labelled: Number(r.labelled) }));
   }
 
   /** Reliability bins (equal width over [0, 1]) of one version's labelled predictions. */

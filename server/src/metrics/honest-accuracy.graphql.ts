@@ -3,7 +3,7 @@ import type { SharedRefs } from '../graphql/refs.js';
 import { confusionIntervals, type Interval as IntervalShape, type ReliabilityBin as ReliabilityBinShape } from '../ml/estimation.js';
 import { AppError } from '../shared/app-error.js';
 import type { HistoryMarker } from './history.repository.js';
-import type { Calibration as CalibrationShape, MetricsBucket as MetricsBucketShape } from './metrics-service.js';
+import type { Calibration as CalibrationShape, LabelDelay as LabelDelayShape, MetricsBucket as MetricsBucketShape } from './metrics-service.js';
 import { checkModel } from './metrics.graphql.js';
 
 /**
@@ -180,6 +180,49 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
           modelVersionId = v.id;
         }
         return services.metrics.history(args.model, { from, to, bucketSeconds, modelVersionId, axis: args.by ?? 'prediction' });
+      },
+    }),
+  );
+
+  const LabelAge = builder.objectRef<LabelDelayShape['byAge'][number]>('LabelAge').implement({
+    description: 'Predictions whose age (now − prediction time) is in [minAgeSeconds, maxAgeSeconds): how many have feedback so far.',
+    fields: (t) => ({
+      minAgeSeconds: t.exposeInt('minAgeSeconds'),
+      maxAgeSeconds: t.exposeInt('maxAgeSeconds'),
+      predictions: t.exposeInt('predictions'),
+      labelled: t.exposeInt('labelled'),
+      labelledShare: t.exposeFloat('labelledShare', { nullable: true }),
+    }),
+  });
+
+  const LabelDelay = builder.objectRef<LabelDelayShape>('LabelDelay').implement({
+    description: 'How long feedback takes to arrive after the prediction, and how much of each age has it: what estimatedAccuracy covers meanwhile.',
+    fields: (t) => ({
+      model: t.exposeString('model'),
+      labelled: t.exposeInt('labelled', { description: 'Labelled predictions measured.' }),
+      meanSeconds: t.exposeFloat('meanSeconds', { nullable: true }),
+      p50Seconds: t.exposeFloat('p50Seconds', { nullable: true, description: 'Half of the labels came within this many seconds of the prediction.' }),
+      p90Seconds: t.exposeFloat('p90Seconds', { nullable: true }),
+      p99Seconds: t.exposeFloat('p99Seconds', { nullable: true }),
+      byAge: t.field({ type: [LabelAge], description: 'The last 30 days of predictions by age.', resolve: (d) => d.byAge }),
+    }),
+  });
+
+  builder.queryField('labelDelay', (t) =>
+    t.field({
+      type: LabelDelay,
+      description: 'The distribution of time from prediction to feedback, and the labelled share by prediction age (optionally of one version).',
+      extensions: { complexity: 1000 },
+      args: { model: t.arg.string({ required: true }), version: t.arg.int() },
+      resolve: async (_, args, { services }) => {
+        checkModel(services, args.model);
+        let versionId: number | null = null;
+        if (args.version !== null && args.version !== undefined) {
+          const v = await services.models.version(args.model, args.version);
+          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          versionId = v.id;
+        }
+        return services.metrics.labelDelay(args.model, versionId);
       },
     }),
   );

@@ -96,6 +96,19 @@ describe('honest accuracy through the API (every prediction audited: AUDIT_SAMPL
     expect(value('relearn_model_window_accuracy_lower_bound')).toBeLessThan(0.8);
   });
 
+  it('labelDelay: delay quantiles and the labelled share by prediction age', async () => {
+    const res = await sut.gql(
+      `{ labelDelay(model: "fraud") { labelled meanSeconds p50Seconds p90Seconds p99Seconds byAge { minAgeSeconds maxAgeSeconds predictions labelled labelledShare } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const d = res.data.labelDelay;
+    expect(d.labelled).toBe(30);
+    expect(d.p50Seconds).toBeGreaterThanOrEqual(0);
+    expect(d.p99Seconds).toBeGreaterThanOrEqual(d.p50Seconds);
+    expect(d.byAge.reduce((s: number, b: { predictions: number }) => s + b.predictions, 0)).toBe(40);
+    expect(d.byAge.reduce((s: number, b: { labelled: number }) => s + b.labelled, 0)).toBe(30);
+  });
+
   it('calibration: the reliability curve and ECE of the live version', async () => {
     const res = await sut.gql(
       `{ calibration(model: "fraud") { version method source count expectedCalibrationError reliability { lower upper count meanConfidence accuracy } } }`,

@@ -5,7 +5,7 @@ import type { PredictionRepository } from '../predictions/prediction.repository.
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import pLimit from 'p-limit';
-import type { AccuracyRepository, StratumRow } from './accuracy.repository.js';
+import { LABEL_AGE_EDGES, type AccuracyRepository, type StratumRow } from './accuracy.repository.js';
 import type { HistoryAxis, HistoryMarker, HistoryRepository } from './history.repository.js';
 import { reportFromConfusion, type ClassificationReport } from './classification-report.js';
 import { reliability, type ReliabilityBin } from '../ml/estimation.js';
@@ -42,6 +42,17 @@ export interface Calibration {
   count: number;
   bins: ReliabilityBin[];
   expectedCalibrationError: number | null;
+}
+
+/** How long labels take to arrive, and how many predictions of each age have one. */
+export interface LabelDelay {
+  model: string;
+  labelled: number;
+  meanSeconds: number | null;
+  p50Seconds: number | null;
+  p90Seconds: number | null;
+  p99Seconds: number | null;
+  byAge: { minAgeSeconds: number; maxAgeSeconds: number; predictions: number; labelled: number; labelledShare: number | null }[];
 }
 
 /** One time bucket of metricsHistory. */
@@ -158,6 +169,31 @@ export class MetricsService {
     const versions = [...new Set(strata.filter((s) => s.predictions > s.labelled).map((s) => s.versionId))];
     const calibration = await this.accuracy.calibrationStrata(model, versions);
     return honestAccuracy(strata, calibration);
+  }
+
+  /** How long labels take: delay quantiles, and the labelled share of predictions by their age (the last 30 days). */
+  async labelDelay(model: string, versionId: number | null): Promise<LabelDelay> {
+    const delay = await this.honestAtOnce(() => this.accuracy.labelDelay(model, versionId));
+    const byAge = await this.honestAtOnce(() => this.accuracy.labelledByAge(model, versionId));
+    return {
+      model,
+      labelled: delay.count,
+      meanSeconds: delay.mean,
+      p50Seconds: delay.quantiles[0] ?? null,
+      p90Seconds: delay.quantiles[1] ?? null,
+      p99Seconds: delay.quantiles[2] ?? null,
+      byAge: LABEL_AGE_EDGES.map((upper, i) => {
+        const row = byAge.find((r) => r.bucket === i);
+        const predictions = row?.predictions ?? 0;
+        return {
+          minAgeSeconds: i === 0 ? 0 : LABEL_AGE_EDGES[i - 1]!,
+          maxAgeSeconds: upper,
+          predictions,
+          labelled: row?.labelled ?? 0,
+          labelledShare: predictions ? row!.labelled / predictions : null,
+        };
+      }),
+    };
   }
 
   /** Reliability curve and ECE of one version: on the audit sample once it has enough labels (as the estimate calibrates), else on every label. */
