@@ -86,7 +86,7 @@ function settings(): Settings | null {
       phases: { type: 'string', default: 'throughput,open,feedback' },
       'no-model-version': { type: 'boolean', default: false },
       'high-rate': { type: 'string', default: '2000' },
-      variants: { type: 'string', default: 'fast-path-off,commit-sync,commit-async' },
+      variants: { type: 'string', default: 'fast-path-off,commit-async' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -94,7 +94,7 @@ function settings(): Settings | null {
     log(`npm run bench -- [--quick] [--duration S=10] [--rounds N=3] [--warmup S=5] [--rate R=500] [--open-seconds S=10]
                  [--feedback N=20000 per round] [--connections C=32] [--profile (CPU profile of the Relearn child)]
                  [--phases throughput,open,feedback] [--no-model-version (diagnostic: predict selection without modelVersion)]
-                 [--high-rate R=2000 (second open-loop rate, Relearn only)] [--variants fast-path-off,commit-sync,commit-async (or none)]`);
+                 [--high-rate R=2000 (second open-loop rate, Relearn only)] [--variants fast-path-off,commit-async (also commit-sync; none)]`);
     return null;
   }
   const quick = args.quick;
@@ -436,7 +436,7 @@ async function main(): Promise<number> {
   try {
     const bench = await startServers(s, dataDir, started, machine);
     progress(`warm-up ${s.warmup} s each`);
-    for (const server of bench.order) await predictRun(bench, server, 'warm-up', s.warmup);
+    for (const server of [...bench.order, ...bench.variants.map((v) => v.server)]) await predictRun(bench, server, 'warm-up', s.warmup);
     const throughput = await throughputRounds(bench);
     const open = await openLoops(bench);
     const ackedFeedback: string[] = [];
