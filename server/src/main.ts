@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
 import { configOrExit, stopOnSignals } from './process-lifecycle.js';
+import { modelQualityWarnings } from './models/model-quality.js';
 
 const config = configOrExit();
 const logger = createLogger(config);
@@ -23,7 +24,11 @@ const banner = [
 ];
 console.log(banner.join('\n'));
 app.modelsReady.then(
-  () => logger.info({ models: app.services.tasks.names() }, 'all models live: ready to predict'),
+  async () => {
+    logger.info({ models: app.services.tasks.names() }, 'all models live: ready to predict');
+    const warnings = await modelQualityWarnings(app.services);
+    if (warnings.length > 0) console.log(['', ...warnings, ''].join('\n'));
+  },
   (error: unknown) => logger.error({ err: error }, 'a model could not be brought up; /readyz stays 503'),
 );
 

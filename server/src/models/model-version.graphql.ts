@@ -11,6 +11,7 @@ import { knownCategories } from '../tasks/known-categories.js';
 import { Repeater } from 'graphql-yoga';
 import type { ClassificationReport } from '../metrics/classification-report.js';
 import type { IDatasetVersion } from '../training/dataset-version.entity.js';
+import { trainedBelowThreshold } from '../tasks/task-quality.js';
 
 /** A feature as published: its definition and, for a category, the values the training data has. */
 type PublishedFeature = FeatureDefinition & { categories: readonly string[] | null };
@@ -112,6 +113,16 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
           if (!v.trainingMetrics) return null;
           const r = reportFromConfusion(v.trainingMetrics.confusion, v.trainingMetrics.logLoss ?? null);
           return { ...r, model: v.model, predictionCount: r.count, feedbackCount: r.count, labelledPredictionCount: r.count, modelVersionId: v.id };
+        },
+      }),
+      belowThreshold: t.boolean({
+        nullable: true,
+        description:
+          "Whether its holdout accuracy at training time is below its task's own threshold (retrainPolicy.minAccuracy): served, but not to be relied on. Null without training metrics.",
+        resolve: (v, _, { services }) => {
+          const task = services.tasks.get(v.model);
+          if (!task || !v.trainingMetrics) return null;
+          return trainedBelowThreshold(task, reportFromConfusion(v.trainingMetrics.confusion, null).accuracy);
         },
       }),
       datasetVersion: t.int({
@@ -219,6 +230,11 @@ export function registerModelSchema(builder: Builder, refs: SharedRefs) {
       labels: t.stringList({ resolve: (task) => [...task.labels] }),
       positiveLabel: t.exposeString('positiveLabel'),
       onlineLearning: t.boolean({ resolve: (task) => task.definition.onlineLearning }),
+      experimental: t.string({
+        nullable: true,
+        description: 'Why this task is only an example (set in its definition), or null for a task meant to be relied on.',
+        resolve: (task) => task.definition.experimental ?? null,
+      }),
       retrainPolicy: t.field({ type: RetrainPolicy, resolve: (task) => task.definition.retrain }),
       features: t.field({
         type: [Feature],

@@ -98,6 +98,11 @@ export const taskDefinitionSchema = z
   .object({
     name,
     description: z.string().default(''),
+    /**
+     * Set (to the reason) for a task that is an example rather than a model worth relying on, e.g.
+     * one whose data is too small to reach its own threshold: shown in the API and the banner.
+     */
+    experimental: z.string().min(1).optional(),
     /** Name of the GraphQL input object, e.g. `FraudInput`. */
     inputType: z.string().regex(/^[A-Z][A-Za-z0-9]*Input$/, 'must be PascalCase ending in Input'),
     features: z.array(featureSchema).min(1),
