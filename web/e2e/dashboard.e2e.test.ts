@@ -224,6 +224,13 @@ describe('the dashboard', () => {
     expect(history).toContain('v2 → v1');
     expect(history).toContain('roll back from the e2e test');
     expect(await page.getByTestId('activations').locator('li').count()).toBeGreaterThanOrEqual(3);
+    // The audit log shows the rollback as it is committed; the review queue (admin) is empty here.
+    await expect.poll(() => page.getByTestId('audit-log').textContent()).toMatch(/model\.(rolled-back|activated)/);
+    expect(await page.getByTestId('quarantine-empty').count()).toBe(1);
+    // The live version explains itself: its dataset, gate verdict and holdout confusion matrix.
+    const details = (await page.getByTestId('version-details').textContent())!.replace(/\s+/g, ' ');
+    expect(details).toMatch(/rows ?[\d,]+ \([\d,]+ train, [\d,]+ holdout\)/);
+    expect(details).toContain('Confusion matrix on its own holdout');
   });
 
   it('fits a laptop and a phone (screenshots in test-artifacts/)', async () => {

@@ -216,6 +216,36 @@ export const MODEL_VERSIONS = graphql(`
   query DashboardVersions($model: String!) {
     modelVersions(model: $model) {
       ...DashboardVersionFields
+      trainingMetrics {
+        confusion {
+          tp
+          tn
+          fp
+          fn
+        }
+      }
+      dataset {
+        version
+        contentHash
+        parentVersion
+        rowCount
+        trainRows
+        holdoutRows
+        labelCounts {
+          key
+          count
+        }
+        droppedRows
+        droppedByReason {
+          key
+          count
+        }
+        sources
+        feedbackFrom
+        feedbackTo
+        codeVersion
+        createdAt
+      }
     }
   }
 `);
@@ -319,5 +349,56 @@ export const METRICS_HISTORY = graphql(`
         version
       }
     }
+  }
+`);
+
+export const AUDIT_FIELDS = graphql(`
+  fragment DashboardAuditFields on AuditEntry {
+    id
+    at
+    actor
+    kind
+    model
+    details
+  }
+`);
+
+export const AUDIT_LOG = graphql(`
+  query DashboardAuditLog($model: String!) {
+    auditLog(model: $model, first: 30) {
+      ...DashboardAuditFields
+    }
+  }
+`);
+
+export const AUDIT_ENTRY_ADDED = graphql(`
+  subscription DashboardAuditEntryAdded($model: String!) {
+    auditEntryAdded(model: $model) {
+      ...DashboardAuditFields
+    }
+  }
+`);
+
+export const QUARANTINE_QUEUE = graphql(`
+  query DashboardQuarantine($model: String!) {
+    quarantinedFeedback(model: $model, first: 100) {
+      id
+      actual
+      correct
+      source
+      endUserId
+      quarantineReason
+      createdAt
+      prediction {
+        id
+        label
+      }
+    }
+  }
+`);
+
+export const REVIEW_QUARANTINE = graphql(`
+  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {
+    reviewQuarantine(ids: $ids, decision: $decision)
   }
 `);

@@ -25,7 +25,7 @@ type Documents = {
     "\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": typeof types.DashboardMetricsUpdatedDocument,
     "\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n": typeof types.DashboardPredictDocument,
     "\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n": typeof types.DashboardFeedbackDocument,
-    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n": typeof types.DashboardVersionsDocument,
+    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n      trainingMetrics {\n        confusion {\n          tp\n          tn\n          fp\n          fn\n        }\n      }\n      dataset {\n        version\n        contentHash\n        parentVersion\n        rowCount\n        trainRows\n        holdoutRows\n        labelCounts {\n          key\n          count\n        }\n        droppedRows\n        droppedByReason {\n          key\n          count\n        }\n        sources\n        feedbackFrom\n        feedbackTo\n        codeVersion\n        createdAt\n      }\n    }\n  }\n": typeof types.DashboardVersionsDocument,
     "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": typeof types.DashboardActivateDocument,
     "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardActivationsDocument,
     "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardModelActivatedDocument,
@@ -36,6 +36,11 @@ type Documents = {
     "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertsDocument,
     "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": typeof types.DashboardAlertReceivedDocument,
     "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n": typeof types.DashboardMetricsHistoryDocument,
+    "\n  fragment DashboardAuditFields on AuditEntry {\n    id\n    at\n    actor\n    kind\n    model\n    details\n  }\n": typeof types.DashboardAuditFieldsFragmentDoc,
+    "\n  query DashboardAuditLog($model: String!) {\n    auditLog(model: $model, first: 30) {\n      ...DashboardAuditFields\n    }\n  }\n": typeof types.DashboardAuditLogDocument,
+    "\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n": typeof types.DashboardAuditEntryAddedDocument,
+    "\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n": typeof types.DashboardQuarantineDocument,
+    "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n": typeof types.DashboardReviewQuarantineDocument,
 };
 const documents: Documents = {
     "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n": types.DashboardMetricsFieldsFragmentDoc,
@@ -49,7 +54,7 @@ const documents: Documents = {
     "\n  subscription DashboardMetricsUpdated($model: String!) {\n    metricsUpdated(model: $model) {\n      ...DashboardMetricsFields\n      liveVersion {\n        ...DashboardVersionFields\n      }\n    }\n  }\n": types.DashboardMetricsUpdatedDocument,
     "\n  mutation DashboardPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      model\n      label\n      probability\n      latencyMs\n      createdAt\n      scores {\n        label\n        probability\n      }\n      modelVersion {\n        version\n      }\n    }\n  }\n": types.DashboardPredictDocument,
     "\n  mutation DashboardFeedback($input: FeedbackInput!) {\n    submitFeedback(input: $input) {\n      id\n      actual\n      correct\n    }\n  }\n": types.DashboardFeedbackDocument,
-    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n": types.DashboardVersionsDocument,
+    "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n      trainingMetrics {\n        confusion {\n          tp\n          tn\n          fp\n          fn\n        }\n      }\n      dataset {\n        version\n        contentHash\n        parentVersion\n        rowCount\n        trainRows\n        holdoutRows\n        labelCounts {\n          key\n          count\n        }\n        droppedRows\n        droppedByReason {\n          key\n          count\n        }\n        sources\n        feedbackFrom\n        feedbackTo\n        codeVersion\n        createdAt\n      }\n    }\n  }\n": types.DashboardVersionsDocument,
     "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": types.DashboardActivateDocument,
     "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardActivationsDocument,
     "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardModelActivatedDocument,
@@ -60,6 +65,11 @@ const documents: Documents = {
     "\n  query DashboardAlerts($model: String!) {\n    alerts(model: $model, limit: 10) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertsDocument,
     "\n  subscription DashboardAlertReceived($model: String!) {\n    alertReceived(model: $model) {\n      ...DashboardAlertFields\n    }\n  }\n": types.DashboardAlertReceivedDocument,
     "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n": types.DashboardMetricsHistoryDocument,
+    "\n  fragment DashboardAuditFields on AuditEntry {\n    id\n    at\n    actor\n    kind\n    model\n    details\n  }\n": types.DashboardAuditFieldsFragmentDoc,
+    "\n  query DashboardAuditLog($model: String!) {\n    auditLog(model: $model, first: 30) {\n      ...DashboardAuditFields\n    }\n  }\n": types.DashboardAuditLogDocument,
+    "\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n": types.DashboardAuditEntryAddedDocument,
+    "\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n": types.DashboardQuarantineDocument,
+    "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n": types.DashboardReviewQuarantineDocument,
 };
 
 /**
@@ -123,7 +133,7 @@ export function graphql(source: "\n  mutation DashboardFeedback($input: Feedback
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n    }\n  }\n"];
+export function graphql(source: "\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n      trainingMetrics {\n        confusion {\n          tp\n          tn\n          fp\n          fn\n        }\n      }\n      dataset {\n        version\n        contentHash\n        parentVersion\n        rowCount\n        trainRows\n        holdoutRows\n        labelCounts {\n          key\n          count\n        }\n        droppedRows\n        droppedByReason {\n          key\n          count\n        }\n        sources\n        feedbackFrom\n        feedbackTo\n        codeVersion\n        createdAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardVersions($model: String!) {\n    modelVersions(model: $model) {\n      ...DashboardVersionFields\n      trainingMetrics {\n        confusion {\n          tp\n          tn\n          fp\n          fn\n        }\n      }\n      dataset {\n        version\n        contentHash\n        parentVersion\n        rowCount\n        trainRows\n        holdoutRows\n        labelCounts {\n          key\n          count\n        }\n        droppedRows\n        droppedByReason {\n          key\n          count\n        }\n        sources\n        feedbackFrom\n        feedbackTo\n        codeVersion\n        createdAt\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -164,6 +174,26 @@ export function graphql(source: "\n  subscription DashboardAlertReceived($model:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardMetricsHistory($model: String!, $from: DateTime!, $to: DateTime!) {\n    metricsHistory(model: $model, from: $from, to: $to) {\n      start\n      end\n      accuracy\n      accuracyInterval {\n        lower\n        upper\n      }\n      correctedAccuracy\n      estimatedAccuracy\n      feedbackCount\n      predictionCount\n      markers {\n        at\n        kind\n        message\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardAuditFields on AuditEntry {\n    id\n    at\n    actor\n    kind\n    model\n    details\n  }\n"): (typeof documents)["\n  fragment DashboardAuditFields on AuditEntry {\n    id\n    at\n    actor\n    kind\n    model\n    details\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardAuditLog($model: String!) {\n    auditLog(model: $model, first: 30) {\n      ...DashboardAuditFields\n    }\n  }\n"): (typeof documents)["\n  query DashboardAuditLog($model: String!) {\n    auditLog(model: $model, first: 30) {\n      ...DashboardAuditFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n"): (typeof documents)["\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n"): (typeof documents)["\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n"): (typeof documents)["\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
