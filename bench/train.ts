@@ -267,7 +267,8 @@ async function startUp(s: Settings, tmp: string, started: Partial<Bench>): Promi
     mkdirSync(CPU_PROF_DIR, { recursive: true });
   }
   const relearn = (started.relearn = await startRelearn(
-    { DATABASE_URL: pg.url, DATA_DIR: dataDir, TRAINER: 'in-process', ADMIN_TOKEN, TASKS: TASK_FILES.join(',') },
+    // AUTH_MODE=open: the benchmark measures serving and training, not API keys (a real DATABASE_URL defaults to keys).
+    { DATABASE_URL: pg.url, DATA_DIR: dataDir, TRAINER: 'in-process', ADMIN_TOKEN, AUTH_MODE: 'open', TASKS: TASK_FILES.join(',') },
     join(tmp, 'relearn.log'),
     s.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, '--cpu-prof-interval=1000'] : [],
   ));
