@@ -439,6 +439,9 @@ async function main(): Promise<number> {
     for (const server of [...bench.order, ...bench.variants.map((v) => v.server)]) await predictRun(bench, server, 'warm-up', s.warmup);
     const throughput = await throughputRounds(bench);
     const open = await openLoops(bench);
+    // The variants are done: stopped, so their catch-ups and pools do not load PostgreSQL during the feedback rounds.
+    await Promise.all(bench.variants.map((v) => v.server.command('stop').catch(() => v.server.proc.kill())));
+    started.servers = started.servers.filter((x) => !bench.variants.some((v) => v.server === x));
     const ackedFeedback: string[] = [];
     const feedback = await feedbackRounds(bench, ackedFeedback);
     const integrity = await integrityOf(bench, ackedFeedback);
