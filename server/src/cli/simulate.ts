@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { z } from 'zod';
+import { HONEST_SCENARIO_DOCS, HONEST_SCENARIOS, renderHonestSummary, runHonestSimulation } from '../simulation/honest-simulation.js';
 import { POOR_FRAUD_RATE, SCENARIO_DOCS, SCENARIOS, SIMULATION_MODELS } from '../simulation/scenarios.js';
 import { normaliseUrl, runSimulation, SimulationError, type ServerMetrics, type SimulationProgress, type SimulationSummary } from '../simulation/simulation.js';
 
@@ -36,6 +37,8 @@ Options:
   --seed N               makes the inputs reproducible, 0..4294967295 (default random; shown in the summary)
   --url URL              GraphQL endpoint (default $RELEARN_URL, else ${DEFAULT_URL});
                          a bare http://host:port means its /graphql
+  --honest NAME          honest-accuracy scenario (fraud; --count predictions per window): ${HONEST_SCENARIOS.join(' | ')}
+  --windows N            windows of an --honest run (default 6)
   --token KEY            an API key with PREDICT and FEEDBACK, for AUTH_MODE=keys (default $RELEARN_TOKEN)
   --quiet                no progress bar and no start line: a progress line every 10% instead
   --json                 print the summary as JSON on stdout instead of tables
@@ -43,6 +46,10 @@ Options:
 
 Scenarios (feedback = true label in all of them):
 ${scenarios}
+
+Honest-accuracy scenarios (--honest; the server needs AUDIT_SAMPLE_RATE > 0, and TRUSTED_SOURCES
+naming the simulator's principal so the trust gate does not quarantine its complaints):
+${HONEST_SCENARIOS.map((n) => `  ${n.padEnd(12)} ${HONEST_SCENARIO_DOCS[n]}`).join('\n')}
 
   The fraud "poor" pool is drift-1 traffic with ${POOR_FRAUD_RATE * 100}% fraud. Every feedback also teaches the
   live model (online learning), so in poor, recovery and drift runs the model may adapt as the
@@ -74,6 +81,8 @@ const VALUE_OPTIONS = {
   seed: 'seed',
   url: 'url',
   token: 'token',
+  honest: 'honest',
+  windows: 'windows',
 } as const;
 const FLAG_OPTIONS = { quiet: 'quiet', json: 'json', help: 'help' } as const;
 const FLAG_OF_KEY: Record<string, string> = Object.fromEntries(
@@ -152,6 +161,8 @@ const OptionsSchema = z.object({
     }, 'must be an http(s) URL, e.g. http://127.0.0.1:4000/graphql')
     .transform(normaliseUrl),
   token: z.string().min(1).optional(),
+  honest: z.enum(HONEST_SCENARIOS, { error: () => `must be one of ${HONEST_SCENARIOS.join(', ')}` }).optional(),
+  windows: wholeNumber(1, 100).default(6),
   quiet: z.boolean().default(false),
   json: z.boolean().default(false),
   help: z.boolean().default(false),
@@ -285,6 +296,19 @@ async function main(): Promise<number> {
     return 2;
   }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  if (options.honest) {
+    // Honest-accuracy scenarios (fraud): --count predictions per window, --windows windows.
+    const summary = await runHonestSimulation({
+      url: options.url,
+      scenario: options.honest,
+      windows: options.windows,
+      perWindow: options.count,
+      seed,
+      token: options.token ?? null,
+    });
+    process.stdout.write(options.json ? JSON.stringify(summary, null, 2) + '\n' : renderHonestSummary(summary) + '\n');
+    return 0;
+  }
   const useBar = !options.quiet && process.stderr.isTTY === true;
   if (!options.quiet) {
     process.stderr.write(`simulate: ${options.model} / ${options.scenario}, ${int(options.count)} rows, seed ${seed} → ${options.url}\n`);
