@@ -22,6 +22,7 @@ import { FeedbackService } from './feedback/feedback-service.js';
 import { TrustGate } from './trust/trust-gate.js';
 import { ModelHistory } from './feedback/model-history.js';
 import { ModelHistoryRepository } from './feedback/model-history.repository.js';
+import { TrainingMembership } from './training/training-membership.js';
 import type { Services } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLServer, type RelearnYoga } from './http/graphql-server.js';
@@ -180,7 +181,10 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     new RateLimits(config.rateLimits),
     config.maxOutcomesPerCall,
   );
-  const history = new ModelHistory(new ModelHistoryRepository(orm), tasks);
+  // Retractions and time travel take back only rows a version's dataset really holds.
+  const membership = new TrainingMembership(datasets);
+  models.useTrainingFeedbackIds((id) => membership.feedbackIds(id));
+  const history = new ModelHistory(new ModelHistoryRepository(orm), tasks, (id) => membership.feedbackIds(id));
   const services: Services = { tasks, models, predictions, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
 
   // A key revoked in any process stops working in this one at once.

@@ -11,6 +11,7 @@ export interface VersionAtRest {
   trainedSnapshot: string | null;
   trainedThroughFeedbackId: number;
   datasetVersion: number | null;
+  datasetVersionId: number | null;
 }
 
 /** A row that taught (or untaught) a model: what it said about which input. */
@@ -44,8 +45,16 @@ export class ModelHistoryRepository {
   }
 
   private async versionWhere(where: RawBuilder<unknown>): Promise<VersionAtRest | null> {
-    const { rows } = await sql<{ id: number; version: number; artifact: unknown; snap: string | null; through: string; dataset: number | null }>`
-      select mv.id, mv.version, mv.artifact, mv.trained_feedback_snapshot as snap, mv.trained_through_feedback_id as through, d.version as dataset
+    const { rows } = await sql<{
+      id: number;
+      version: number;
+      artifact: unknown;
+      snap: string | null;
+      through: string;
+      dataset: number | null;
+      dataset_id: number | null;
+    }>`
+      select mv.id, mv.version, mv.artifact, mv.trained_feedback_snapshot as snap, mv.trained_through_feedback_id as through, d.version as dataset, d.id as dataset_id
       from model_version mv left join dataset_version d on d.id = mv.dataset_version_id
       where ${where}`.execute(this.db);
     const r = rows[0];
@@ -57,6 +66,7 @@ export class ModelHistoryRepository {
       trainedSnapshot: r.snap,
       trainedThroughFeedbackId: Number(r.through),
       datasetVersion: r.dataset,
+      datasetVersionId: r.dataset_id,
     };
   }
 

@@ -39,6 +39,8 @@ export class ModelHistory {
   constructor(
     private readonly repository: ModelHistoryRepository,
     private readonly tasks: TaskRegistry,
+    /** Which feedback a dataset version holds: a training row the dataset had dropped is not taken back. */
+    private readonly trainingFeedbackIds: ((datasetVersionId: number) => Promise<ReadonlySet<number>>) | null = null,
   ) {}
 
   async modelAt(model: string, version: number, asOf: Date): Promise<PastModel> {
@@ -86,9 +88,12 @@ export class ModelHistory {
           (r) => model.learn(task.encode(r.input), r.label),
         )
       : 0;
+    const inDataset = v.datasetVersionId !== null && this.trainingFeedbackIds ? await this.trainingFeedbackIds(v.datasetVersionId) : null;
     const unlearned = await apply(
       (after) => this.repository.unlearnedFromTraining(task.name, v, asOf, after),
-      (r) => model.unlearn(task.encode(r.input), r.label),
+      (r) => {
+        if (!inDataset || inDataset.has(r.id)) model.unlearn(task.encode(r.input), r.label);
+      },
     );
     return { task, version: v, asOf, model, learned, unlearned };
   }

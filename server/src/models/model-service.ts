@@ -4,6 +4,7 @@ import type { FeedbackRepository } from '../feedback/feedback.repository.js';
 import { cursorOf, NO_RETRACTIONS_SEEN, parseSnapshot, seenBy, visibleIn, type FeedbackCursor, type Snapshot } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import { NaiveBayesModel } from '../ml/naive-bayes.js';
+import { AppError } from '../shared/app-error.js';
 import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task, TaskInput } from '../tasks/task.js';
@@ -20,7 +21,12 @@ export interface LiveModel {
   readonly trainedThroughFeedbackId: number;
   /** Which feedback the version's training data covered: everything else is learned online. */
   readonly trainedCursor: FeedbackCursor;
+  /** The dataset version it was trained on (null: none recorded). */
+  readonly datasetVersionId: number | null;
 }
+
+/** Which feedback ids a dataset version holds (training/training-membership.ts). */
+export type TrainingFeedbackIds = (datasetVersionId: number) => Promise<ReadonlySet<number>>;
 
 /** A committed feedback row, as online learning identifies it. */
 export interface CommittedFeedback {
@@ -73,10 +79,6 @@ export interface NewModelVersion {
   firstVersionOnly?: boolean;
 }
 
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
-
 /** How long a cached version row may be served (its status changes on activation). */
 const VERSION_CACHE_MS = 1000;
 
@@ -85,6 +87,13 @@ export class ModelService {
   /** Loads of one model run one after another, so the last activation is the one served. */
   private readonly loads = new Map<string, Promise<unknown>>();
   private readonly versionCache = new PromiseCache<number, IModelVersion | null>(VERSION_CACHE_MS);
+  /** Without it, every retracted row the training snapshot covers counts as trained on. */
+  private trainingFeedbackIds: TrainingFeedbackIds | null = null;
+
+  /** How retractions learn which rows a version's dataset really holds (it may have dropped duplicates, outliers, old rows). */
+  useTrainingFeedbackIds(lookup: TrainingFeedbackIds): void {
+    this.trainingFeedbackIds = lookup;
+  }
 
   constructor(
     private readonly versionRows: ModelVersionRepository,
@@ -222,6 +231,12 @@ export class ModelService {
    * The retraction stream reads after the learning stream, so every row whose retraction it sees
    * was committed before it, and is either learned by now or known not to be.
    */
+  /** Whether feedback `id`, covered by the version's training snapshot, is in its dataset. */
+  private async trainedOn(live: LiveModel, id: number): Promise<boolean> {
+    if (!this.trainingFeedbackIds || live.datasetVersionId === null) return true;
+    return (await this.trainingFeedbackIds(live.datasetVersionId)).has(id);
+  }
+
   private async readAndUnlearn(state: Learning): Promise<number> {
     const { live } = state;
     const trained = live.trainedCursor.kind === 'snapshot' ? parseSnapshot(live.trainedCursor.snapshot) : undefined;
@@ -237,14 +252,15 @@ export class ModelService {
       for (const r of page.rows) {
         if (state.unlearned.has(r.id)) continue;
         const row = { id: r.id, xid: r.xid };
-        const inTraining = !state.beyond.has(r.id) && seenBy(live.trainedCursor, row, trained);
-        const learnedOnline = state.beyond.has(r.id) || (!inTraining && seenBy(state.seen, row, state.seenSnapshot ?? undefined));
+        const covered = !state.beyond.has(r.id) && seenBy(live.trainedCursor, row, trained);
+        const inTraining = covered && (await this.trainedOn(live, r.id));
+        const learnedOnline = state.beyond.has(r.id) || (!covered && seenBy(state.seen, row, state.seenSnapshot ?? undefined));
         if (inTraining || learnedOnline) {
           live.model.unlearn(live.task.encode(r.input), r.label);
           unlearned++;
-        } else {
+        } else if (!covered) {
           state.beyond.set(r.id, r.xid); // retracted before this model learned it: it never will
-        }
+        } // else: covered by the training snapshot, but the dataset had dropped it: nothing to take back
         state.unlearned.set(r.id, r.retractedXid);
       }
       if (page.rows.length < REPLAY_PAGE_ROWS) break;
@@ -311,7 +327,7 @@ export class ModelService {
   async activate(model: string, version: number, actor: string, reason: string): Promise<IModelVersion> {
     const previousVersion = this.getLive(model)?.version ?? null;
     const activated = await this.versionRows.activate(model, version, actor, reason);
-    if (!activated) throw new NotFoundError(`model ${model} has no version ${version}`);
+    if (!activated) throw new AppError('NOT_FOUND', `model ${model} has no version ${version}`);
     this.logger.info({ model, version, actor, reason }, 'model version activated');
     this.domainEvents?.emit('modelVersionActivated', { model, version, previousVersion, actor, reason });
     await this.load(model);
@@ -336,7 +352,7 @@ export class ModelService {
 
   private async loadNow(model: string): Promise<LiveModel> {
     const task = this.tasks.get(model);
-    if (!task) throw new NotFoundError(`unknown model ${model}`);
+    if (!task) throw new AppError('NOT_FOUND', `unknown model ${model}`);
     const row = await this.versionRows.live(model, { artifact: true });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const trainedCursor = cursorOf({ snapshot: row.trainedFeedbackSnapshot, throughId: row.trainedThroughFeedbackId });
@@ -347,6 +363,7 @@ export class ModelService {
       model: NaiveBayesModel.fromJSON(row.artifact),
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
       trainedCursor,
+      datasetVersionId: row.datasetVersion?.id ?? null,
     };
     const state: Learning = {
       live,

@@ -277,4 +277,34 @@ describe('a retrain after a retraction (PostgreSQL)', () => {
       expectSameModel(sut.app.services.models.getLive('fraud')!.model, NaiveBayesModel.fromJSON(row!.artifact));
     }
   });
+
+  it('retracting rows a version was trained on takes back exactly the copies its dataset holds', async () => {
+    const input = { amount: 41.5, hour: 13, dayOfWeek: 2, merchantCategory: 'grocery', previousAmount: 38, timeSinceLast: 22 };
+    const batch = await sut.gql(PREDICT_BATCH, { inputs: Array.from({ length: 10 }, () => ({ fraud: input })) });
+    const fed = await Promise.all(
+      batch.data.predictBatch.map((p: { id: string }) => sut.gql(FEEDBACK, { input: { predictionId: p.id, actual: 'fraud' } }, { token: ADMIN_TOKEN })),
+    );
+    const ids = fed.map((f) => f.data.submitFeedback.id as string);
+    const job = await sut.gql(`mutation { triggerRetrain(model: "fraud", reason: "duplicates") { id } }`, {}, { token: ADMIN_TOKEN });
+    const done = await retrainFinished(sut, 'fraud', job.data.triggerRetrain.id);
+    // Live whatever the gate said: the point is what a retraction does to a version trained on deduplicated rows.
+    const activated = await sut.gql(
+      `mutation($v: Int!) { activateModelVersion(model: "fraud", version: $v, reason: "test") { version } }`,
+      { v: done.version },
+      { token: ADMIN_TOKEN },
+    );
+    expect(activated.errors).toBeUndefined();
+    const row = await new ModelVersionRepository(sut.app.orm).live('fraud', { artifact: true });
+    const trained = NaiveBayesModel.fromJSON(row!.artifact);
+    const dataset = await sut.app.services.datasets.byId(row!.datasetVersion!.id);
+    const rows = parseDatasetJsonl((await sut.app.services.datasets.rows(dataset!)).toString('utf8'));
+    const kept = rows.filter((r) => r.feedbackId !== undefined && ids.includes(String(r.feedbackId)));
+    // However many of the ten identical rows the dataset kept (it may drop duplicates), those and only those are taken back.
+    expect(kept.length).toBeGreaterThan(0);
+    const expected = trained.clone();
+    for (const _ of kept) expected.unlearn(sut.app.services.models.getLive('fraud')!.task.encode(input), 'fraud');
+    const r = await sut.gql(`mutation($ids: [ID!]) { retractFeedback(input: { ids: $ids, reason: "duplicates" }) { count } }`, { ids }, { token: ADMIN_TOKEN });
+    expect(r.data.retractFeedback.count).toBe(10);
+    expectSameModel(sut.app.services.models.getLive('fraud')!.model, expected);
+  });
 });
