@@ -6,6 +6,10 @@ const CHANNEL = 'relearn_events';
 
 /** PostgreSQL drops a NOTIFY whose payload reaches 8000 bytes. */
 export const MAX_PAYLOAD_BYTES = 7999;
+/** Events waiting to be sent (a burst, or PostgreSQL away): past this many, new ones are dropped and logged. */
+const MAX_OUTBOX = 10_000;
+/** NOTIFYs sent in one statement. */
+const NOTIFY_BATCH = 200;
 
 export interface ReconnectOptions {
   /** First wait after the connection is lost; doubled on every failed attempt. */
@@ -38,6 +42,9 @@ export class PostgresEventTarget implements EventTarget {
   private listener: pg.Client | null = null;
   private readonly publisher: pg.Pool;
   private closed = false;
+  /** Payloads not yet sent, in publish order; one flush at a time sends them (see dispatchEvent). */
+  private readonly outbox: { topic: string; payload: string }[] = [];
+  private flushing: Promise<void> | null = null;
   private readonly stopWaiting = new AbortController();
   private reconnecting: Promise<void> | null = null;
   /** Catch-ups run one at a time, in order, even when the connection is lost again meanwhile. */
@@ -58,8 +65,7 @@ export class PostgresEventTarget implements EventTarget {
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 5000;
     this.heartbeat = setInterval(() => void this.checkListener(), options.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
-    // One connection: NOTIFYs go out in publish order (two could overtake each other, and a
-    // subscriber would see a retrain's TRAINING after its EVALUATING).
+    // One connection, one statement at a time (flush): NOTIFYs go out in publish order.
     this.publisher = new pg.Pool({ connectionString: url, max: 1, application_name: 'relearn-events', connectionTimeoutMillis: 5000 });
     // node-postgres emits 'error' on idle clients when the server goes away; unheard, it kills the
     // process. The pool has already dropped the client; a publish in flight rejects on its own.
@@ -213,10 +219,36 @@ export class PostgresEventTarget implements EventTarget {
       this.logger.error({ topic: event.type, bytes: Buffer.byteLength(payload) }, 'event too large for NOTIFY: not published (events must carry ids)');
       return false;
     }
-    this.publisher.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch((error: unknown) => {
-      this.logger.warn({ err: error, topic: event.type }, 'could not publish an event');
-    });
+    if (this.outbox.length >= MAX_OUTBOX) {
+      this.logger.error({ topic: event.type, waiting: this.outbox.length }, 'too many events waiting to be published: dropped');
+      return false;
+    }
+    this.outbox.push({ topic: event.type, payload });
+    void this.flush();
     return true;
+  }
+
+  /**
+   * Sends what waits, in order, a batch per statement. In order because concurrent NOTIFYs on
+   * several connections overtake each other (a subscriber saw a retrain's TRAINING after its
+   * EVALUATING), in batches so that a burst does not queue one round trip per event (a pool
+   * waiting that long timed them out). PostgreSQL delivers one transaction's notifications in
+   * order, and folds identical payloads of one transaction into one: events are idempotent signals.
+   */
+  private flush(): Promise<void> {
+    this.flushing ??= this.sendWaiting().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async sendWaiting(): Promise<void> {
+    while (this.outbox.length > 0) {
+      const batch = this.outbox.splice(0, NOTIFY_BATCH);
+      await this.publisher
+        .query('select pg_notify($1, payload) from unnest($2::text[]) as t(payload)', [CHANNEL, batch.map((e) => e.payload)])
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error, topics: [...new Set(batch.map((e) => e.topic))], events: batch.length }, 'could not publish events');
+        });
+    }
   }
 
   async close(): Promise<void> {
@@ -229,6 +261,8 @@ export class PostgresEventTarget implements EventTarget {
     // A connection attempt in flight ends its own client once it sees `closed`; a catch-up in
     // flight gets a moment to finish before the database closes under it.
     await Promise.race([this.catchingUp, sleep(500, undefined, { ref: false })]);
+    // What was published before close still goes out (bounded: the database may be away).
+    await Promise.race([this.flushing, sleep(1000, undefined, { ref: false })]);
     await this.publisher.end().catch(() => {});
   }
 }
