@@ -150,6 +150,8 @@ describe('the dashboard', () => {
     await expect.poll(() => page.getByTestId('feedback-sent').textContent()).toContain('(correct)');
     await expect.poll(() => figure(page, 'feedback-count')).toBe(feedbackBefore + 1);
     await expect.poll(chartFeedback).toBe(chartBefore + 1);
+    // The feedback lag (labelDelay) of that answer.
+    await expect.poll(() => page.getByTestId('health-lag').textContent()).toMatch(/ s$/);
 
     // Feedback from elsewhere arrives through metricsUpdated: the chart grows as it comes.
     for (const seed of [1, 2, 3]) {

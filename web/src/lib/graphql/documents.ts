@@ -402,3 +402,14 @@ export const REVIEW_QUARANTINE = graphql(`
     reviewQuarantine(ids: $ids, decision: $decision)
   }
 `);
+
+/** Time from prediction to feedback (the serving strip's feedback lag). */
+export const LABEL_DELAY = graphql(`
+  query DashboardLabelDelay($model: String!) {
+    labelDelay(model: $model) {
+      labelled
+      p50Seconds
+      p90Seconds
+    }
+  }
+`);

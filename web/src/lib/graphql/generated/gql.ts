@@ -41,6 +41,7 @@ type Documents = {
     "\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n": typeof types.DashboardAuditEntryAddedDocument,
     "\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n": typeof types.DashboardQuarantineDocument,
     "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n": typeof types.DashboardReviewQuarantineDocument,
+    "\n  query DashboardLabelDelay($model: String!) {\n    labelDelay(model: $model) {\n      labelled\n      p50Seconds\n      p90Seconds\n    }\n  }\n": typeof types.DashboardLabelDelayDocument,
 };
 const documents: Documents = {
     "\n  fragment DashboardMetricsFields on ModelMetrics {\n    model\n    accuracy\n    precision\n    recall\n    f1\n    feedbackShare\n    predictionCount\n    feedbackCount\n    accuracyInterval {\n      lower\n      upper\n    }\n    confusion {\n      tp\n      tn\n      fp\n      fn\n    }\n  }\n": types.DashboardMetricsFieldsFragmentDoc,
@@ -70,6 +71,7 @@ const documents: Documents = {
     "\n  subscription DashboardAuditEntryAdded($model: String!) {\n    auditEntryAdded(model: $model) {\n      ...DashboardAuditFields\n    }\n  }\n": types.DashboardAuditEntryAddedDocument,
     "\n  query DashboardQuarantine($model: String!) {\n    quarantinedFeedback(model: $model, first: 100) {\n      id\n      actual\n      correct\n      source\n      endUserId\n      quarantineReason\n      createdAt\n      prediction {\n        id\n        label\n      }\n    }\n  }\n": types.DashboardQuarantineDocument,
     "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n": types.DashboardReviewQuarantineDocument,
+    "\n  query DashboardLabelDelay($model: String!) {\n    labelDelay(model: $model) {\n      labelled\n      p50Seconds\n      p90Seconds\n    }\n  }\n": types.DashboardLabelDelayDocument,
 };
 
 /**
@@ -194,6 +196,10 @@ export function graphql(source: "\n  query DashboardQuarantine($model: String!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n"): (typeof documents)["\n  mutation DashboardReviewQuarantine($ids: [ID!]!, $decision: QuarantineDecision!) {\n    reviewQuarantine(ids: $ids, decision: $decision)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardLabelDelay($model: String!) {\n    labelDelay(model: $model) {\n      labelled\n      p50Seconds\n      p90Seconds\n    }\n  }\n"): (typeof documents)["\n  query DashboardLabelDelay($model: String!) {\n    labelDelay(model: $model) {\n      labelled\n      p50Seconds\n      p90Seconds\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
