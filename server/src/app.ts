@@ -144,7 +144,15 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   // PREDICTION_COMMIT=async on a real PostgreSQL only: embedded, a process crash is a database crash.
   const predictionRows = new PredictionRepository(orm, { asyncCommit: config.predictionCommit === 'async' && database.kind === 'postgres' });
-  const metrics = new MetricsService(feedbackRows, predictionRows, tasks, events, config.metricsPushIntervalMs, new AccuracyRepository(orm), new HistoryRepository(orm));
+  const metrics = new MetricsService(
+    feedbackRows,
+    predictionRows,
+    tasks,
+    events,
+    config.metricsPushIntervalMs,
+    new AccuracyRepository(orm),
+    new HistoryRepository(orm),
+  );
   const drift = new DriftService(new DriftRepository(orm), models, datasets, tasks);
   const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }), undefined, drift);
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
