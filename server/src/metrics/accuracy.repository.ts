@@ -23,6 +23,9 @@ export interface PredictionFilter {
   since?: Date | null;
 }
 
+/** Labels calibration learns from at most (the newest). */
+export const CALIBRATION_LABELS = 20_000;
+
 /** Quantiles of the label delay reported. */
 export const LABEL_DELAY_QUANTILES = [0.5, 0.9, 0.99] as const;
 /** Upper edges (seconds) of the prediction-age buckets: a minute, 10 minutes, an hour, a day, a week, 30 days. */
@@ -57,15 +60,22 @@ export class AccuracyRepository {
     return rows.map(fromDb);
   }
 
-  /** The labelled predictions of the given versions (all time), by stratum: what calibration learns from. */
+  /**
+   * The most recent CALIBRATION_LABELS labelled predictions of the given versions, by stratum:
+   * what calibration learns from. Bounded, so its cost does not grow with a version's age (the
+   * newest labels, found backwards along the (model, id) index, are also the most relevant).
+   */
   async calibrationStrata(model: string, versionIds: readonly number[]): Promise<StratumRow[]> {
     if (versionIds.length === 0) return [];
     const { rows } = await sql<DbStratum>`
+      with recent as (
+        select f.prediction_id, f.correct from feedback f
+        where ${COUNTED} and f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[]) and f.prediction_id is not null
+        order by f.id desc limit ${CALIBRATION_LABELS})
       select p.model_version_id as version_id, p.label, width_bucket(p.probability, ${edges}) as bucket,
              p.feedback_requested as requested, count(*) as predictions, count(*) as labelled,
-             count(*) filter (where f.correct) as correct
-      from feedback f join prediction p on p.id = f.prediction_id
-      where ${COUNTED} and f.model = ${model} and f.model_version_id = any(${[...versionIds]}::int[])
+             count(*) filter (where r.correct) as correct
+      from recent r join prediction p on p.id = r.prediction_id
       group by 1, 2, 3, 4`.execute(this.db);
     return rows.map(fromDb);
   }
