@@ -16,8 +16,6 @@ export function toClientError(error: Error): GraphQLError | null {
 /** What a client may be told of `error`: null when it is a bug (masked). Used by the HTTP routes too. */
 export function clientErrorOf(error: Error): AppError | null {
   if (error instanceof AppError) return error;
-  // Until models/model-service.ts (being reworked in issue 11) throws AppError('NOT_FOUND') itself.
-  if (error.name === 'NotFoundError') return new AppError('NOT_FOUND', error.message, {}, { cause: error });
   return isDatabaseUnavailable(error) ? serviceUnavailable(error) : null;
 }
 
