@@ -62,7 +62,7 @@ describe('while the database is away', () => {
     expect(predicted.status).toBe(503);
     expect(predicted.headers.get('retry-after')).toBe('2');
     const body = (await predicted.json()) as { errors: { extensions: Record<string, unknown> }[] };
-    expect(body.errors[0]!.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(body.errors[0]!.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfterSeconds: 2 });
 
     const queried = await post(`{ metrics(model: "fraud") { accuracy } }`, {});
     expect(queried.status).toBe(503);
