@@ -67,11 +67,12 @@ export class ModelHistory {
     const v = await this.repository.versionById(prediction.modelVersionId);
     if (!v) throw new AppError('NOT_FOUND', `the version of prediction ${prediction.id} does not exist`);
     const past = await this.rebuild(task, v, prediction.createdAt);
-    return { past, scores: past.model.predict(task.encode(prediction.input)).scores };
+    return { past, scores: past.model.predict(past.task.encode(prediction.input)).scores };
   }
 
-  private async rebuild(task: Task, v: VersionAtRest, asOf: Date): Promise<PastModel> {
+  private async rebuild(current: Task, v: VersionAtRest, asOf: Date): Promise<PastModel> {
     const model = NaiveBayesModel.fromJSON(v.artifact);
+    const task = current.forModel(model.spec);
     const apply = async (read: (afterId: number) => Promise<TeachingRow[]>, step: (row: TeachingRow) => void) => {
       let n = 0;
       for (let afterId = 0; ;) {

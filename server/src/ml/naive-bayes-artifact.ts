@@ -18,7 +18,7 @@ export const ARTIFACT_FORMAT = 'relearn.naive-bayes';
 export const ARTIFACT_VERSION = 3;
 const READABLE_VERSIONS: readonly unknown[] = [1, 2, ARTIFACT_VERSION];
 /** Spec fields an artifact before format 3 cannot have: it was scored by the estimators that are their defaults. */
-const ESTIMATOR_FIELDS = ['gaussianVariance', 'varSmoothing', 'categories', 'text', 'tfidf'];
+const ESTIMATOR_FIELDS = ['gaussianVariance', 'varSmoothing', 'categories', 'text', 'tfidf', 'tokens'];
 
 export interface NaiveBayesArtifact {
   format: typeof ARTIFACT_FORMAT;
@@ -239,6 +239,7 @@ export function writeArtifact(spec: Readonly<ResolvedSpec>, stats: NaiveBayesSta
       categories: spec.categories,
       text: spec.text,
       tfidf: spec.tfidf,
+      tokens: { ...spec.tokens },
     },
     classCounts: Array.from(stats.counts),
     gaussian: {

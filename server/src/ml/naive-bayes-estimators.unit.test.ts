@@ -134,7 +134,7 @@ describe('naive Bayes estimators', () => {
     const sut = NaiveBayesModel.create(mixed({}));
     sut.learnMany(mixedRows(5, 300));
     const v3 = sut.toJSON();
-    const { gaussianVariance: _g, varSmoothing: _v, categories: _c, text: _t, tfidf: _f, ...specV2 } = v3.spec;
+    const { gaussianVariance: _g, varSmoothing: _v, categories: _c, text: _t, tfidf: _f, tokens: _k, ...specV2 } = v3.spec;
     const v2 = { ...v3, formatVersion: 2, spec: specV2 };
     const restored = NaiveBayesModel.fromJSON(JSON.parse(JSON.stringify(v2)));
     expect(restored.spec).toMatchObject({ gaussianVariance: 'unbiased', categories: 'laplace', text: 'multinomial', tfidf: false });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CATEGORY_BUCKETS, DEFAULT_TOKEN_BUCKETS, MAX_FEATURE_BUCKETS } from './feature-hashing.js';
+import { TERM_FREQUENCIES, TOKENIZERS, type TermFrequency, type TokenizerName } from './text.js';
 
 /** What a naive Bayes model is over: its labels and features, and the feature spaces of the hashed ones. */
 export interface NaiveBayesSpec {
@@ -31,6 +32,26 @@ export interface NaiveBayesSpec {
   text?: TextEstimator;
   /** Weight token counts by smoothed inverse document frequency (scikit-learn's TfidfTransformer with norm=None). */
   tfidf?: boolean;
+  /**
+   * How texts became the token counts these statistics hold. Recorded so a version is always
+   * scored the way it was trained, whatever the task's definition says today (absent: `words`,
+   * raw counts, as every artifact before the mail tokenizer).
+   */
+  tokens?: TextEncoding;
+}
+
+/** A text feature's tokenizer and what a token's count in one text becomes (ml/text.ts). */
+export interface TextEncoding {
+  tokenizer: TokenizerName;
+  /** Word bigrams (the `mail` tokenizer only). */
+  bigrams: boolean;
+  termFrequency: TermFrequency;
+}
+
+export const DEFAULT_TEXT_ENCODING: Readonly<TextEncoding> = { tokenizer: 'words', bigrams: true, termFrequency: 'raw' };
+
+export function sameTextEncoding(a: Readonly<TextEncoding>, b: Readonly<TextEncoding>): boolean {
+  return a.tokenizer === b.tokenizer && a.bigrams === b.bigrams && a.termFrequency === b.termFrequency;
 }
 
 export const GAUSSIAN_VARIANCES = ['unbiased', 'population'] as const;
@@ -72,6 +93,13 @@ export const specSchema = z
       categories: z.enum(CATEGORY_ESTIMATORS).default('laplace'),
       text: z.enum(TEXT_ESTIMATORS).default('multinomial'),
       tfidf: z.boolean().default(false),
+      tokens: z
+        .object({
+          tokenizer: z.enum(TOKENIZERS),
+          bigrams: z.boolean(),
+          termFrequency: z.enum(TERM_FREQUENCIES),
+        })
+        .default({ ...DEFAULT_TEXT_ENCODING }),
     },
     { error: 'must be an object' },
   )
@@ -98,6 +126,7 @@ export const specSchema = z
     categories: s.categories,
     text: s.text,
     tfidf: s.tfidf,
+    tokens: { ...s.tokens },
   }));
 
 /** `spec.labels[1]`-style path of a zod issue, under `root`. */
@@ -134,6 +163,7 @@ export function sameSpec(a: Readonly<ResolvedSpec>, b: Readonly<ResolvedSpec>): 
     a.varSmoothing === b.varSmoothing &&
     a.categories === b.categories &&
     a.text === b.text &&
-    a.tfidf === b.tfidf
+    a.tfidf === b.tfidf &&
+    sameTextEncoding(a.tokens, b.tokens)
   );
 }

@@ -156,6 +156,7 @@ export class NaiveBayesModel {
       categories: spec.categories,
       text: spec.text,
       tfidf: spec.tfidf,
+      tokens: Object.freeze({ ...spec.tokens }),
     });
     this.k = spec.labels.length;
     this.g = spec.gaussian.length;

@@ -356,11 +356,13 @@ export class ModelService {
     const row = await this.versionRows.live(model, { artifact: true });
     if (!row) throw new Error(`model ${model} has no LIVE version`);
     const trainedCursor = cursorOf({ snapshot: row.trainedFeedbackSnapshot, throughId: row.trainedThroughFeedbackId });
+    const trained = NaiveBayesModel.fromJSON(row.artifact);
     const live: LiveModel = {
-      task,
+      // Fed the way this version was trained, even if the task's tokenizer has changed since.
+      task: task.forModel(trained.spec),
       versionId: row.id,
       version: row.version,
-      model: NaiveBayesModel.fromJSON(row.artifact),
+      model: trained,
       trainedThroughFeedbackId: row.trainedThroughFeedbackId,
       trainedCursor,
       datasetVersionId: row.datasetVersion?.id ?? null,

@@ -131,7 +131,7 @@ export class PredictionService {
     const input = task.validate(rawInput);
     const live = this.models.getLive(model);
     if (!live) throw new AppError('MODEL_NOT_READY', `model ${model} has no live version yet; it is still training`);
-    const p = live.model.predict(task.encode(input));
+    const p = live.model.predict(live.task.encode(input));
     return {
       id: randomUUID(),
       model,

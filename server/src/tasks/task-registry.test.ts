@@ -27,6 +27,7 @@ describe(TaskRegistry.name, () => {
       categories: 'categorical',
       text: 'multinomial',
       tfidf: false,
+      tokens: { tokenizer: 'words', bigrams: true, termFrequency: 'raw' },
     });
     // Spam's vocabulary is bounded by its definition: 2^20 token buckets.
     expect(sut.get('spam')!.modelSpec).toMatchObject({ multinomial: true, tokenBuckets: 1 << 20, categoryBuckets: [] });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOKEN_BUCKETS, type EncodedExample, type NaiveBayesSpec } from '../ml/naive-bayes.js';
+import { DEFAULT_TEXT_ENCODING, sameTextEncoding, type ResolvedSpec, type TextEncoding } from '../ml/naive-bayes-spec.js';
 import { tokenizerFor } from '../ml/text.js';
 import { AppError, type InputProblem } from '../shared/app-error.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
@@ -50,8 +51,16 @@ export class Task {
   private readonly categorical: string[];
   private readonly textFeature: string | undefined;
   private readonly tokenize: (text: string) => Map<string, number>;
+  private readonly tokens: Readonly<TextEncoding>;
 
-  constructor(readonly definition: TaskDefinition) {
+  /**
+   * `tokens`: how this instance turns text into token counts; by default the definition's. A live
+   * version is scored with the encoding its artifact records (`forModel`).
+   */
+  constructor(
+    readonly definition: TaskDefinition,
+    tokens?: Readonly<TextEncoding>,
+  ) {
     this.name = definition.name;
     this.labels = definition.labels;
     this.positiveLabel = definition.positiveLabel;
@@ -59,7 +68,8 @@ export class Task {
     this.categorical = definition.features.filter((f) => f.type === 'category').map((f) => f.name);
     const text = definition.features.find((f) => f.type === 'text');
     this.textFeature = text?.name;
-    this.tokenize = tokenizerFor(text?.tokenizer ?? 'words', { bigrams: text?.bigrams ?? true, termFrequency: text?.termFrequency ?? 'raw' });
+    this.tokens = tokens ?? (text ? { tokenizer: text.tokenizer, bigrams: text.bigrams, termFrequency: text.termFrequency } : DEFAULT_TEXT_ENCODING);
+    this.tokenize = tokenizerFor(this.tokens.tokenizer, { bigrams: this.tokens.bigrams, termFrequency: this.tokens.termFrequency });
     this.modelSpec = {
       labels: [...definition.labels],
       gaussian: this.gaussian,
@@ -68,6 +78,7 @@ export class Task {
       tokenBuckets: text?.featureBuckets ?? DEFAULT_TOKEN_BUCKETS,
       categoryBuckets: definition.features.flatMap((f) => (f.type === 'category' ? [f.featureBuckets] : [])),
       ...definition.naiveBayes,
+      tokens: { ...this.tokens },
     };
     this.inputSchema = z.strictObject(Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)]))) as unknown as z.ZodType<TaskInput>;
   }
@@ -82,6 +93,14 @@ export class Task {
         reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
       })),
     );
+  }
+
+  /**
+   * This task as `spec`'s model must be fed: with the text encoding that model was trained with
+   * (a version trained before the task's tokenizer changed keeps its own until it is retrained).
+   */
+  forModel(spec: Readonly<ResolvedSpec>): Task {
+    return sameTextEncoding(spec.tokens, this.tokens) ? this : new Task(this.definition, spec.tokens);
   }
 
   isLabel(label: string): boolean {

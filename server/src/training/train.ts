@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import { NaiveBayesModel } from '../ml/naive-bayes.js';
+import { NaiveBayesModel, type EncodedExample } from '../ml/naive-bayes.js';
 import { confusionOf, logLoss } from '../ml/metrics.js';
 import { reportFromConfusion, type ClassificationReport } from '../metrics/classification-report.js';
 import type { LabelledRow } from '../tasks/data/types.js';
@@ -184,10 +184,10 @@ export function fitAndEvaluate(
 ): FittedModel {
   onStep('TRAINING');
   const model = NaiveBayesModel.create(task.modelSpec);
-  const holdout: { x: ReturnType<Task['encode']>; label: string; feedback: boolean }[] = [];
+  const holdout: { input: TaskInput; x: ReturnType<Task['encode']>; label: string; feedback: boolean }[] = [];
   for (const row of rows) {
     const x = task.encode(row.input);
-    if (row.holdout) holdout.push({ x, label: row.label, feedback: row.feedbackId !== undefined });
+    if (row.holdout) holdout.push({ input: row.input, x, label: row.label, feedback: row.feedbackId !== undefined });
     else model.learn(x, row.label);
   }
   if (model.sampleCount === 0) throw new Error(`task ${task.name}: no training rows`);
@@ -200,17 +200,29 @@ export function fitAndEvaluate(
   return {
     artifact: served.toJSON(),
     challenger,
-    champion: champion ? { holdout: evaluate(task, champion, holdout), recent: evaluate(task, champion, recent) } : null,
+    champion: champion
+      ? { holdout: evaluate(task, champion.model, champion.encoded(holdout)), recent: evaluate(task, champion.model, champion.encoded(recent)) }
+      : null,
   };
 }
 
 /** The champion as the gate judged it: its estimators, trained on its dataset's training split (or its artifact when that is unknown). */
-function judgedChampion(task: Task, artifact: unknown, rows: readonly KeptRow[] | undefined): NaiveBayesModel {
+function judgedChampion(
+  task: Task,
+  artifact: unknown,
+  rows: readonly KeptRow[] | undefined,
+): { model: NaiveBayesModel; encoded: <R extends { input: TaskInput; x: EncodedExample }>(rows: R[]) => R[] } {
   const served = NaiveBayesModel.fromJSON(artifact);
-  if (!rows || rows.length === 0) return served;
-  const judged = NaiveBayesModel.create(served.spec);
-  for (const row of rows) if (!row.holdout) judged.learn(task.encode(row.input), row.label);
-  return judged.sampleCount > 0 ? judged : served;
+  const same = <R>(r: R[]) => r;
+  if (rows && rows.length > 0) {
+    // Retrained with today's text encoding, so it reads the same encoded holdout as the challenger.
+    const judged = NaiveBayesModel.create({ ...served.spec, tokens: task.modelSpec.tokens ?? served.spec.tokens });
+    for (const row of rows) if (!row.holdout) judged.learn(task.encode(row.input), row.label);
+    if (judged.sampleCount > 0) return { model: judged, encoded: same };
+  }
+  // The artifact as served: fed the holdout the way it was trained (its own text encoding).
+  const own = task.forModel(served.spec);
+  return { model: served, encoded: own === task ? same : (r) => r.map((row) => ({ ...row, x: own.encode(row.input) })) };
 }
 
 export function evaluate(task: Task, model: NaiveBayesModel, rows: Iterable<{ x: ReturnType<Task['encode']>; label: string }>): ClassificationReport {
