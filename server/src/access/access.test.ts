@@ -121,6 +121,29 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
     expect((await post(sut, `{ alerts(model: "fraud") { id } retrainJobs(model: "fraud") { id } }`, {}, reader.key)).body.errors).toBeUndefined();
   });
 
+  it('lets a key with the ADMIN scope review and retract feedback as the admin token does; without it FORBIDDEN names ADMIN', async () => {
+    const steward = await createKey(sut, 'label-steward', ['ADMIN']);
+    const writer = await createKey(sut, 'label-writer', ['FEEDBACK']);
+    const queue = `{ quarantinedFeedback(model: "spam") { id } }`;
+    const retract = `mutation($input: RetractFeedbackInput!) { retractFeedback(input: $input) { count } }`;
+    const review = `mutation { reviewQuarantine(ids: [], decision: REJECT) }`;
+    expect((await post(sut, queue, {}, steward.key)).body.errors).toBeUndefined();
+    expect((await post(sut, review, {}, steward.key)).body.errors).toBeUndefined();
+    expect((await post(sut, retract, { input: { source: 'nobody-at-all', reason: 'test' } }, steward.key)).body).toMatchObject({
+      data: { retractFeedback: { count: 0 } },
+    });
+    for (const [query, variables] of [
+      [queue, {}],
+      [review, {}],
+      [retract, { input: { source: 'nobody-at-all', reason: 'test' } }],
+    ] as const) {
+      const refused = await post(sut, query, variables, writer.key);
+      expect(refused.status).toBe(403);
+      expect(refused.body.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'ADMIN' });
+    }
+    expect(code(await post(sut, queue))).toBe('UNAUTHENTICATED');
+  });
+
   it('refuses unknown, malformed and revoked keys with UNAUTHENTICATED; a revocation takes effect at once', async () => {
     const unknown = await post(sut, PREDICT, { input: { fraud: aFraudInput() } }, `rlk_0123456789abcdef_${'a'.repeat(43)}`);
     expect(unknown.status).toBe(401);

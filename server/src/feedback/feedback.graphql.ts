@@ -1,6 +1,5 @@
 import type { Builder } from '../graphql/builder.js';
 import type { Context } from '../graphql/context.js';
-import { requireAdmin } from '../graphql/errors.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import type { SourceTrust } from '../trust/trust-gate.js';
 import type { SourceSummary } from './feedback-service.js';
@@ -116,8 +115,9 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       type: [Feedback],
       description: 'The review queue: feedback and outcomes the trust gate held back, not yet released or rejected, oldest first (admin).',
       args: { model: t.arg.string({ required: true }), first: t.arg.int({ description: 'At most this many (default and limit 1000).' }) },
-      resolve: (_, args, { services, admin }) => {
-        requireAdmin(admin);
+      resolve: (_, args, ctx) => {
+        const { services } = ctx;
+        services.access.require(ctx, 'ADMIN');
         return services.feedback.quarantined(args.model, args.first ?? null);
       },
     }),
@@ -162,7 +162,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       description: 'Releases or rejects quarantined feedback by id (admin). Returns how many were decided.',
       args: { ids: t.arg.idList({ required: true }), decision: t.arg({ type: QuarantineDecision, required: true }) },
       resolve: (_, args, ctx) => {
-        requireAdmin(ctx.admin);
+        ctx.services.access.require(ctx, 'ADMIN');
         return ctx.services.feedback.reviewQuarantine({ ids: args.ids.map(String) }, args.decision, actorOf(ctx));
       },
     }),
@@ -177,7 +177,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
         decision: t.arg({ type: QuarantineDecision, required: true }),
       },
       resolve: (_, args, ctx) => {
-        requireAdmin(ctx.admin);
+        ctx.services.access.require(ctx, 'ADMIN');
         return ctx.services.feedback.reviewQuarantine({ model: args.model, source: args.source }, args.decision, actorOf(ctx));
       },
     }),
@@ -209,7 +209,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
         'Takes feedback back (admin): every live model unlearns it exactly (its statistics decremented), metrics and triggers drop it, the next dataset leaves it out, and the retraction is recorded.',
       args: { input: t.arg({ type: RetractFeedbackInput, required: true }) },
       resolve: (_, { input }, ctx) => {
-        requireAdmin(ctx.admin);
+        ctx.services.access.require(ctx, 'ADMIN');
         return ctx.services.feedback.retract({ ...input, ids: input.ids?.map(String) ?? null }, actorOf(ctx));
       },
     }),

@@ -95,10 +95,6 @@ export function queryTooComplex(limit: QueryLimit, message: string, details: { m
   return toGraphQLError(new AppError('QUERY_TOO_COMPLEX', message, { limit, ...details }));
 }
 
-export function requireAdmin(admin: boolean): void {
-  if (!admin) throw new AppError('UNAUTHENTICATED', 'this operation needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"');
-}
-
 /**
  * Refuses introspection (`__schema`, `__type`) with graphql-js's own rule, at validation: it
  * applies to graphql-ws too, which @graphql-yoga/plugin-disable-introspection (keyed by the
