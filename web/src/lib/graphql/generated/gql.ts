@@ -29,7 +29,7 @@ type Documents = {
     "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": typeof types.DashboardActivateDocument,
     "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardActivationsDocument,
     "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": typeof types.DashboardModelActivatedDocument,
-    "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n": typeof types.DashboardCheckTokenDocument,
+    "\n  query DashboardCheckToken {\n    apiKeys {\n      id\n    }\n  }\n": typeof types.DashboardCheckTokenDocument,
     "\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardRetrainJobsDocument,
     "\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardTriggerRetrainDocument,
     "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": typeof types.DashboardRetrainStatusDocument,
@@ -59,7 +59,7 @@ const documents: Documents = {
     "\n  mutation DashboardActivate($model: String!, $version: Int!, $reason: String) {\n    activateModelVersion(model: $model, version: $version, reason: $reason) {\n      ...DashboardVersionFields\n    }\n  }\n": types.DashboardActivateDocument,
     "\n  query DashboardActivations($model: String!) {\n    modelActivations(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardActivationsDocument,
     "\n  subscription DashboardModelActivated($model: String!) {\n    modelActivated(model: $model) {\n      ...DashboardActivationFields\n    }\n  }\n": types.DashboardModelActivatedDocument,
-    "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n": types.DashboardCheckTokenDocument,
+    "\n  query DashboardCheckToken {\n    apiKeys {\n      id\n    }\n  }\n": types.DashboardCheckTokenDocument,
     "\n  query DashboardRetrainJobs($model: String!) {\n    retrainJobs(model: $model, limit: 10) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardRetrainJobsDocument,
     "\n  mutation DashboardTriggerRetrain($model: String!, $reason: String) {\n    triggerRetrain(model: $model, reason: $reason) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardTriggerRetrainDocument,
     "\n  subscription DashboardRetrainStatus($model: String!) {\n    retrainStatus(model: $model) {\n      ...DashboardJobFields\n    }\n  }\n": types.DashboardRetrainStatusDocument,
@@ -151,7 +151,7 @@ export function graphql(source: "\n  subscription DashboardModelActivated($model
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardCheckToken($model: String!) {\n    activateModelVersion(model: $model, version: 2147483647, reason: \"dashboard token check\") {\n      version\n    }\n  }\n"];
+export function graphql(source: "\n  query DashboardCheckToken {\n    apiKeys {\n      id\n    }\n  }\n"): (typeof documents)["\n  query DashboardCheckToken {\n    apiKeys {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
