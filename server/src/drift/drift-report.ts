@@ -1,9 +1,16 @@
+import { DEFAULT_TOKEN_BUCKETS, featureBucket } from '../ml/feature-hashing.js';
 import { tokenize } from '../ml/text.js';
 import type { FeatureDefinition } from '../tasks/task-definition.js';
 import { chiSquaredAgainst, jensenShannon, kolmogorovSmirnov, populationStabilityIndex } from './drift-statistics.js';
 
 /** Rows of the reference kept per numeric feature and documents per text feature: bounds the profile's memory. */
 export const MAX_REFERENCE_VALUES = 5000;
+/**
+ * Characters of a text read for drift. With the tokens hashed into the feature's buckets (as the
+ * model counts them), this bounds the memory and work of a report whatever clients send: a flood
+ * of unique words costs at most `featureBuckets` cells, not a Map entry per word.
+ */
+const MAX_DRIFT_TEXT_CHARS = 10_000;
 /** Tokens of the reference vocabulary compared one by one; the rest are one "other" cell. */
 const TOP_TOKENS = 2000;
 /** Family-wise false-alarm rate per report: each feature is tested at DRIFT_ALPHA / features (Bonferroni). */
@@ -72,6 +79,18 @@ function shares(values: Iterable<string>): Map<string, number> {
   return counts;
 }
 
+/** A text's tokens as the model sees them (hashed into the feature's buckets), from its first MAX_DRIFT_TEXT_CHARS characters. */
+function documentTokens(text: string, buckets: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [token, c] of tokenize(text.slice(0, MAX_DRIFT_TEXT_CHARS))) {
+    const key = String(featureBucket(token, buckets));
+    out.set(key, (out.get(key) ?? 0) + c);
+  }
+  return out;
+}
+
+const textBuckets = (f: FeatureDefinition) => (f.type === 'text' ? f.featureBuckets : DEFAULT_TOKEN_BUCKETS);
+
 function addCounts(into: Map<string, number>, from: ReadonlyMap<string, number>) {
   for (const [k, c] of from) into.set(k, (into.get(k) ?? 0) + c);
 }
@@ -115,7 +134,7 @@ export function buildReference(features: readonly FeatureDefinition[], rows: rea
     } else if (f.type === 'category') {
       profile.categories.set(f.name, shares(sample.map((r) => String(r.input[f.name]))));
     } else {
-      const docs = sample.map((r) => tokenize(String(r.input[f.name] ?? '')));
+      const docs = sample.map((r) => documentTokens(String(r.input[f.name] ?? ''), textBuckets(f)));
       const counts = new Map<string, number>();
       for (const d of docs) addCounts(counts, d);
       // The baseline OOV share: documents held out from a vocabulary built on the other 80%.
@@ -195,7 +214,7 @@ export function driftReport(features: readonly FeatureDefinition[], reference: R
     } else {
       const ref = reference.text.get(f.name);
       const counts = new Map<string, number>();
-      for (const r of window) addCounts(counts, tokenize(String(r.input[f.name] ?? '')));
+      for (const r of window) addCounts(counts, documentTokens(String(r.input[f.name] ?? ''), textBuckets(f)));
       if (!ref || counts.size === 0) {
         out.push({ name: f.name, kind: 'text', score: null, pValue: null, drifted: false, unseenShare: null, detail: 'no data' });
         continue;
