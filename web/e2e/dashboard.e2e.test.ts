@@ -50,7 +50,8 @@ describe('the dashboard', () => {
     run(process.execPath, [path.join(root, 'scripts/ensure-installed.mjs')]);
     await mkdir(artifacts, { recursive: true });
     profile = await mkdtemp(path.join(tmpdir(), 'relearn-chromium-'));
-    sut = await startTestApp();
+    // The threat example beside the built-ins: an experimental task whose first version trains below its threshold.
+    sut = await startTestApp({ env: { TASKS: path.join(root, 'examples/tasks/threat.json') } });
     // A fresh profile directory (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -105,6 +106,16 @@ describe('the dashboard', () => {
     const icon = await fetch(`${sut.url}/favicon.ico`);
     expect(icon.status).toBe(200);
     expect(icon.headers.get('content-type')).toMatch(/^image\/(x-icon|vnd.microsoft.icon)/);
+  });
+
+  it('says when a task is experimental and when its live version trained below its own threshold', async () => {
+    await page.goto(`${sut.url}/#threat`);
+    await expect.poll(() => page.getByTestId('model-experimental').textContent()).toContain('Experimental:');
+    expect(await page.getByTestId('model-below-threshold').textContent()).toContain("below its task's own accuracy threshold");
+    await page.selectOption('#model-picker', 'fraud');
+    await expect.poll(() => page.getByTestId('model-experimental').count()).toBe(0);
+    expect(await page.getByTestId('model-below-threshold').count()).toBe(0);
+    await page.goto('about:blank'); // the next test loads the page afresh
   });
 
   it('predicts from a generated form, takes feedback and moves the numbers without a reload', async () => {

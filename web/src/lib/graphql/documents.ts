@@ -131,8 +131,10 @@ export const MODELS = graphql(`
         description
         categories
       }
+      experimental
       liveVersion {
         version
+        belowThreshold
       }
       retrainPolicy {
         afterFeedback

@@ -16,7 +16,7 @@ export class ModelSelection {
   /** A version became live (a push, or noticed in a query): the picker says so at once. */
   setLive(name: string, version: number): void {
     if (this.models.find((m) => m.name === name)?.liveVersion?.version === version) return;
-    this.models = this.models.map((m) => (m.name === name ? { ...m, liveVersion: { version } } : m));
+    this.models = this.models.map((m) => (m.name === name ? { ...m, liveVersion: { version, belowThreshold: null } } : m));
   }
 
   select(name: string): void {

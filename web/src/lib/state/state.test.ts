@@ -37,6 +37,7 @@ const job = (over: Partial<RetrainJob> = {}): RetrainJob => ({
 const model = (name: string): ModelInfo => ({
   name,
   description: '',
+  experimental: null,
   labels: ['a', 'b'],
   positiveLabel: 'a',
   inputType: 'X',
@@ -95,7 +96,7 @@ describe(ModelSelection.name, () => {
 
   it('follows a version made live elsewhere, so the picker never names a stale one', () => {
     const sut = new ModelSelection();
-    sut.load([{ ...model('fraud'), liveVersion: { version: 1 } }, model('spam')]);
+    sut.load([{ ...model('fraud'), liveVersion: { version: 1, belowThreshold: null } }, model('spam')]);
     sut.setLive('fraud', 2);
     expect(sut.models.map((m) => m.liveVersion?.version ?? null)).toEqual([2, null]);
   });
