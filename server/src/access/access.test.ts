@@ -34,16 +34,20 @@ async function createKey(sut: TestApp, principal: string, scopes: string[]): Pro
   return { id: created.data.createApiKey.apiKey.id, key: created.data.createApiKey.key };
 }
 
-/** A ws client whose connection carries `token` (the dashboard's connectionParams). */
-async function wsResult(sut: TestApp, query: string, variables: Record<string, unknown>, token?: string): Promise<GraphQLResponse> {
+/** A graphql-ws client whose connection carries `token` (the dashboard's connectionParams). */
+async function wsClient(sut: TestApp, token?: string) {
   const { createClient } = await import('graphql-ws');
   const { default: WebSocket } = await import('ws');
-  const client = createClient({
+  return createClient({
     url: `${sut.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
   });
+}
+
+async function wsResult(sut: TestApp, query: string, variables: Record<string, unknown>, token?: string): Promise<GraphQLResponse> {
+  const client = await wsClient(sut, token);
   try {
     return await new Promise<GraphQLResponse>((resolve, reject) => {
       let result: GraphQLResponse = {};
@@ -269,14 +273,7 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
   });
 
   it('audits key creation and revocation, retrain requests and the configuration at start (secrets redacted), and pushes each entry', async () => {
-    const { createClient } = await import('graphql-ws');
-    const { default: WebSocket } = await import('ws');
-    const client = createClient({
-      url: `${sut.url.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
+    const client = await wsClient(sut, ADMIN_TOKEN);
     const pushed = nextResults<{ auditEntryAdded: { kind: string; actor: string; details: any } }>(
       client,
       `subscription { auditEntryAdded(kind: "api-key.revoked") { kind actor details } }`,
