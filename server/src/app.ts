@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
-import { initORM, type Orm } from './database/orm.js';
+import { initORM, pingDatabase, type Orm } from './database/orm.js';
 import { AccessControl } from './access/access-control.js';
 import { ApiKeyRepository } from './access/api-key.repository.js';
 import { ApiKeyService } from './access/api-key-service.js';
 import { RateLimits } from './access/rate-limits.js';
 import { AlertService } from './alerts/alert-service.js';
+import { AlertRepository } from './alerts/alert.repository.js';
 import { AuditRepository } from './audit/audit.repository.js';
 import { AuditService } from './audit/audit-service.js';
 import { auditDomainEvents } from './audit/audit-subscriber.js';
@@ -176,7 +176,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   // Other processes learn committed feedback from the database; they are told ids only.
   const origin = randomUUID();
   domainEvents.on('feedbackBatchCommitted', (range) => events.publish('feedbackCommitted', { ...range, origin }));
-  const alerts = new AlertService(orm, tasks, retrains, events, logger.child({ component: 'alerts' }));
+  const alerts = new AlertService(new AlertRepository(orm), tasks, retrains, events, logger.child({ component: 'alerts' }));
   // Every state change is audited once, by the process that made it (audit/audit-subscriber.ts).
   const audit = new AuditService(new AuditRepository(orm), events, logger.child({ component: 'audit' }));
   auditDomainEvents(domainEvents, audit);
@@ -192,7 +192,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   // Retractions and time travel take back only rows a version's dataset really holds.
   const membership = new TrainingMembership(datasets);
   models.useTrainingFeedbackIds((id) => membership.feedbackIds(id));
-  const history = new ModelHistory(new ModelHistoryRepository(orm), tasks, (id) => membership.feedbackIds(id));
+  const history = new ModelHistory(new ModelHistoryRepository(orm), versionRows, tasks, (id) => membership.feedbackIds(id));
   const services: Services = { tasks, models, predictions, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
 
   // A key revoked in any process stops working in this one at once.
@@ -246,7 +246,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     // Time-bound: a probe must answer even when the database does not.
     let timer: NodeJS.Timeout | undefined;
     const databaseOk = await Promise.race([
-      sql`select 1`.execute(orm.em.getKysely()).then(
+      pingDatabase(orm).then(
         () => true,
         (error: unknown) => (logger.warn({ err: error }, 'readiness: the database does not answer'), false),
       ),

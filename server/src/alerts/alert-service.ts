@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { lockFor } from '../database/advisory-lock.js';
-import type { Orm } from '../database/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import type { PendingRetrainRequest, RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import { AlertEvent, type AlertAction, type IAlertEvent } from './alert.entity.js';
-import { alertRepository } from './alert.repository.js';
+import type { AlertAction, IAlertEvent } from './alert.entity.js';
+import type { AlertRepository } from './alert.repository.js';
 
 /** An alert notification, in the one shape both Grafana and Alertmanager bodies are turned into. */
 export interface AlertNotification {
@@ -42,7 +40,7 @@ const INCIDENT_TTL_HOURS = 24;
  */
 export class AlertService {
   constructor(
-    private readonly orm: Orm,
+    private readonly repository: AlertRepository,
     private readonly tasks: TaskRegistry,
     private readonly retrains: RetrainService,
     private readonly events: EventBus,
@@ -69,12 +67,9 @@ export class AlertService {
       // Decided, recorded and the retrain job written in one transaction on one connection, so
       // the next delivery sees this one's decision and job (one retrain per incident), and
       // nothing inside waits for another connection (a deadlock on the embedded database).
-      const { row, retrain } = await this.orm.em.fork().transactional(async (tx) => {
-        if (model) await lockFor(tx, `relearn:alert:${model}`);
+      const { row, retrain } = await this.repository.decideWithin(model, async (tx) => {
         const { retrain, ...decided } = await this.decide(tx, base, alert.status);
-        const created = tx.create(AlertEvent, { ...base, ...decided });
-        await tx.flush();
-        return { row: created, retrain };
+        return { row: await this.repository.record(tx, { ...base, ...decided }), retrain };
       });
       if (retrain) await this.retrains.announce(retrain);
       if (row.retrainJobId) retrainJobId = row.retrainJobId;
@@ -87,13 +82,12 @@ export class AlertService {
   }
 
   async get(id: string): Promise<AlertRecord | null> {
-    const row = await this.orm.em.fork().findOne(AlertEvent, { id });
+    const row = await this.repository.get(id);
     return row ? toRecord(row) : null;
   }
 
   async list(model: string, limit = 50): Promise<AlertRecord[]> {
-    const rows = await this.orm.em.fork().find(AlertEvent, { model }, { orderBy: { receivedAt: 'desc' }, limit });
-    return rows.map(toRecord);
+    return (await this.repository.list(model, limit)).map(toRecord);
   }
 
   private async decide(
@@ -109,7 +103,7 @@ export class AlertService {
       return { action: 'ignored', message: `no model Relearn serves in the label model (${alert.model ?? 'missing'})`, retrainJobId: null };
     }
     const model = alert.model;
-    const open = await alertRepository.openRetrainIncident(tx, model, INCIDENT_TTL_HOURS);
+    const open = await this.repository.openRetrainIncident(tx, model, INCIDENT_TTL_HOURS);
     if (open) {
       return {
         action: 'duplicate' as const,

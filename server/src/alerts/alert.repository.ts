@@ -1,8 +1,40 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import { lockFor } from '../database/advisory-lock.js';
+import type { Orm } from '../database/orm.js';
+import { AlertEvent, type IAlertEvent } from './alert.entity.js';
 
-/** The SQL of the `alert_event` table (the rest goes through its entity). */
-export const alertRepository = {
+/** The queries of the `alert_event` table; the alert service holds the rules. */
+export class AlertRepository {
+  constructor(private readonly orm: Orm) {}
+
+  /**
+   * Runs `work` in one transaction holding `model`'s alert lock (when there is a model), so the
+   * next delivery for that model sees this one's decision and the job it wrote.
+   */
+  decideWithin<T>(model: string | null, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.orm.em.fork().transactional(async (tx) => {
+      if (model) await lockFor(tx, `relearn:alert:${model}`);
+      return work(tx);
+    });
+  }
+
+  /** On `tx`: a new alert row, written when `tx` flushes. */
+  async record(tx: EntityManager, row: Omit<IAlertEvent, 'receivedAt'>): Promise<IAlertEvent> {
+    const created = tx.create(AlertEvent, row);
+    await tx.flush();
+    return created;
+  }
+
+  get(id: string): Promise<IAlertEvent | null> {
+    return this.orm.em.fork().findOne(AlertEvent, { id });
+  }
+
+  /** The newest `limit` alerts of `model`. */
+  list(model: string, limit: number): Promise<IAlertEvent[]> {
+    return this.orm.em.fork().find(AlertEvent, { model }, { orderBy: { receivedAt: 'desc' }, limit });
+  }
+
   /**
    * The retrain an incident of `model` already asked for: the newest `retrain-requested` alert of
    * the last `ttlHours` whose fingerprint has not been resolved since. Read on the caller's transaction.
@@ -17,5 +49,5 @@ export const alertRepository = {
       order by a.received_at desc limit 1`.execute(tx.getKysely());
     const open = rows[0];
     return open ? { retrainJobId: open.retrain_job_id, fingerprint: open.fingerprint } : null;
-  },
-};
+  }
+}

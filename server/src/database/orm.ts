@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, defineConfig } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
 import { Feedback, FeedbackRetraction } from '../feedback/feedback.entity.js';
 import { ModelActivation, ModelVersion } from '../models/model-version.entity.js';
 import { Prediction } from '../predictions/prediction.entity.js';
@@ -62,4 +63,9 @@ export async function initORM(clientUrl: string, options: { poolMax?: number; mi
   const orm = await MikroORM.init(ormConfig(clientUrl, options));
   if (options.migrate ?? true) await orm.migrator.up();
   return orm;
+}
+
+/** Resolves when the database answers a trivial query (the readiness probe's check). */
+export async function pingDatabase(orm: Orm): Promise<void> {
+  await sql`select 1`.execute(orm.em.getKysely());
 }

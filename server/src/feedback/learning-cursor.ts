@@ -75,27 +75,14 @@ export async function readUnseenRetractions(
   snapshot: string,
   page: { afterId: number; limit: number; exceptIds?: readonly number[] },
 ): Promise<{ rows: UnseenRetraction[]; snapshot: string }> {
-  const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
-  const { rows } = await sql<{ id: string; xid: string; rxid: string; actual: string; input: TaskInput | null; snap: string }>`
-    with s as (select pg_current_snapshot()::text as snap)
-    select f.id, f.xid::text as xid, f.retracted_xid::text as rxid, f.actual, p.input, s.snap
-    from s left join lateral (
-      select f.id, f.xid, f.retracted_xid, f.actual, f.prediction_id from feedback f
-      where f.model = ${model} and f.retracted_xid is not null and f.prediction_id is not null and f.id > ${page.afterId}
-        and f.retracted_xid >= pg_snapshot_xmin(${snapshot}::pg_snapshot) and not pg_visible_in_snapshot(f.retracted_xid, ${snapshot}::pg_snapshot)
-        ${except}
-      order by f.id limit ${page.limit}
-    ) f on true
-    left join prediction p on p.id = f.prediction_id
-    order by f.id`.execute(db);
-  const snap = rows[0]?.snap;
-  if (snap === undefined) throw new Error('the snapshot query returned no row');
-  return {
-    snapshot: snap,
-    rows: rows
-      .filter((r) => r.id !== null)
-      .map((r) => ({ id: Number(r.id), xid: BigInt(r.xid), retractedXid: BigInt(r.rxid), input: r.input!, label: r.actual })),
-  };
+  const read = await readFeedbackPage(
+    db,
+    model,
+    page,
+    sql`f.retracted_xid is not null and f.retracted_xid >= pg_snapshot_xmin(${snapshot}::pg_snapshot)
+      and not pg_visible_in_snapshot(f.retracted_xid, ${snapshot}::pg_snapshot)`,
+  );
+  return { snapshot: read.snapshot, rows: read.rows.map((r) => ({ ...labelled(r), retractedXid: BigInt(r.rxid!) })) };
 }
 
 export interface LabelledFeedback {
@@ -122,27 +109,52 @@ export async function readUnseenFeedback(
   cursor: FeedbackCursor,
   page: { afterId: number; limit: number; exceptIds?: readonly number[]; withoutRetracted?: boolean },
 ): Promise<LabelledPage> {
-  // Rows the caller already learned past the cursor are not read again (their inputs may be large).
-  const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
   // Live models learn retracted rows too and unlearn them by their retraction (readUnseenRetractions):
   // skipping them here could not tell "never learned" from "learned, not yet unlearned". Datasets skip them.
   const retracted = page.withoutRetracted ? sql`and f.retracted_at is null` : sql``;
-  const { rows } = await sql<{ id: string; xid: string; actual: string; input: TaskInput | null; snap: string }>`
+  const read = await readFeedbackPage(db, model, page, sql`not f.quarantined and ${unseen(cursor)} ${retracted}`);
+  return { snapshot: read.snapshot, rows: read.rows.map(labelled) };
+}
+
+interface FeedbackPageRow {
+  id: string;
+  xid: string;
+  rxid: string | null;
+  actual: string;
+  input: TaskInput;
+}
+
+function labelled(r: FeedbackPageRow): LabelledFeedback {
+  return { id: Number(r.id), xid: BigInt(r.xid), input: r.input, label: r.actual };
+}
+
+/**
+ * One page, in id order, of `model`'s feedback on stored predictions that matches `where`, with
+ * each row's input, read together with the current snapshot in one statement: every row that
+ * matches and committed in that snapshot has an id in this page or a later one. The lateral join
+ * keeps the snapshot's row when no feedback matches.
+ */
+async function readFeedbackPage(
+  db: Kysely<any>,
+  model: string,
+  page: { afterId: number; limit: number; exceptIds?: readonly number[] },
+  where: RawBuilder<unknown>,
+): Promise<{ rows: FeedbackPageRow[]; snapshot: string }> {
+  // Rows the caller already learned past the cursor are not read again (their inputs may be large).
+  const except = page.exceptIds?.length ? sql`and not (f.id = any(${page.exceptIds}::bigint[]))` : sql``;
+  const { rows } = await sql<{ id: string | null; xid: string; rxid: string | null; actual: string; input: TaskInput; snap: string }>`
     with s as (select pg_current_snapshot()::text as snap)
-    select f.id, f.xid::text as xid, f.actual, p.input, s.snap
+    select f.id, f.xid::text as xid, f.retracted_xid::text as rxid, f.actual, p.input, s.snap
     from s left join lateral (
-      select f.id, f.xid, f.actual, f.prediction_id from feedback f
-      where f.model = ${model} and f.prediction_id is not null and not f.quarantined and f.id > ${page.afterId} and ${unseen(cursor)} ${except} ${retracted}
+      select f.id, f.xid, f.retracted_xid, f.actual, f.prediction_id from feedback f
+      where f.model = ${model} and f.prediction_id is not null and f.id > ${page.afterId} and ${where} ${except}
       order by f.id limit ${page.limit}
     ) f on true
     left join prediction p on p.id = f.prediction_id
     order by f.id`.execute(db);
   const snapshot = rows[0]?.snap;
   if (snapshot === undefined) throw new Error('the snapshot query returned no row');
-  return {
-    snapshot,
-    rows: rows.filter((r) => r.id !== null).map((r) => ({ id: Number(r.id), xid: BigInt(r.xid), input: r.input!, label: r.actual })),
-  };
+  return { snapshot, rows: rows.filter((r): r is typeof r & { id: string } => r.id !== null) };
 }
 
 /** How many labelled feedback rows of `model` `cursor` does not cover (the retrain trigger's count). */

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Orm } from '../database/orm.js';
+import type { IModelVersion } from '../models/model-version.entity.js';
 import type { TaskInput } from '../tasks/task.js';
 
 /** A version as time travel needs it: its artifact and which feedback its training data covered. */
@@ -14,6 +15,19 @@ export interface VersionAtRest {
   datasetVersionId: number | null;
 }
 
+/** A version row (loaded with its artifact and dataset) as time travel reads it. */
+export function versionAtRest(row: IModelVersion): VersionAtRest {
+  return {
+    id: row.id,
+    version: row.version,
+    artifact: row.artifact,
+    trainedSnapshot: row.trainedFeedbackSnapshot ?? null,
+    trainedThroughFeedbackId: row.trainedThroughFeedbackId,
+    datasetVersion: row.datasetVersion?.version ?? null,
+    datasetVersionId: row.datasetVersion?.id ?? null,
+  };
+}
+
 /** A row that taught (or untaught) a model: what it said about which input. */
 export interface TeachingRow {
   id: number;
@@ -26,7 +40,8 @@ const PAGE_ROWS = 5000;
 
 /**
  * The queries of time travel and lineage (model-history.ts): what a version had learned online,
- * and which of its training rows had been retracted, as of a time. A row teaches from its
+ * and which of its training rows had been retracted, as of a time (the version itself comes from
+ * models/model-version.repository.ts). A row teaches from its
  * `learned_at` (its commit, or its release from quarantine) until its `retracted_at`.
  */
 export class ModelHistoryRepository {
@@ -34,40 +49,6 @@ export class ModelHistoryRepository {
 
   private get db() {
     return this.orm.em.getKysely();
-  }
-
-  async version(model: string, version: number): Promise<VersionAtRest | null> {
-    return this.versionWhere(sql`mv.model = ${model} and mv.version = ${version}`);
-  }
-
-  async versionById(id: number): Promise<VersionAtRest | null> {
-    return this.versionWhere(sql`mv.id = ${id}`);
-  }
-
-  private async versionWhere(where: RawBuilder<unknown>): Promise<VersionAtRest | null> {
-    const { rows } = await sql<{
-      id: number;
-      version: number;
-      artifact: unknown;
-      snap: string | null;
-      through: string;
-      dataset: number | null;
-      dataset_id: number | null;
-    }>`
-      select mv.id, mv.version, mv.artifact, mv.trained_feedback_snapshot as snap, mv.trained_through_feedback_id as through, d.version as dataset, d.id as dataset_id
-      from model_version mv left join dataset_version d on d.id = mv.dataset_version_id
-      where ${where}`.execute(this.db);
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id,
-      version: r.version,
-      artifact: r.artifact,
-      trainedSnapshot: r.snap,
-      trainedThroughFeedbackId: Number(r.through),
-      datasetVersion: r.dataset,
-      datasetVersionId: r.dataset_id,
-    };
   }
 
   /** Feedback `version` had learned online at `asOf` and not unlearned by then, in id order, one page. */

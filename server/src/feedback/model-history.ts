@@ -3,7 +3,9 @@ import type { PredictionRecord } from '../predictions/prediction.types.js';
 import { AppError } from '../shared/app-error.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { Task } from '../tasks/task.js';
-import { ModelHistoryRepository, type TeachingRow, type VersionAtRest } from './model-history.repository.js';
+import type { IModelVersion } from '../models/model-version.entity.js';
+import type { ModelVersionRepository } from '../models/model-version.repository.js';
+import { ModelHistoryRepository, versionAtRest, type TeachingRow, type VersionAtRest } from './model-history.repository.js';
 
 /** A version's model rebuilt as it was at a time. */
 export interface PastModel {
@@ -35,9 +37,13 @@ export interface PredictionLineage {
  * for a process that had caught up by t (one that learns its own commits at once, as each
  * answers after its model learned; another process catches up within its announcement delay).
  */
+/** A version as time travel reads it: with its artifact and its dataset. */
+const AT_REST = { artifact: true, dataset: true } as const;
+
 export class ModelHistory {
   constructor(
     private readonly repository: ModelHistoryRepository,
+    private readonly versions: ModelVersionRepository,
     private readonly tasks: TaskRegistry,
     /** Which feedback a dataset version holds: a training row the dataset had dropped is not taken back. */
     private readonly trainingFeedbackIds: ((datasetVersionId: number) => Promise<ReadonlySet<number>>) | null = null,
@@ -46,13 +52,13 @@ export class ModelHistory {
   async modelAt(model: string, version: number, asOf: Date): Promise<PastModel> {
     const task = this.tasks.get(model);
     if (!task) throw AppError.badInput([{ field: 'model', reason: `unknown model; known: ${this.tasks.names().join(', ')}` }]);
-    const v = await this.repository.version(model, version);
+    const v = this.versionAtRest(await this.versions.get(model, version, AT_REST));
     if (!v) throw new AppError('NOT_FOUND', `model ${model} has no version ${version}`);
     return this.rebuild(task, v, asOf);
   }
 
   async lineage(prediction: PredictionRecord): Promise<PredictionLineage> {
-    const v = await this.repository.versionById(prediction.modelVersionId);
+    const v = this.versionAtRest(await this.versions.byId(prediction.modelVersionId, AT_REST));
     if (!v) throw new AppError('NOT_FOUND', `the version of prediction ${prediction.id} does not exist`);
     const [learnedOnline, feedback] = await Promise.all([
       this.repository.learnedOnlineRange(prediction.model, v, prediction.createdAt),
@@ -64,10 +70,14 @@ export class ModelHistory {
   /** The model that served `prediction`, rebuilt as of when it served, and its probabilities for the prediction's input. */
   async replay(prediction: PredictionRecord): Promise<{ past: PastModel; scores: { label: string; probability: number }[] }> {
     const task = this.tasks.get(prediction.model)!;
-    const v = await this.repository.versionById(prediction.modelVersionId);
+    const v = this.versionAtRest(await this.versions.byId(prediction.modelVersionId, AT_REST));
     if (!v) throw new AppError('NOT_FOUND', `the version of prediction ${prediction.id} does not exist`);
     const past = await this.rebuild(task, v, prediction.createdAt);
     return { past, scores: past.model.predict(past.task.encode(prediction.input)).scores };
+  }
+
+  private versionAtRest(row: IModelVersion | null): VersionAtRest | null {
+    return row ? versionAtRest(row) : null;
   }
 
   private async rebuild(current: Task, v: VersionAtRest, asOf: Date): Promise<PastModel> {

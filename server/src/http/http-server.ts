@@ -11,21 +11,25 @@ import type { AlertService } from '../alerts/alert-service.js';
 import { GrafanaWebhookVerifier, type SignatureCheck } from '../alerts/webhook-auth.js';
 import { parseWebhookBody } from '../alerts/webhook-bodies.js';
 import { clientErrorOf } from '../graphql/errors.js';
-import { AppError, plainHttpStatusOf } from '../shared/app-error.js';
+import { AppError, isAppError, plainHttpStatusOf } from '../shared/app-error.js';
 import type { RelearnYoga } from './graphql-server.js';
 import { createLeanGraphQL, type LeanGraphQL } from './lean-graphql.js';
 import { createStaticFiles } from './static-files.js';
 
-/** The whole body, refused (status 413) as soon as it passes `maxBytes`, whether or not it said its length. */
+/** The whole body, refused (PAYLOAD_TOO_LARGE, 413) as soon as it passes `maxBytes`, whether or not it said its length. */
 async function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw Object.assign(new Error('request body too large'), { status: 413 });
+    if (size > maxBytes) throw tooLargeError(maxBytes);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function tooLargeError(maxBytes: number): AppError {
+  return new AppError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
 }
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
@@ -94,7 +98,7 @@ export function createHttpServer(options: {
 
   /** 413 in GraphQL's error shape (the body never reached GraphQL). */
   const tooLarge = (res: ServerResponse) => {
-    const error = new AppError('PAYLOAD_TOO_LARGE', `request body over ${maxBodyBytes} bytes`);
+    const error = tooLargeError(maxBodyBytes);
     json(res, plainHttpStatusOf(error.code), { errors: [{ message: error.message, extensions: { code: error.code } }] });
   };
 
@@ -219,7 +223,7 @@ export function createHttpServer(options: {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if ((error as { status?: number }).status === 413) {
+      if (isAppError(error, 'PAYLOAD_TOO_LARGE')) {
         // The rest of the body is not read: close the connection once the answer is out.
         if (!res.headersSent) {
           res.setHeader('connection', 'close');

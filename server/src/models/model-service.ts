@@ -114,7 +114,7 @@ export class ModelService {
 
   /**
    * Trains version 1 of every task that has none (through `bootstrap`), then loads each live
-   * model. Runs in the background; `ready` says when it is done.
+   * model. Runs in the background; the readiness probe asks `getLive` for each task.
    */
   start(bootstrap: (task: Task) => Promise<unknown>): Promise<void> {
     const all = this.tasks.all().map((task) => {
@@ -130,11 +130,6 @@ export class ModelService {
       return p;
     });
     return Promise.all(all).then(() => undefined);
-  }
-
-  /** True when every task has a live model in memory. */
-  get ready(): boolean {
-    return this.tasks.all().every((t) => this.learning.has(t.name));
   }
 
   getLive(model: string): LiveModel | undefined {

@@ -7,6 +7,17 @@ export type NewVersionRow = Omit<IModelVersion, 'id' | 'model' | 'version' | 'st
   datasetVersion: number | null;
 };
 
+/** What to load with a version besides its columns: the artifact is lazy (it can be large), the dataset a relation. */
+export interface VersionLoad {
+  artifact?: boolean;
+  dataset?: boolean;
+}
+
+function populateOf(load: VersionLoad) {
+  const populate = [...(load.artifact ? (['artifact'] as const) : []), ...(load.dataset ? (['datasetVersion'] as const) : [])];
+  return populate.length ? { populate } : {};
+}
+
 /**
  * The queries of `model_version` and its history, `model_activation`. The writes that must hold
  * the model's lock (numbering a version, moving LIVE) are one transaction each here; the model
@@ -19,12 +30,12 @@ export class ModelVersionRepository {
     return this.orm.em.fork().find(ModelVersion, { model }, { orderBy: { version: 'desc' } });
   }
 
-  get(model: string, version: number): Promise<IModelVersion | null> {
-    return this.orm.em.fork().findOne(ModelVersion, { model, version });
+  get(model: string, version: number, load: VersionLoad = {}): Promise<IModelVersion | null> {
+    return this.orm.em.fork().findOne(ModelVersion, { model, version }, populateOf(load));
   }
 
-  byId(id: number): Promise<IModelVersion | null> {
-    return this.orm.em.fork().findOne(ModelVersion, { id });
+  byId(id: number, load: VersionLoad = {}): Promise<IModelVersion | null> {
+    return this.orm.em.fork().findOne(ModelVersion, { id }, populateOf(load));
   }
 
   /** The version a retrain job registered (a retried job reuses it). */
@@ -33,9 +44,8 @@ export class ModelVersionRepository {
   }
 
   /** The LIVE version of `model`, with its artifact and/or dataset loaded when asked (the artifact is lazy: it can be large). */
-  live(model: string, load: { artifact?: boolean; dataset?: boolean } = {}): Promise<IModelVersion | null> {
-    const populate = [...(load.artifact ? (['artifact'] as const) : []), ...(load.dataset ? (['datasetVersion'] as const) : [])];
-    return this.orm.em.fork().findOne(ModelVersion, { model, status: 'LIVE' }, populate.length ? { populate } : {});
+  live(model: string, load: VersionLoad = {}): Promise<IModelVersion | null> {
+    return this.orm.em.fork().findOne(ModelVersion, { model, status: 'LIVE' }, populateOf(load));
   }
 
   async exists(model: string): Promise<boolean> {
