@@ -34,6 +34,8 @@ export interface Config {
   autoRetrain: boolean;
   /** Share of predictions answered with feedbackRequested (0..1), unless a task sets its own. */
   auditSampleRate: number;
+  /** Input drift: predictions sampled per driftHistory bucket; how long a /metrics scrape reuses a drift report (seconds, 0: never). */
+  drift: { historySample: number; scrapeCacheSeconds: number };
   /** First retry delay of a failed retrain, doubled at each attempt (seconds). */
   retrainRetryDelaySeconds: number;
   /** Bearer token monitoring sends with alert webhooks; `null`: only the admin token is accepted. */
@@ -64,6 +66,8 @@ export interface Config {
   rateLimits: { predictions: number; feedback: number; outcomes: number };
   /** Most rows one recordOutcomes call may carry. */
   maxOutcomesPerCall: number;
+  /** Most predictions one `predictions` page may hold; most tokens one explanation may list. */
+  predictionList: { maxPage: number; maxExplanationTokens: number };
   /** True when `ADMIN_TOKEN` was unset and a token was generated for this run (so it is printed). */
   adminTokenGenerated: boolean;
   /** Extra task definition files or folders, on top of the built-in tasks. */
@@ -112,6 +116,8 @@ const envSchema = z.object({
   ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
   AUTO_RETRAIN: z.enum(['on', 'off']).default('on'),
   AUDIT_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.02),
+  DRIFT_HISTORY_SAMPLE: z.coerce.number().int().min(10).max(5000).default(200),
+  DRIFT_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   RETRAIN_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_MODE: z.enum(['open', 'keys']).optional(),
@@ -123,6 +129,8 @@ const envSchema = z.object({
   RATE_LIMIT_FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
   RATE_LIMIT_OUTCOMES_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
   MAX_OUTCOMES_PER_CALL: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  PREDICTION_PAGE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+  EXPLANATION_MAX_TOKENS: z.coerce.number().int().min(0).max(500).default(50),
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_HMAC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WEBHOOK_HMAC_TIMESTAMP: z.enum(['required', 'optional']).default('required'),
@@ -188,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onlineLearning: e.ONLINE_LEARNING === 'on',
     autoRetrain: e.AUTO_RETRAIN === 'on',
     auditSampleRate: e.AUDIT_SAMPLE_RATE,
+    drift: { historySample: e.DRIFT_HISTORY_SAMPLE, scrapeCacheSeconds: e.DRIFT_CACHE_SECONDS },
     webhookToken: e.WEBHOOK_TOKEN ?? null,
     webhookHmacSecret: e.WEBHOOK_HMAC_SECRET ?? null,
     webhookHmacRequireTimestamp: e.WEBHOOK_HMAC_TIMESTAMP === 'required',
@@ -202,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { predictions: 0, feedback: 0, outcomes: 0 }
         : { predictions: e.RATE_LIMIT_PREDICTIONS_PER_MINUTE, feedback: e.RATE_LIMIT_FEEDBACK_PER_MINUTE, outcomes: e.RATE_LIMIT_OUTCOMES_PER_MINUTE },
     maxOutcomesPerCall: e.MAX_OUTCOMES_PER_CALL,
+    predictionList: { maxPage: e.PREDICTION_PAGE_MAX, maxExplanationTokens: e.EXPLANATION_MAX_TOKENS },
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     taskPaths: e.TASKS
       ? e.TASKS.split(',')

@@ -16,6 +16,26 @@ export interface ModelDriftReport extends DriftReport {
   version: number;
 }
 
+/** One time bucket of driftHistory: a sample of its predictions against a version's training data. */
+export interface DriftBucket extends DriftReport {
+  start: Date;
+  end: Date;
+  /** The version whose training data the bucket is compared with (null: no prediction in it and none asked for). */
+  version: number | null;
+}
+
+export interface DriftOptions {
+  /** Predictions sampled per driftHistory bucket at most. */
+  historySample: number;
+  /** How long a /metrics scrape reuses a model's drift report (seconds; 0: recomputed on every scrape). */
+  scrapeCacheSeconds: number;
+}
+
+export const DEFAULT_DRIFT_OPTIONS: DriftOptions = { historySample: 200, scrapeCacheSeconds: 30 };
+
+/** Slots a driftHistory bucket is cut into, each read from its start: the sample spreads over the bucket, not only its first minutes. */
+const HISTORY_SLOTS = 10;
+
 /**
  * Input drift of a model's live version: its recent predictions' inputs against the training
  * data of that version (its dataset version's rows, thinned to MAX_REFERENCE_VALUES and
@@ -30,7 +50,46 @@ export class DriftService {
     private readonly models: ModelService,
     private readonly datasets: DatasetStore,
     private readonly tasks: TaskRegistry,
+    private readonly options: DriftOptions = DEFAULT_DRIFT_OPTIONS,
   ) {}
+
+  /**
+   * Drift per time bucket of [from, to): at most `historySample` predictions of each bucket (spread
+   * over it), against the training data of `versionId` when given (and only its predictions),
+   * else of the version that served most of the bucket's sample. Work per request is bounded by
+   * buckets × HISTORY_SLOTS × historySample rows read, one bucket at a time.
+   */
+  async history(model: string, range: { from: Date; to: Date; bucketSeconds: number; versionId: number | null }): Promise<DriftBucket[]> {
+    const task = this.tasks.get(model);
+    if (!task) throw new Error(`unknown model ${model}`);
+    const features = task.definition.features;
+    // Each slot may fill the whole sample (a burst of traffic sits in one slot); the rows read are
+    // then thinned evenly, so the sample follows the traffic: at most HISTORY_SLOTS × historySample read.
+    const sample = this.options.historySample;
+    const versionNumbers = new Map<number, number | null>();
+    const versionNumber = async (id: number) => {
+      if (!versionNumbers.has(id)) versionNumbers.set(id, (await this.models.versionById(id))?.version ?? null);
+      return versionNumbers.get(id)!;
+    };
+    const out: DriftBucket[] = [];
+    const count = Math.ceil((range.to.getTime() - range.from.getTime()) / (range.bucketSeconds * 1000));
+    for (let i = 0; i < count; i++) {
+      const start = new Date(range.from.getTime() + i * range.bucketSeconds * 1000);
+      const end = new Date(Math.min(range.to.getTime(), start.getTime() + range.bucketSeconds * 1000));
+      const read = await this.repository.sampleInputs(model, { from: start, to: end, slots: HISTORY_SLOTS, perSlot: sample, modelVersionId: range.versionId });
+      const rows = read.length <= sample ? read : Array.from({ length: sample }, (_, k) => read[Math.floor((k * read.length) / sample)]!);
+      // A bucket nobody predicted in is compared as the live version would be: its scores are null, its axis continuous.
+      const referenceId = range.versionId ?? mostServed(rows.map((r) => r.versionId)) ?? this.models.getLive(model)?.versionId ?? null;
+      const reference = referenceId === null ? null : await this.reference(referenceId);
+      const version = referenceId === null ? null : await versionNumber(referenceId);
+      if (!reference) {
+        out.push({ start, end, version, drifted: false, features: [], windowSize: rows.length, referenceSize: 0 });
+        continue;
+      }
+      out.push({ start, end, version, ...driftReport(features, reference, rows) });
+    }
+    return out;
+  }
 
   /** Null when the model has no live version yet. `window.lastPredictions` defaults to DEFAULT_DRIFT_WINDOW. */
   async report(
@@ -93,4 +152,12 @@ export class DriftService {
     }
     return buildReference(task.definition.features, rows);
   }
+}
+
+function mostServed(ids: readonly number[]): number | null {
+  const counts = new Map<number, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  let best: number | null = null;
+  for (const [id, c] of counts) if (best === null || c > counts.get(best)! || (c === counts.get(best) && id > best)) best = id;
+  return best;
 }

@@ -2,7 +2,12 @@ import type { Builder } from '../graphql/builder.js';
 import { checkModel, type registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { AppError } from '../shared/app-error.js';
 import type { FeatureDrift as FeatureDriftShape } from './drift-report.js';
-import { DEFAULT_DRIFT_WINDOW, MAX_DRIFT_WINDOW, type ModelDriftReport } from './drift-service.js';
+import { DEFAULT_DRIFT_WINDOW, MAX_DRIFT_WINDOW, type DriftBucket as DriftBucketShape, type ModelDriftReport } from './drift-service.js';
+
+/** driftHistory reads up to DRIFT_HISTORY_SAMPLE predictions per bucket: fewer buckets than metricsHistory. */
+export const MAX_DRIFT_HISTORY_BUCKETS = 200;
+const MAX_DRIFT_HISTORY_DAYS = 400;
+const BUCKET_STEPS = [60, 300, 900, 3600, 21_600, 86_400, 604_800];
 
 type WindowRef = ReturnType<typeof registerMetricsSchema>['MetricsWindow'];
 
@@ -58,6 +63,66 @@ export function registerDriftSchema(builder: Builder, MetricsWindow: WindowRef) 
         const report = await services.drift.report(args.model, { lastPredictions: w.lastFeedback, lastSeconds: w.lastSeconds });
         if (!report) throw new AppError('MODEL_NOT_READY', `model ${args.model} has no live version yet`);
         return report;
+      },
+    }),
+  );
+
+  const DriftBucket = builder.objectRef<DriftBucketShape>('DriftBucket').implement({
+    description:
+      "Input drift of one time bucket: a sample of the predictions made in it against a version's training data (the one asked for, else the one that served most of them).",
+    fields: (t) => ({
+      start: t.field({ type: 'DateTime', resolve: (b) => b.start }),
+      end: t.field({ type: 'DateTime', resolve: (b) => b.end }),
+      version: t.exposeInt('version', { nullable: true, description: 'The version whose training data the bucket is compared with.' }),
+      drifted: t.exposeBoolean('drifted', { description: 'Any input feature drifted in this bucket (the predicted-label share is reported, not counted).' }),
+      features: t.field({
+        type: [FeatureDrift],
+        description: 'Per feature, as in drift(); scores are null in a bucket without predictions.',
+        resolve: (b) => b.features,
+      }),
+      windowSize: t.exposeInt('windowSize', { description: 'Predictions of the bucket compared (at most DRIFT_HISTORY_SAMPLE, spread over the bucket).' }),
+      referenceSize: t.exposeInt('referenceSize', { description: 'Training rows compared with (0: the version has no dataset to compare with).' }),
+    }),
+  });
+
+  builder.queryField('driftHistory', (t) =>
+    t.field({
+      type: [DriftBucket],
+      description: `Input drift per time bucket of [from, to) (at most ${MAX_DRIFT_HISTORY_BUCKETS} buckets, ${MAX_DRIFT_HISTORY_DAYS} days): per bucket a sample of at most DRIFT_HISTORY_SAMPLE predictions, spread over it, per feature score, pValue and drifted. bucketSeconds defaults to the smallest of 1 min, 5 min, 15 min, 1 h, 6 h, 1 day, 1 week that gives at most 100 buckets.`,
+      // One sampled read per bucket: 10 items × 1,000 by the cost rule.
+      extensions: { complexity: 1000 },
+      args: {
+        model: t.arg.string({ required: true }),
+        from: t.arg({ type: 'DateTime', required: true }),
+        to: t.arg({ type: 'DateTime', required: true }),
+        bucketSeconds: t.arg.int(),
+        version: t.arg.int({ description: "Only this version's predictions, against its training data." }),
+      },
+      resolve: async (_, args, { services }) => {
+        checkModel(services, args.model);
+        const from = new Date(args.from);
+        const to = new Date(args.to);
+        const spanSeconds = (to.getTime() - from.getTime()) / 1000;
+        if (!(spanSeconds > 0)) throw AppError.badInput([{ field: 'to', reason: 'must be after from' }]);
+        if (spanSeconds > MAX_DRIFT_HISTORY_DAYS * 86_400)
+          throw AppError.badInput([{ field: 'to', reason: `at most ${MAX_DRIFT_HISTORY_DAYS} days after from` }]);
+        const bucketSeconds = args.bucketSeconds ?? BUCKET_STEPS.find((step) => spanSeconds / step <= 100) ?? Math.ceil(spanSeconds / 100);
+        if (bucketSeconds < 1) throw AppError.badInput([{ field: 'bucketSeconds', reason: 'must be at least 1' }]);
+        if (spanSeconds / bucketSeconds > MAX_DRIFT_HISTORY_BUCKETS) {
+          throw AppError.badInput([
+            {
+              field: 'bucketSeconds',
+              reason: `gives more than ${MAX_DRIFT_HISTORY_BUCKETS} buckets; use at least ${Math.ceil(spanSeconds / MAX_DRIFT_HISTORY_BUCKETS)}`,
+            },
+          ]);
+        }
+        let versionId: number | null = null;
+        if (args.version !== null && args.version !== undefined) {
+          const v = await services.models.version(args.model, args.version);
+          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
+          versionId = v.id;
+        }
+        return services.drift.history(args.model, { from, to, bucketSeconds, versionId });
       },
     }),
   );
