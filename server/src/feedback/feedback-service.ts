@@ -164,7 +164,7 @@ export class FeedbackService {
     }
     const outcome = decision === 'RELEASE' ? 'released' : 'rejected';
     const decided = await this.repository.review(which, outcome, actor);
-    const byModel = groupByModel(decided);
+    const byModel = groupByModel(decided.map((d) => d.feedback));
     for (const [model, ids] of byModel) {
       this.events.emit('quarantineReviewed', { model, ids, decision: outcome, actor });
       if (outcome === 'released') {
@@ -172,6 +172,9 @@ export class FeedbackService {
         await this.models.catchUp(model);
       }
     }
+    // A released row is recorded feedback from now on: its followers (the Prometheus counters,
+    // live metrics, the retrain trigger) see it exactly as they see feedback that passed the gate.
+    if (outcome === 'released') for (const d of decided) this.events.emit('feedbackRecorded', d);
     return decided.length;
   }
 

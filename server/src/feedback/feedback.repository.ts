@@ -183,14 +183,16 @@ export class FeedbackRepository {
     target: { ids: readonly number[] } | { model: string; source: string },
     decision: 'released' | 'rejected',
     actor: string,
-  ): Promise<{ id: number; model: string }[]> {
-    const which = 'ids' in target ? sql`id = any(${target.ids}::bigint[])` : sql`model = ${target.model} and source = ${target.source}`;
+  ): Promise<{ feedback: FeedbackRecord; version: number | null }[]> {
+    const which = 'ids' in target ? sql`f.id = any(${target.ids}::bigint[])` : sql`f.model = ${target.model} and f.source = ${target.source}`;
     const release = decision === 'released' ? sql`, quarantined = false, xid = pg_current_xact_id(), learned_at = now()` : sql``;
-    const { rows } = await sql<{ id: string; model: string }>`
-      update feedback set review = ${decision}, reviewed_by = ${actor}, reviewed_at = now() ${release}
-      where ${which} and quarantined and review is null and retracted_at is null
-      returning id, model`.execute(this.db);
-    return rows.map((r) => ({ id: Number(r.id), model: r.model }));
+    // With the number of the version that served each row's prediction: released rows count from
+    // now on, in the same Prometheus series as feedback that passed the gate at once.
+    const { rows } = await sql<DbFeedback & { served_version: number | null }>`
+      update feedback f set review = ${decision}, reviewed_by = ${actor}, reviewed_at = now() ${release}
+      where ${which} and f.quarantined and f.review is null and f.retracted_at is null
+      returning f.*, (select mv.version from model_version mv where mv.id = f.model_version_id) as served_version`.execute(this.db);
+    return rows.map((r) => ({ feedback: fromDb(r), version: r.served_version }));
   }
 
   /**

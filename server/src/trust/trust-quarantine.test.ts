@@ -38,6 +38,15 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     return answers.map((a) => a.data.submitFeedback as { id: string; source: string; quarantined: boolean; quarantineReason: string | null });
   };
 
+  /** Spam feedback counted in this process's Prometheus series (every version, correct or not). */
+  const prometheusSpamFeedback = async () => {
+    const text = await (await fetch(`${sut.url}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('relearn_feedback_total{') && line.includes('model="spam"'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  };
+
   beforeAll(async () => {
     // Nobody but the admin is trusted here (the test harness trusts 'anonymous' by default); no retrain runs by itself.
     sut = await startTestApp({ database, env: { AUTH_MODE: 'open', TRUSTED_SOURCES: 'labeller', AUTO_RETRAIN: 'off', TRAINER: 'off' } });
@@ -57,6 +66,7 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     expect(await spamProbability(SPAM)).toBe(before.spam);
     expect(await spamProbability(OTHER_SPAM)).toBe(before.other);
     expect((await sut.gql(SPAM_COUNTS)).data.metrics.feedbackCount).toBe(0);
+    expect(await prometheusSpamFeedback()).toBe(0);
     const queue = await sut.gql(`{ quarantinedFeedback(model: "spam") { id source quarantined quarantineReason } }`, {}, { token: ADMIN_TOKEN });
     expect(queue.data.quarantinedFeedback.map((f: { id: string }) => f.id).sort()).toEqual(answers.map((a) => a.id).sort());
     // Metrics by source: the anonymous source counts nothing, its 100 rows wait for review, it has no trust.
@@ -81,6 +91,8 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     for (let i = 0; i < 100; i++) expected.learn(encodedSpam(SPAM), 'ham');
     expectSameModel(live(), expected);
     expect((await sut.gql(SPAM_COUNTS)).data.metrics.feedbackCount).toBe(100);
+    // Released rows count in Prometheus too, as feedback that passed the gate at once does.
+    expect(await prometheusSpamFeedback()).toBe(100);
     expect((await sut.gql(`{ quarantinedFeedback(model: "spam") { id } }`, {}, { token: ADMIN_TOKEN })).data.quarantinedFeedback).toEqual([]);
     // A second release decides nothing: each row teaches once.
     expect(
@@ -110,10 +122,17 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     console.log(`[trust] ${database}: released: p(spam) ${afterRelease.toFixed(4)}; retracted: ${(await spamProbability(SPAM)).toFixed(4)}`);
   });
 
-  it('the same labels from a trusted source (the admin) teach at once; retracting k of N leaves the model trained on the other N - k', async () => {
+  it('the same labels from a trusted source (a key of TRUSTED_SOURCES) teach at once; retracting k of N leaves the model trained on the other N - k', async () => {
+    const created = await sut.gql(
+      `mutation { createApiKey(input: { principal: "labeller", scopes: [PREDICT, FEEDBACK] }) { key } }`,
+      {},
+      { token: ADMIN_TOKEN },
+    );
+    expect(created.errors).toBeUndefined();
+    const labeller = created.data.createApiKey.key as string;
     const before = { spam: await spamProbability(SPAM), other: await spamProbability(OTHER_SPAM) };
-    const answers = await label(SPAM, 100, 'ham', ADMIN_TOKEN);
-    expect(answers.every((a) => !a.quarantined && a.source === 'admin')).toBe(true);
+    const answers = await label(SPAM, 100, 'ham', labeller);
+    expect(answers.every((a) => !a.quarantined && a.source === 'labeller')).toBe(true);
     const after = { spam: await spamProbability(SPAM), other: await spamProbability(OTHER_SPAM) };
     expect(after.spam).toBeLessThan(0.5);
     console.log(
@@ -138,7 +157,7 @@ describe.each(['postgres', 'embedded'] as const)('the trust gate on the %s datab
     expect(again.data.retractFeedback.count).toBe(0);
     expectSameModel(live(), expected);
     const rest = await sut.gql(
-      `mutation { retractFeedback(input: { source: "admin", model: "spam", reason: "test: clean up" }) { count } }`,
+      `mutation { retractFeedback(input: { source: "labeller", model: "spam", reason: "test: clean up" }) { count } }`,
       {},
       { token: ADMIN_TOKEN },
     );
