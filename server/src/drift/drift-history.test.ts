@@ -35,7 +35,7 @@ describe('driftHistory', () => {
   const hour = 3_600_000;
   beforeAll(async () => {
     const databaseUrl = await freshDatabaseUrl('drift_history');
-    sut = await startTestApp({ databaseUrl, env: { DRIFT_HISTORY_SAMPLE: '100' } });
+    sut = await startTestApp({ databaseUrl, env: { DRIFT_HISTORY_SAMPLE: '100', DRIFT_CACHE_SECONDS: '3600' } });
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     // Two hours ago the inputs looked like training; now they have moved. The stable ones are
@@ -85,5 +85,19 @@ describe('driftHistory', () => {
     expect((await ask({ bucketSeconds: 10 })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'bucketSeconds' });
     expect((await ask({ bucketSeconds: 0 })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'bucketSeconds' });
     expect((await ask({ to: from })).errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+  });
+
+  it('a /metrics scrape reuses the drift report for DRIFT_CACHE_SECONDS instead of reading the inputs again', async () => {
+    const scrape = async () => (await fetch(`${sut.url}/metrics`)).text();
+    const flag = /relearn_model_input_drifted\{model="fraud"\} (\d)/;
+    // The newest 1,000 predictions hold the moved ones: the scrape says drifted (the first may start the reference).
+    await expect.poll(async () => flag.exec(await scrape())?.[1], { timeout: 30_000, interval: 200 }).toBe('1');
+    // Now the newest 1,000 look like training again: drift() says so at once, the scrape keeps its report...
+    await sut.gql(BATCH, { inputs: inputs(1000, 3, false) });
+    expect((await sut.gql(`{ drift(model: "fraud") { drifted windowSize } }`)).data.drift).toEqual({ drifted: false, windowSize: 1000 });
+    expect(flag.exec(await scrape())?.[1]).toBe('1');
+    // ...until it is refreshed (or DRIFT_CACHE_SECONDS pass).
+    sut.app.services.drift.refreshScrapes();
+    expect(flag.exec(await scrape())?.[1]).toBe('0');
   });
 });

@@ -3,6 +3,7 @@ import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { DatasetStore } from '../training/dataset-store.js';
 import { MAX_REFERENCE_VALUES, buildReference, driftReport, type DriftReport, type DriftRow, type ReferenceProfile } from './drift-report.js';
 import type { DriftRepository } from './drift.repository.js';
+import { PromiseCache } from '../shared/promise-cache.js';
 
 /** The window drift looks at when none is given: the newest predictions of the live version. */
 export const DEFAULT_DRIFT_WINDOW = 1000;
@@ -45,13 +46,36 @@ export class DriftService {
   private readonly references = new Map<number, Promise<ReferenceProfile | null>>();
   private readonly ready = new Set<number>();
 
+  /** The scrape path's reports, per model and live version (a new version is reported at once). */
+  private readonly scrapes: PromiseCache<string, ModelDriftReport | null>;
+
   constructor(
     private readonly repository: DriftRepository,
     private readonly models: ModelService,
     private readonly datasets: DatasetStore,
     private readonly tasks: TaskRegistry,
     private readonly options: DriftOptions = DEFAULT_DRIFT_OPTIONS,
-  ) {}
+  ) {
+    this.scrapes = new PromiseCache(options.scrapeCacheSeconds * 1000);
+  }
+
+  /**
+   * The live version's default report for a /metrics scrape: computed at most once per
+   * scrapeCacheSeconds per model and version, however often Prometheus (or several) scrape, since
+   * a report reads up to DEFAULT_DRIFT_WINDOW prediction inputs and tokenizes their text. Null
+   * while the version's reference is still being built (that is not cached: the next scrape asks again).
+   */
+  scrapeReport(model: string): Promise<ModelDriftReport | null> {
+    const live = this.models.getLive(model);
+    if (!live) return Promise.resolve(null);
+    if (!this.ready.has(live.versionId)) return this.report(model, {}, { onlyIfReady: true });
+    return this.scrapes.get(`${model}\u0000${live.versionId}`, () => this.report(model));
+  }
+
+  /** Forget the scrape path's reports: the next scrape recomputes (tests, and after a bulk load). */
+  refreshScrapes(): void {
+    this.scrapes.clear();
+  }
 
   /**
    * Drift per time bucket of [from, to): at most `historySample` predictions of each bucket (spread

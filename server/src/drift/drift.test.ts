@@ -35,7 +35,8 @@ describe('drift(model) and the drift retrain trigger', () => {
       retrain: { ...fraud.retrain, onDrift: true, minSamples: 50, afterFeedback: 100_000, cooldownSeconds: 3600 },
     };
     await writeFile(join(dir, 'drifty.json'), JSON.stringify(drifty));
-    sut = await startTestApp({ env: { TASKS: join(dir, 'drifty.json') } });
+    // DRIFT_CACHE_SECONDS=0: every scrape reads the inputs as they are now (the cache has its own test).
+    sut = await startTestApp({ env: { TASKS: join(dir, 'drifty.json'), DRIFT_CACHE_SECONDS: '0' } });
   });
   afterAll(() => sut?.stop());
 

@@ -29,6 +29,8 @@ export class ServingMetrics {
   private readonly retrains: Counter<'model' | 'outcome'>;
   private readonly retrainDuration: Histogram<'model' | 'outcome'>;
   private readonly retrainRunning: Gauge<'model'>;
+  private readonly answers: Counter<'outcome'>;
+  private readonly answerErrors: Counter<'code'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -77,6 +79,21 @@ export class ServingMetrics {
       buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
       registers: [this.registry],
     });
+    this.answers = new Counter({
+      name: 'relearn_graphql_responses_total',
+      help: 'GraphQL answers sent over HTTP, by outcome (ok: no errors; error: at least one)',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+    });
+    this.answerErrors = new Counter({
+      name: 'relearn_graphql_errors_total',
+      help: 'Errors in GraphQL answers sent over HTTP, by extensions.code (INTERNAL_SERVER_ERROR: a masked unexpected error)',
+      labelNames: ['code'] as const,
+      registers: [this.registry],
+    });
+    // Both outcomes exist from the start (at 0), so an error rate reads 0 rather than nothing.
+    this.answers.inc({ outcome: 'ok' }, 0);
+    this.answers.inc({ outcome: 'error' }, 0);
     this.retrainRunning = new Gauge({
       name: 'relearn_retrain_running',
       help: 'Retrains running in this process now',
@@ -96,7 +113,7 @@ export class ServingMetrics {
   }
 
   /** Quality gauges of each live version, computed when Prometheus scrapes. */
-  attachQualityGauges(tasks: TaskRegistry, models: ModelService, metrics: MetricsService, drift: Pick<DriftService, 'report'> | null = null): void {
+  attachQualityGauges(tasks: TaskRegistry, models: ModelService, metrics: MetricsService, drift: Pick<DriftService, 'scrapeReport'> | null = null): void {
     // The feature space each live model uses: bounded by its task's featureBuckets, never by clients.
     new Gauge({
       name: 'relearn_model_vocabulary_size',
@@ -127,7 +144,7 @@ export class ServingMetrics {
     const threshold = windowGauge('relearn_model_accuracy_threshold', "The task's minimum acceptable accuracy (retrain.minAccuracy)");
     const minSamples = windowGauge('relearn_model_min_samples', "The task's minimum sample before accuracy is judged (retrain.minSamples)");
     const lastFeedback = windowGauge('relearn_last_feedback_timestamp_seconds', 'When the model last received feedback (Unix time)');
-    // Drift of the live version's last 1,000 predictions; feature names come from the task definition (bounded).
+    // Drift of the live version's last 1,000 predictions (recomputed at most every DRIFT_CACHE_SECONDS); feature names come from the task definition (bounded).
     const featureGauge = (name: string, help: string) =>
       new Gauge({ name, help, labelNames: ['model', 'feature'] as const, registers: [this.registry], collect: () => collectOnce() });
     const driftScore = featureGauge(
@@ -236,7 +253,7 @@ export class ServingMetrics {
           put(lower, i?.lower);
           put(upper, i?.upper);
         };
-        const report = drift ? await drift.report(task.name, {}, { onlyIfReady: true }) : null;
+        const report = drift ? await drift.scrapeReport(task.name) : null;
         if (report && report.referenceSize > 0 && report.windowSize > 0) {
           samples.push({ gauge: inputDrifted, labels: { model: task.name }, value: report.drifted ? 1 : 0 });
           for (const f of report.features) {
@@ -295,6 +312,12 @@ export class ServingMetrics {
     // The latency histogram counts requests: one observation of this request's duration per
     // model it served (a batch of 20 is one observation, not 20 copies of the batch's time).
     for (const model of new Set(predictions.map((p) => p.model))) this.latency.observe({ model }, seconds);
+  }
+
+  /** One GraphQL answer went out with errors of these codes (none: it succeeded). */
+  graphqlAnswered(codes: readonly string[]): void {
+    this.answers.inc({ outcome: codes.length ? 'error' : 'ok' });
+    for (const code of codes) this.answerErrors.inc({ code });
   }
 
   /** `version` is the version that served the prediction; null for outcomes of unknown origin. */
