@@ -34,6 +34,9 @@ import { MetricsService } from './metrics/metrics-service.js';
 import { ServingMetrics } from './metrics/prometheus.js';
 import { ModelService } from './models/model-service.js';
 import { ModelVersionRepository } from './models/model-version.repository.js';
+import { PredictionExplainer } from './predictions/explanation.js';
+import { PredictionListRepository } from './predictions/prediction-list.repository.js';
+import { PredictionList } from './predictions/prediction-list.js';
 import { PredictionRepository } from './predictions/prediction.repository.js';
 import { PredictionService } from './predictions/prediction-service.js';
 import { PgBossRetrainQueue } from './queue/retrain-queue.js';
@@ -153,7 +156,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     new AccuracyRepository(orm),
     new HistoryRepository(orm),
   );
-  const drift = new DriftService(new DriftRepository(orm), models, datasets, tasks);
+  const drift = new DriftService(new DriftRepository(orm), models, datasets, tasks, config.drift);
   const triggers = new RetrainTriggers(feedbackRows, tasks, models, retrains, metrics, logger.child({ component: 'triggers' }), undefined, drift);
   const predictions = new PredictionService(predictionRows, tasks, models, domainEvents, config.recentPredictions, config.auditSampleRate);
   const feedback = new FeedbackService(feedbackRows, tasks, predictions, models, domainEvents, new TrustGate(feedbackRows, config.trust));
@@ -193,7 +196,9 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const membership = new TrainingMembership(datasets);
   models.useTrainingFeedbackIds((id) => membership.feedbackIds(id));
   const history = new ModelHistory(new ModelHistoryRepository(orm), versionRows, tasks, (id) => membership.feedbackIds(id));
-  const services: Services = { tasks, models, predictions, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
+  const predictionList = new PredictionList(new PredictionListRepository(orm), versionRows, tasks, config.predictionList.maxPage);
+  const explanations = new PredictionExplainer(models, versionRows, tasks, config.predictionList.maxExplanationTokens);
+  const services: Services = { tasks, models, predictions, predictionList, explanations, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
 
   // A key revoked in any process stops working in this one at once.
   const revocations = events.subscribe('apiKeyRevoked');
@@ -240,6 +245,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
         webhookHmacSecret: config.webhookHmacSecret,
         introspection: config.graphqlIntrospection,
         logger,
+        onAnswer: (codes) => serving.graphqlAnswered(codes),
       })
     : null;
   const readiness = async () => {

@@ -154,6 +154,8 @@ describe('the dashboard', () => {
     expect(await page.getByTestId('alerts-empty').textContent()).toContain('nothing is sending alerts');
     // Serving health from /metrics: the percentiles of the requests served so far.
     await expect.poll(() => page.getByTestId('health-p50').textContent()).toMatch(/ms$/);
+    // The error rate of this process's GraphQL answers (/metrics relearn_graphql_responses_total).
+    await expect.poll(() => page.getByTestId('health-errors').textContent()).toMatch(/^(<0\.1|\d+(\.\d)?)%$/);
     expect(await page.getByTestId('error-amount').textContent()).toBe('');
     await expect.poll(() => figure(page, 'prediction-count')).toBe(predictionsBefore + 1);
 

@@ -6,6 +6,7 @@ import type { Context, Services } from '../graphql/context.js';
 import { createMaskError, useInputErrorCodes, useNoIntrospection } from '../graphql/errors.js';
 import { createLoaderFactory } from '../graphql/loaders.js';
 import { useQueryLimits } from '../graphql/query-limits.js';
+import { useResultCounter, type AnswerCodes } from '../graphql/result-counter.js';
 import type { Logger } from '../logger.js';
 import { PLAYGROUND_QUERY, renderPlayground } from './playground.js';
 
@@ -30,6 +31,8 @@ export function createGraphQLServer(options: {
   /** Off: introspection queries (__schema, __type) are refused, over HTTP and graphql-ws alike. */
   introspection: boolean;
   logger: Logger;
+  /** Told the error codes of every answer sent over HTTP (the Prometheus error counters). */
+  onAnswer?: (codes: AnswerCodes) => void;
 }): RelearnYoga {
   const { schema, services, webhookTokenSet, webhookHmacSecret, logger } = options;
   const yogaLogger = logger.child({ component: 'graphql' });
@@ -67,6 +70,7 @@ export function createGraphQLServer(options: {
       ...(options.introspection ? [] : [useNoIntrospection()]),
       // Abuse limits: huge, deep, aliased or costly documents are refused before execution.
       ...useQueryLimits(),
+      ...(options.onAnswer ? [useResultCounter(options.onAnswer)] : []),
     ],
   });
 }

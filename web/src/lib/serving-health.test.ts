@@ -51,4 +51,30 @@ describe('serving health from /metrics', () => {
     expect(h.p50).toBeCloseTo(0.001 + 0.004 * (25 / 50), 9);
     expect(servingHealth(null, a).predictionsPerSecond).toBeNull();
   });
+
+  it('gives the share of GraphQL answers with errors between two reads, with the commonest codes', () => {
+    const answers = (ok: number, error: number, codes: Record<string, number>) =>
+      `relearn_graphql_responses_total{outcome="ok"} ${ok}\nrelearn_graphql_responses_total{outcome="error"} ${error}\n` +
+      Object.entries(codes)
+        .map(([code, n]) => `relearn_graphql_errors_total{code="${code}"} ${n}`)
+        .join('\n');
+    const a = parseServingSample(answers(90, 10, { BAD_USER_INPUT: 8, UNAUTHENTICATED: 2 }), 'fraud', 0);
+    const b = parseServingSample(answers(180, 30, { BAD_USER_INPUT: 10, UNAUTHENTICATED: 20 }), 'fraud', 5000);
+    expect(servingHealth(null, a)).toMatchObject({
+      errorRate: 0.1,
+      topErrorCodes: [
+        { code: 'BAD_USER_INPUT', count: 8 },
+        { code: 'UNAUTHENTICATED', count: 2 },
+      ],
+    });
+    // Between the reads: 20 of 110 answers had errors, 18 UNAUTHENTICATED and 2 BAD_USER_INPUT.
+    const h = servingHealth(a, b);
+    expect(h.errorRate).toBeCloseTo(20 / 110, 12);
+    expect(h.topErrorCodes).toEqual([
+      { code: 'UNAUTHENTICATED', count: 18 },
+      { code: 'BAD_USER_INPUT', count: 2 },
+    ]);
+    // No answers at all: no rate, rather than 0 or NaN.
+    expect(servingHealth(null, parseServingSample('', 'fraud', 0)).errorRate).toBeNull();
+  });
 });

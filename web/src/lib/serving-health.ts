@@ -8,6 +8,10 @@ export interface ServingSample {
   /** Cumulative latency histogram: upper bound (s) -> requests at or under it (+Inf included). */
   buckets: Map<number, number>;
   requests: number;
+  /** GraphQL answers of this process (every model): all of them, those with errors, and errors by code. */
+  answers: number;
+  errorAnswers: number;
+  errorCodes: Map<string, number>;
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/;
@@ -20,7 +24,7 @@ function labels(text: string | undefined): Record<string, string> {
 
 /** One model's serving counters from the Prometheus text exposition format. */
 export function parseServingSample(text: string, model: string, at: number): ServingSample {
-  const sample: ServingSample = { at, predictions: 0, buckets: new Map(), requests: 0 };
+  const sample: ServingSample = { at, predictions: 0, buckets: new Map(), requests: 0, answers: 0, errorAnswers: 0, errorCodes: new Map() };
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const m = LINE.exec(line);
@@ -29,6 +33,16 @@ export function parseServingSample(text: string, model: string, at: number): Ser
     const value = Number(m[4]);
     if (!Number.isFinite(value) && m[4] !== '+Inf') continue;
     const l = labels(rawLabels);
+    // Answers are counted per process, not per model (one request may touch several).
+    if (name === 'relearn_graphql_responses_total') {
+      sample.answers += value;
+      if (l.outcome === 'error') sample.errorAnswers += value;
+      continue;
+    }
+    if (name === 'relearn_graphql_errors_total' && l.code) {
+      sample.errorCodes.set(l.code, (sample.errorCodes.get(l.code) ?? 0) + value);
+      continue;
+    }
     if (l.model !== model) continue;
     if (name === 'relearn_predictions_total') sample.predictions += value;
     else if (name === 'relearn_predict_duration_seconds_count') sample.requests += value;
@@ -67,6 +81,22 @@ export interface ServingHealth {
   /** Requests the percentiles are computed over, and over how long (null: since the process started). */
   requests: number;
   seconds: number | null;
+  /** Share of GraphQL answers with errors over the same interval (null: no answers), and the commonest codes. */
+  errorRate: number | null;
+  topErrorCodes: { code: string; count: number }[];
+}
+
+/** The share of answers with errors, and the codes most seen, between two reads (or since the start). */
+function errorsBetween(previous: ServingSample | null, current: ServingSample): Pick<ServingHealth, 'errorRate' | 'topErrorCodes'> {
+  const since = previous && current.answers >= previous.answers ? previous : null;
+  const answers = current.answers - (since?.answers ?? 0);
+  const errors = current.errorAnswers - (since?.errorAnswers ?? 0);
+  const codes = [...current.errorCodes]
+    .map(([code, n]) => ({ code, count: n - (since?.errorCodes.get(code) ?? 0) }))
+    .filter((c) => c.count > 0)
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 3);
+  return { errorRate: answers > 0 ? errors / answers : null, topErrorCodes: codes };
 }
 
 /** Between two reads; with one read, the percentiles since the process started and no rate. */
@@ -78,6 +108,7 @@ export function servingHealth(previous: ServingSample | null, current: ServingSa
       p99: histogramQuantile(0.99, current.buckets),
       requests: current.requests,
       seconds: null,
+      ...errorsBetween(null, current),
     };
   }
   const seconds = (current.at - previous.at) / 1000;
@@ -90,5 +121,6 @@ export function servingHealth(previous: ServingSample | null, current: ServingSa
     p99: histogramQuantile(0.99, useDelta ? delta : current.buckets),
     requests: useDelta ? requests : current.requests,
     seconds: useDelta ? seconds : null,
+    ...errorsBetween(previous, current),
   };
 }
