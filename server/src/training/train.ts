@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { NaiveBayesModel, type EncodedExample } from '../ml/naive-bayes.js';
-import { confusionOf, logLoss } from '../ml/metrics.js';
+import type { Confusion } from '../ml/metrics.js';
 import { reportFromConfusion, type ClassificationReport } from '../metrics/classification-report.js';
 import type { LabelledRow } from '../tasks/data/types.js';
 import type { Task, TaskInput } from '../tasks/task.js';
@@ -226,16 +226,45 @@ function judgedChampion(
 }
 
 export function evaluate(task: Task, model: NaiveBayesModel, rows: Iterable<{ x: ReturnType<Task['encode']>; label: string }>): ClassificationReport {
-  const pairs: { predicted: string; actual: string }[] = [];
-  const pActual: number[] = [];
-  for (const row of rows) {
-    const probabilities = model.predictProba(row.x);
+  const report = new ReportAccumulator(task);
+  for (const row of rows) report.add(model.predictProba(row.x), row.label);
+  return report.report();
+}
+
+/** A classification report built one prediction at a time (the streamed gate holds no rows). */
+export class ReportAccumulator {
+  private readonly confusion: Confusion = { tp: 0, tn: 0, fp: 0, fn: 0 };
+  private logLossSum = 0;
+  private count = 0;
+
+  constructor(private readonly task: Task) {}
+
+  add(probabilities: readonly number[], actual: string): void {
     let best = 0;
     for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
-    pairs.push({ predicted: task.labels[best]!, actual: row.label });
-    pActual.push(probabilities[task.labels.indexOf(row.label)]!);
+    const predicted = this.task.labels[best]!;
+    const p = predicted === this.task.positiveLabel;
+    const a = actual === this.task.positiveLabel;
+    if (p && a) this.confusion.tp++;
+    else if (p) this.confusion.fp++;
+    else if (a) this.confusion.fn++;
+    else this.confusion.tn++;
+    // logLoss's clipped sum, in the same order (so the mean is the same to the last bit).
+    const pActual = checkedProbability(probabilities[this.task.labels.indexOf(actual)]!);
+    this.logLossSum -= Math.log(Math.min(1 - LOG_LOSS_EPSILON, Math.max(LOG_LOSS_EPSILON, pActual)));
+    this.count++;
   }
-  return reportFromConfusion(confusionOf(pairs, task.positiveLabel), logLoss(pActual));
+
+  report(): ClassificationReport {
+    return reportFromConfusion({ ...this.confusion }, this.count === 0 ? null : this.logLossSum / this.count);
+  }
+}
+
+const LOG_LOSS_EPSILON = 1e-15;
+
+function checkedProbability(p: number): number {
+  if (typeof p !== 'number' || Number.isNaN(p)) throw new RangeError(`logLoss needs probabilities, got ${p}`);
+  return p;
 }
 
 function canonicalInput(task: Task, input: TaskInput): TaskInput {
@@ -247,10 +276,10 @@ function canonicalInput(task: Task, input: TaskInput): TaskInput {
  * range by more than the larger of 50 MADs and the range itself. Lenient on purpose: drift is
  * new data to learn, not noise; only absurd values are dropped.
  */
-class OutlierBounds {
+export class OutlierBounds {
   private readonly bounds: { feature: string; low: number; high: number }[];
 
-  constructor(features: string[], values: number[][]) {
+  constructor(features: string[], values: readonly ArrayLike<number>[]) {
     this.bounds = features.map((feature, i) => {
       const sorted = Float64Array.from(values[i]!).sort();
       const median = quantile(sorted, 0.5);
