@@ -22,7 +22,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
     values: ['RELEASE', 'REJECT'] as const,
   });
 
-  const Feedback = builder.objectRef<FeedbackRecord>('Feedback').implement({
+  const Feedback = refs.Feedback.implement({
     description: 'Whether a prediction was right, as told by a person or a downstream system.',
     fields: (t) => ({
       id: t.id({ resolve: (f) => String(f.id) }),

@@ -1,3 +1,4 @@
+import type { FeedbackRecord } from '../feedback/feedback.types.js';
 import type { LiveMetrics } from '../metrics/metrics-service.js';
 import type { IModelVersion } from '../models/model-version.entity.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
@@ -9,6 +10,7 @@ export function createSharedRefs(builder: Builder) {
     ModelMetrics: builder.objectRef<LiveMetrics>('ModelMetrics'),
     ModelVersion: builder.objectRef<IModelVersion>('ModelVersion'),
     Prediction: builder.objectRef<PredictionRecord>('Prediction'),
+    Feedback: builder.objectRef<FeedbackRecord>('Feedback'),
   };
 }
 

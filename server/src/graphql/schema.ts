@@ -8,6 +8,7 @@ import { registerLineageSchema } from '../feedback/lineage.graphql.js';
 import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
+import { registerPredictionListSchema } from '../predictions/prediction-list.graphql.js';
 import { registerPredictionSchema } from '../predictions/prediction.graphql.js';
 import { registerRetrainSchema } from '../retraining/retrain.graphql.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
@@ -21,6 +22,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   const metricsRefs = registerMetricsSchema(builder, refs);
   registerModelSchema(builder, refs);
   registerPredictionSchema(builder, tasks, refs);
+  registerPredictionListSchema(builder, refs);
   registerHonestAccuracySchema(builder, refs);
   registerDriftSchema(builder, metricsRefs.MetricsWindow);
   registerFeedbackSchema(builder, refs);

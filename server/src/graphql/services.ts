@@ -7,6 +7,8 @@ import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { ModelHistory } from '../feedback/model-history.js';
 import type { MetricsService } from '../metrics/metrics-service.js';
 import type { ModelService } from '../models/model-service.js';
+import type { PredictionExplainer } from '../predictions/explanation.js';
+import type { PredictionList } from '../predictions/prediction-list.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { RetrainService } from '../retraining/retrain-service.js';
@@ -18,6 +20,10 @@ export interface Services {
   tasks: TaskRegistry;
   models: ModelService;
   predictions: PredictionService;
+  /** The browsable list of recent predictions. */
+  predictionList: PredictionList;
+  /** Why a prediction was made (naive Bayes log-likelihood ratios). */
+  explanations: PredictionExplainer;
   feedback: FeedbackService;
   /** Time travel and lineage. */
   history: ModelHistory;

@@ -41,6 +41,23 @@ export interface Prediction {
   scores: LabelScore[];
 }
 
+/**
+ * Why the model prefers label a to label b for one input: each term of the log joint of a minus
+ * the same term of b. prior + Σ gaussian + Σ categorical + Σ tokens = log P(a | x) − log P(b | x).
+ */
+export interface TermDifferences {
+  /** log P(a) − log P(b) (0 for ComplementNB, which has no prior). */
+  prior: number;
+  /** Per gaussian feature, in spec order. */
+  gaussian: number[];
+  /** Per categorical feature, in spec order. */
+  categorical: number[];
+  /** Per distinct token of the input that is in the vocabulary (its count, its term difference); others count nothing. */
+  tokens: { token: string; count: number; value: number }[];
+  /** Distinct tokens of the input outside the vocabulary (ignored by the model). */
+  unknownTokens: number;
+}
+
 const LOG_2PI = Math.log(2 * Math.PI);
 // Relative and absolute variance floors, in the spirit of sklearn's var_smoothing: they only
 // matter for constant features or classes with fewer than two rows.
@@ -272,6 +289,67 @@ export class NaiveBayesModel {
       probability: proba[best]!,
       scores: proba.map((probability, c) => ({ label: labels[c]!, probability })),
     };
+  }
+
+  /**
+   * The log joint of `labelA` minus that of `labelB`, term by term (see TermDifferences): the same
+   * arithmetic as `logJoint`, kept per feature and per token instead of summed.
+   */
+  termDifferences(x: EncodedExample, labelA: string, labelB: string): TermDifferences {
+    const a = this.labelIndexOf(labelA);
+    const b = this.labelIndexOf(labelB);
+    this.checkExample(x, false);
+    this.derive();
+    const stats = this.statistics;
+    const spec = this.spec;
+    const g = this.g;
+    const priors = this.scratchScores;
+    if (spec.text === 'complement' && this.k > 1) priors.fill(0);
+    else writeLogPriors(stats, priors);
+    const gaussianTerm = (c: number, f: number) => {
+      if (stats.counts[c] === 0) return 0;
+      const variance = this.variances[c * g + f]!;
+      const d = x.gaussian[f]! - stats.mean[c * g + f]!;
+      return -0.5 * (LOG_2PI + Math.log(variance)) - (d * d) / (2 * variance);
+    };
+    const gaussian = Array.from({ length: g }, (_, f) => gaussianTerm(a, f) - gaussianTerm(b, f));
+    const categorical = stats.categories.map((table, f) => {
+      const bucket = table.bucketOf(x.categorical[f]!);
+      return categoryLogProbability(stats, f, bucket, a, spec.categories) - categoryLogProbability(stats, f, bucket, b, spec.categories);
+    });
+    const tokens: TermDifferences['tokens'] = [];
+    let unknownTokens = 0;
+    if (spec.multinomial && x.tokens !== undefined && x.tokens.size > 0) {
+      const table = stats.tokenCounts;
+      const vocab = table.used;
+      const totals = this.textTotals;
+      const complement = spec.text === 'complement';
+      let all = 0;
+      for (let c = 0; c < this.k; c++) all += totals[c]!;
+      const logDenom = (c: number) => Math.log((complement ? all - totals[c]! : totals[c]!) + vocab);
+      for (const [token, count] of x.tokens) {
+        if (count === 0) continue;
+        const bucket = table.bucketOf(token);
+        if (!table.has(bucket)) {
+          unknownTokens++;
+          continue;
+        }
+        const idf = spec.tfidf ? inverseDocumentFrequency(stats, bucket) : 1;
+        const weight = count * idf;
+        let value: number;
+        if (complement) {
+          let feature = 0;
+          for (let c = 0; c < this.k; c++) feature += table.count(bucket, c);
+          const term = (c: number) => -weight * (Math.log(idf * (feature - table.count(bucket, c)) + 1) - logDenom(c));
+          value = term(a) - term(b);
+        } else {
+          const term = (c: number) => weight * (Math.log(idf * table.count(bucket, c) + 1) - logDenom(c));
+          value = term(a) - term(b);
+        }
+        tokens.push({ token, count, value });
+      }
+    }
+    return { prior: priors[a]! - priors[b]!, gaussian, categorical, tokens, unknownTokens };
   }
 
   clone(): NaiveBayesModel {
