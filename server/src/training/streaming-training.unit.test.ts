@@ -30,13 +30,13 @@ async function fraudCase() {
     label: r.label,
     source: 'feedback',
     feedbackId: i + 1,
-  })) as DatasetRow[];
+  })) as unknown as DatasetRow[];
   const fresh = generateFraudRows(400, { seed: 5, drift: 1 }).map((r, i) => ({
     input: r.input,
     label: r.label,
     source: 'feedback',
     feedbackId: 1000 + i,
-  })) as DatasetRow[];
+  })) as unknown as DatasetRow[];
   // Dropped on the way: an invalid row, an unknown label, an outlier, a bootstrap duplicate, a repeated feedback id.
   bootstrap.push({ ...bootstrap[0]! }, { input: { amount: 'x' } as never, label: 'fraud' });
   fresh.push({ ...fresh[0]!, input: { ...fresh[0]!.input, amount: 1e12 } as never, feedbackId: 5000 }, { ...fresh[1]!, label: 'nope' }, { ...fresh[2]! });
@@ -54,7 +54,7 @@ async function spamCase() {
     label: label(i + 11),
     source: 'feedback',
     feedbackId: 10 + i,
-  })) as DatasetRow[];
+  })) as unknown as DatasetRow[];
   parent.push({ ...parent[0]! });
   return { task, parent, fresh, retracted: new Set([12]) };
 }
