@@ -99,11 +99,17 @@ export class MetricsService {
    */
   async history(
     model: string,
-    range: { from: Date; to: Date; bucketSeconds: number; modelVersionId: number | null; axis: HistoryAxis },
+    range: { from: Date; to: Date; bucketSeconds: number; modelVersionId: number | null; axis: HistoryAxis; source?: 'rollup' | 'raw' },
   ): Promise<MetricsBucket[]> {
     const task = this.tasks.get(model);
     if (!task) throw new Error(`unknown model ${model}`);
-    const rows = await this.honestAtOnce(() => this.historyRows.buckets(model, task.positiveLabel, range));
+    // By prediction time from the hourly rollup (brought up to date first: closed hours, and hours
+    // whose feedback changed); `source: 'raw'` reads every prediction (what the rollup is checked against).
+    const rows = await this.honestAtOnce(async () => {
+      if (range.axis !== 'prediction' || range.source === 'raw') return this.historyRows.buckets(model, task.positiveLabel, range);
+      await this.historyRows.refreshRollup(model, task.positiveLabel);
+      return this.historyRows.rolledBuckets(model, task.positiveLabel, range);
+    });
     const versions = [...new Set(rows.map((r) => r.versionId))];
     const calibration = await this.honestAtOnce(() => this.accuracy.calibrationStrata(model, versions));
     const markers = await this.historyRows.markers(model, range.from, range.to);

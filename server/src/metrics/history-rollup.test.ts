@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../test/test-app.js';
+import { createRng } from '../simulation/scenarios.js';
+import { generateFraudRows } from '../tasks/data/fraud-generator.js';
+
+const BATCH = `mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id label probability } }`;
+const FEEDBACK = `mutation($input: FeedbackInput!) { submitFeedback(input: $input) { id quarantined } }`;
+const HOUR = 3_600_000;
+
+/** Numbers to 9 significant digits: the rollup sums strata in another order than the raw scan. */
+const rounded = (value: unknown) => JSON.parse(JSON.stringify(value, (_, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)));
+
+describe('metricsHistory from the hourly rollup', () => {
+  let sut: TestApp;
+  const rng = createRng(7);
+  const now = Date.now();
+  let predictions: { id: string; label: string; probability: number }[] = [];
+  const adminFeedback: string[] = [];
+
+  const db = () => sut.app.orm.em.getKysely();
+  /** The same range by the rollup (the default) and by every prediction. */
+  const both = async (range: { from: Date; to: Date; bucketSeconds: number; modelVersionId?: number | null }) => {
+    const r = { modelVersionId: null, axis: 'prediction' as const, ...range };
+    const rolled = await sut.app.services.metrics.history('fraud', r);
+    const raw = await sut.app.services.metrics.history('fraud', { ...r, source: 'raw' });
+    return { rolled: rounded(rolled), raw: rounded(raw) };
+  };
+  const ranges = () => [
+    // Not on the hour: every bucket has a partial hour at each edge, read raw.
+    { from: new Date(now - 80 * HOUR - 17 * 60_000), to: new Date(now + 60_000), bucketSeconds: 3600 },
+    // On the hour: whole buckets from the rollup, the newest hours raw.
+    { from: new Date(Math.floor(now / HOUR) * HOUR - 75 * HOUR), to: new Date(Math.floor(now / HOUR) * HOUR + 2 * HOUR), bucketSeconds: 3600 },
+    { from: new Date(now - 4 * 86_400_000), to: new Date(now), bucketSeconds: 86_400 },
+    { from: new Date(now - 6 * HOUR), to: new Date(now), bucketSeconds: 900 },
+    { from: new Date(now - 4 * 86_400_000), to: new Date(now), bucketSeconds: 21_600, modelVersionId: 1 },
+  ];
+
+  beforeAll(async () => {
+    // Only the admin is trusted: anonymous labels that contradict a confident prediction are quarantined.
+    sut = await startTestApp({ env: { TRUSTED_SOURCES: 'labeller', AUDIT_SAMPLE_RATE: '0.3', AUTO_RETRAIN: 'off', ONLINE_LEARNING: 'off' } });
+    const rows = generateFraudRows(400, { seed: 11, fraudRate: 0.3 });
+    predictions = (await sut.gql(BATCH, { inputs: rows.map((r) => ({ fraud: r.input })) })).data.predictBatch;
+    // Spread over the last three days (predictions are stamped by the database; moved by hand),
+    // a few of them exactly on an hour.
+    const times = predictions.map((_, i) => new Date(i % 40 === 0 ? Math.floor(now / HOUR) * HOUR - (i / 40) * HOUR : now - Math.floor(rng() * 72 * HOUR)));
+    await sql`update prediction set created_at = v.t from unnest(${predictions.map((p) => p.id)}::uuid[], ${times.map((t) => t.toISOString())}::timestamptz[]) as v(id, t)
+      where prediction.id = v.id`.execute(db());
+    for (const p of predictions.slice(0, 200)) {
+      const res = await sut.gql(FEEDBACK, { input: { predictionId: p.id, correct: rng() < 0.85 } }, { token: ADMIN_TOKEN });
+      adminFeedback.push(res.data.submitFeedback.id);
+    }
+  });
+  afterAll(() => sut?.stop());
+
+  it('gives the raw numbers on random data, from rollup rows', async () => {
+    for (const range of ranges()) {
+      const { rolled, raw } = await both(range);
+      expect(rolled).toEqual(raw);
+    }
+    const { rows } = await sql<{ n: string }>`select count(*) as n from history_rollup where model = 'fraud'`.execute(db());
+    expect(Number(rows[0]!.n)).toBeGreaterThan(50);
+  });
+
+  it('still gives them after late feedback, a retraction, quarantine and its release changed old hours', async () => {
+    // Late labels on old predictions (trusted), and contradicting anonymous ones (quarantined).
+    for (const p of predictions.slice(200, 280)) await sut.gql(FEEDBACK, { input: { predictionId: p.id, correct: rng() < 0.7 } }, { token: ADMIN_TOKEN });
+    const quarantined: string[] = [];
+    for (const p of predictions.slice(280, 360)) {
+      const res = await sut.gql(FEEDBACK, { input: { predictionId: p.id, correct: false } });
+      if (res.data.submitFeedback.quarantined) quarantined.push(res.data.submitFeedback.id);
+    }
+    expect(quarantined.length).toBeGreaterThan(0);
+    const { rows: dirty } = await sql<{ n: string }>`select count(*) as n from history_rollup_dirty where model = 'fraud'`.execute(db());
+    expect(Number(dirty[0]!.n)).toBeGreaterThan(0);
+    for (const range of ranges()) {
+      const { rolled, raw } = await both(range);
+      expect(rolled).toEqual(raw);
+    }
+
+    const retracted = await sut.gql(
+      `mutation($ids: [ID!]) { retractFeedback(input: { ids: $ids, reason: "test: rollup" }) { count } }`,
+      { ids: adminFeedback.slice(0, 40) },
+      { token: ADMIN_TOKEN },
+    );
+    expect(retracted.data.retractFeedback.count).toBe(40);
+    const released = await sut.gql(
+      `mutation($ids: [ID!]!) { reviewQuarantine(ids: $ids, decision: RELEASE) }`,
+      { ids: quarantined.slice(0, Math.ceil(quarantined.length / 2)) },
+      { token: ADMIN_TOKEN },
+    );
+    expect(released.errors).toBeUndefined();
+    for (const range of ranges()) {
+      const { rolled, raw } = await both(range);
+      expect(rolled).toEqual(raw);
+    }
+    // Every change was folded in.
+    const { rows: left } = await sql<{ n: string }>`select count(*) as n from history_rollup_dirty where model = 'fraud'`.execute(db());
+    expect(Number(left[0]!.n)).toBe(0);
+  });
+});
