@@ -56,6 +56,13 @@ export function auditDomainEvents(domainEvents: DomainEvents, audit: { append(en
       model: e.models.length === 1 ? e.models[0]! : null,
       details: { retractionId: e.retractionId, count: e.count, models: [...e.models], reason: e.reason },
     })),
+    follow('predictionPartitionDropped', (e) => ({
+      kind: 'predictions.partition-dropped',
+      actor: 'relearn',
+      model: null,
+      details: { ...e, from: e.from.toISOString(), to: e.to.toISOString() },
+    })),
+    follow('predictionsPurged', (e) => ({ kind: 'predictions.purged', actor: 'relearn', model: null, details: { ...e, before: e.before.toISOString() } })),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** What is serialised, per model: the keys are part of the protocol between processes, so they never change. */
-export type LockKey = `relearn:${'model' | 'retrain' | 'alert' | 'dataset' | 'registry'}:${string}`;
+export type LockKey = `relearn:${'model' | 'retrain' | 'alert' | 'dataset' | 'registry' | 'partition'}:${string}`;
 
 /**
  * Serialises the work on `key` across processes until the transaction `tx` ends (a

@@ -40,6 +40,18 @@ export type DomainEventMap = {
   apiKeyCreated: { keyId: string; principal: string; scopes: readonly string[]; actor: string };
   /** An admin revoked an API key. */
   apiKeyRevoked: { keyId: string; principal: string; actor: string };
+  /** Retention dropped a time partition of `prediction` (ids made from `from` to `to`); its feedback rows stay, unlinked. */
+  predictionPartitionDropped: {
+    partition: string;
+    from: Date;
+    to: Date;
+    rows: number;
+    bytes: number;
+    unlinkedFeedback: number;
+    retentionDays: number;
+  };
+  /** Retention deleted `rows` predictions made before `before` from the default partition. */
+  predictionsPurged: { partition: string; before: Date; rows: number; retentionDays: number };
 };
 
 type Handler<K extends keyof DomainEventMap> = (payload: DomainEventMap[K]) => void;

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { ModelService } from '../models/model-service.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { isUuid } from '../shared/uuid.js';
+import { uuidv7 } from '../shared/uuid-v7.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { PredictionRepository } from './prediction.repository.js';
 import type { PredictionRecord } from './prediction.types.js';
@@ -132,8 +132,10 @@ export class PredictionService {
     const live = this.models.getLive(model);
     if (!live) throw new AppError('MODEL_NOT_READY', `model ${model} has no live version yet; it is still training`);
     const p = live.model.predict(live.task.encode(input));
+    const createdAt = new Date();
     return {
-      id: randomUUID(),
+      // Time-ordered (UUIDv7, the same millisecond as createdAt): `prediction` is range-partitioned by id (database/partitions.ts).
+      id: uuidv7(createdAt.getTime()),
       model,
       modelVersionId: live.versionId,
       version: live.version,
@@ -142,7 +144,7 @@ export class PredictionService {
       probability: p.probability,
       scores: p.scores,
       latencyMs: performance.now() - started,
-      createdAt: new Date(),
+      createdAt,
       // The audit sample: drawn here, independently of everything about the prediction, so the
       // accuracy of the requested ones is unbiased. Stored with the row; no extra query.
       feedbackRequested: Math.random() < (task.definition.auditSampleRate ?? this.auditSampleRate),
