@@ -1,4 +1,5 @@
 import type { DomainEvents } from '../events/domain-events.js';
+import { proportionInterval, type Interval } from '../ml/estimation.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import { GroupCommit } from '../shared/group-commit.js';
@@ -37,6 +38,9 @@ export interface SourceSummary {
   quarantined: number;
   /** Share of its labels (quarantined ones included) that agreed with the model's prediction; null without any. */
   agreeing: number | null;
+  /** The labels `agreeing` is a share of, and its 95% interval (null without any). */
+  labelled: number;
+  agreeingInterval: Interval | null;
   trust: SourceTrust;
 }
 
@@ -128,7 +132,13 @@ export class FeedbackService {
         const counts = await this.repository.counts(model, task.positiveLabel, {}, null, s.source);
         const n = counts.tp + counts.tn + counts.fp + counts.fn;
         const trust = await this.gate.trust(model, { source: s.source, trusted: s.source === ADMIN_SOURCE });
-        return { ...s, agreeing: n === 0 ? null : (counts.tp + counts.tn) / n, trust };
+        return {
+          ...s,
+          agreeing: n === 0 ? null : (counts.tp + counts.tn) / n,
+          labelled: n,
+          agreeingInterval: proportionInterval(counts.tp + counts.tn, n),
+          trust,
+        };
       }),
     );
   }

@@ -144,6 +144,13 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
         nullable: true,
         description: "Share of its labels (quarantined included) that agreed with the model's prediction (its accuracy, if it is right).",
       }),
+      labelledCount: t.exposeInt('labelled', { description: 'Labels `agreement` is a share of.' }),
+      agreementInterval: t.field({
+        type: refs.Interval,
+        nullable: true,
+        description: '95% interval of `agreement` (Wilson).',
+        resolve: (s) => s.agreeingInterval,
+      }),
       trust: t.field({ type: SourceTrustRef, resolve: (s) => s.trust }),
     }),
   });

@@ -1,4 +1,5 @@
 import type { FeedbackRecord } from '../feedback/feedback.types.js';
+import type { Interval } from '../ml/estimation.js';
 import type { LiveMetrics } from '../metrics/metrics-service.js';
 import type { IModelVersion } from '../models/model-version.entity.js';
 import type { PredictionRecord } from '../predictions/prediction.types.js';
@@ -11,6 +12,7 @@ export function createSharedRefs(builder: Builder) {
     ModelVersion: builder.objectRef<IModelVersion>('ModelVersion'),
     Prediction: builder.objectRef<PredictionRecord>('Prediction'),
     Feedback: builder.objectRef<FeedbackRecord>('Feedback'),
+    Interval: builder.objectRef<Interval>('Interval'),
   };
 }
 

@@ -13,7 +13,7 @@ import { checkModel } from './metrics.graphql.js';
  * so the figures and their maths stay in one domain folder.
  */
 export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs) {
-  const Interval = builder.objectRef<IntervalShape>('Interval').implement({
+  const Interval = refs.Interval.implement({
     description: 'A 95% interval: the figure is between lower and upper with 95% confidence.',
     fields: (t) => ({ lower: t.exposeFloat('lower'), upper: t.exposeFloat('upper') }),
   });
