@@ -52,6 +52,8 @@ import { CODE_VERSION } from './version.js';
 import { DatasetStore } from './training/dataset-store.js';
 import { DatasetVersionRepository } from './training/dataset-version.repository.js';
 import { TrainingPipeline } from './training/training-pipeline.js';
+import { withBootstrapFitCache } from './training/bootstrap-fit-cache.js';
+import { trainInWorker } from './training/train-in-worker.js';
 import { TrainingRunRepository } from './training/training-run.repository.js';
 import { remainingAtLeast, runShutdownSteps, type ShutdownStep } from './shared/shutdown.js';
 
@@ -143,6 +145,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     datasets,
     registry,
     logger.child({ component: 'training' }),
+    config.bootstrapFitCacheDir ? withBootstrapFitCache(trainInWorker, config.bootstrapFitCacheDir) : trainInWorker,
   );
   const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   // PREDICTION_COMMIT=async on a real PostgreSQL only: embedded, a process crash is a database crash.

@@ -19,6 +19,8 @@ export interface Config {
   /** A real PostgreSQL server; `null` means the embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
+  /** Test runs: a directory memoising bootstrap fits (training/bootstrap-fit-cache.ts); null: every bootstrap fits. */
+  bootstrapFitCacheDir: string | null;
   /** Object storage for blobs; `null` means the local directory `<dataDir>/blobs`. */
   s3: S3Config | null;
   /** MLflow tracking server for runs and model versions; `null` means the embedded registry. */
@@ -102,6 +104,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  BOOTSTRAP_FIT_CACHE_DIR: z.string().min(1).optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   S3_ACCESS_KEY: z.string().optional(),
   S3_SECRET_KEY: z.string().optional(),
@@ -181,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: resolve(e.DATA_DIR),
+    bootstrapFitCacheDir: e.BOOTSTRAP_FIT_CACHE_DIR ? resolve(e.BOOTSTRAP_FIT_CACHE_DIR) : null,
     s3: e.S3_ENDPOINT
       ? {
           endpoint: new URL(e.S3_ENDPOINT).origin,

@@ -4,12 +4,13 @@
 // an existing server instead. Never skips: if PostgreSQL cannot start, the run fails with the reason.
 import type { TestProject } from 'vitest/node';
 import type {} from './global-setup.js'; // the ProvidedContext declaration
-import { acquirePostgres } from './shared-servers.js';
+import { acquirePostgres, fitCacheDir } from './shared-servers.js';
 
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const postgres = await acquirePostgres();
   project.provide('postgresAdminUrl', postgres.value.adminUrl);
+  project.provide('fitCacheDir', fitCacheDir());
   console.error(`[test services] PostgreSQL ready for ${project.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return postgres.release;
 }

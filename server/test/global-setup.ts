@@ -10,7 +10,7 @@
 // MLflow starts once the database and the bucket exist.
 // The integration tier needs PostgreSQL alone: ./global-setup.postgres.ts.
 import type { TestProject } from 'vitest/node';
-import { acquireMinio, acquireMlflow, acquirePostgres, installMlflow, type Held } from './shared-servers.js';
+import { acquireMinio, acquireMlflow, acquirePostgres, fitCacheDir, installMlflow, type Held } from './shared-servers.js';
 
 export { MLFLOW_BUCKET } from './shared-servers.js';
 
@@ -29,6 +29,8 @@ declare module 'vitest' {
     minio: TestMinio;
     /** http://127.0.0.1:PORT of the test MLflow tracking server. */
     mlflowUrl: string;
+    /** This run's memoised bootstrap fits (BOOTSTRAP_FIT_CACHE_DIR of test apps and processes). */
+    fitCacheDir: string;
   }
 }
 
@@ -64,6 +66,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     project.provide('postgresAdminUrl', postgres.adminUrl);
     project.provide('minio', { endpoint: minio.endpoint, accessKey: minio.accessKey, secretKey: minio.secretKey });
     project.provide('mlflowUrl', mlflow.value.url);
+    project.provide('fitCacheDir', fitCacheDir());
     console.error(`[test services] PostgreSQL, MinIO and MLflow ready for ${project.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     await teardown();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,12 +14,18 @@ export interface RelearnProcess {
   stop(): Promise<number | null>;
 }
 
+/** This run's memoised bootstrap fits, as environment (none in the unit tier, which starts no app). */
+export function fitCacheEnv(): Record<string, string> {
+  const dir = inject('fitCacheDir');
+  return dir ? { BOOTSTRAP_FIT_CACHE_DIR: dir } : {};
+}
+
 /** Runs `server/src/<entry>.ts` (main or trainer) as its own Node process with the given environment. */
 export function startRelearnProcess(entry: 'main' | 'trainer', env: Record<string, string>): RelearnProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `server/src/${entry}.ts`], {
     cwd: root,
     // As startTestApp: tests teach as the operator's own traffic (the trust gate's tests say otherwise).
-    env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', TRUSTED_SOURCES: 'anonymous', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false', TRUSTED_SOURCES: 'anonymous', ...fitCacheEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,6 +4,7 @@
 // MLflow). A server starts on its first acquire() and stops when the last holder releases it.
 // Kept on globalThis because vitest loads each project's global setup through that project's own
 // module runner, so module-level state is not shared between projects.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -192,4 +193,20 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+const FIT_CACHE = Symbol.for('relearn.test.fitCacheDir');
+
+/**
+ * This run's directory of memoised bootstrap fits (BOOTSTRAP_FIT_CACHE_DIR; see
+ * server/src/training/bootstrap-fit-cache.ts): made once per `vitest` run (on globalThis, like the
+ * servers), so the code that fills it is the code under test, and removed when the run ends.
+ */
+export function fitCacheDir(): string {
+  const shared = globalThis as Record<symbol, unknown>;
+  if (typeof shared[FIT_CACHE] === 'string') return shared[FIT_CACHE];
+  const dir = mkdtempSync(path.join(tmpdir(), 'relearn-fit-cache-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  shared[FIT_CACHE] = dir;
+  return dir;
 }

@@ -7,6 +7,7 @@ import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { freshDatabaseUrl } from './database.js';
+import { fitCacheEnv } from './processes.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -56,6 +57,8 @@ export async function startTestApp(
     RATE_LIMITS: 'off',
     // Tests teach as the operator's own traffic; the trust gate's tests name who is trusted themselves.
     TRUSTED_SOURCES: 'anonymous',
+    // Every fresh database bootstraps each task: the same fit, memoised for this run.
+    ...fitCacheEnv(),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });

@@ -51,6 +51,8 @@ export class TrainingPipeline {
     private readonly datasets: DatasetStore,
     private readonly registry: ModelRegistry,
     private readonly logger: Logger,
+    /** Builds the dataset and fits (a worker thread; memoised for bootstraps in test runs). */
+    private readonly fit: typeof trainInWorker = trainInWorker,
   ) {}
 
   async train(request: TrainingRequest): Promise<TrainingOutcome> {
@@ -97,7 +99,7 @@ export class TrainingPipeline {
     const feedbackThrough = feedback.reduce((max, f) => Math.max(max, f.id), parent?.manifest.feedbackThrough ?? 0);
     let dataset: IDatasetVersion | null = null;
     const bootstrap = !parent;
-    const fitted: FittedModel = await trainInWorker(
+    const fitted: FittedModel = await this.fit(
       {
         definition: task.definition,
         recentRows: retrain.window,
