@@ -149,7 +149,10 @@ function newestSource(paths) {
 function reasonToBuildWeb() {
   if (!existsSync(path.join(webDir, 'package.json')) || !existsSync(path.join(webDir, 'index.html'))) return null;
   if (!existsSync(builtIndex)) return 'web/dist/index.html is missing';
-  const [mtime, file] = newestSource(['src', 'index.html', 'vite.config.ts'].map((p) => path.join(webDir, p)));
+  // Everything the build reads: sources, static files, build configuration, and the schema its
+  // GraphQL types are generated from.
+  const inputs = ['src', 'public', 'index.html', 'vite.config.ts', 'svelte.config.js', 'codegen.ts', 'package.json'].map((p) => path.join(webDir, p));
+  const [mtime, file] = newestSource([...inputs, path.join(root, 'schema', 'schema.graphql')]);
   if (mtime > statSync(builtIndex).mtimeMs) return `${path.relative(root, file)} is newer than web/dist/index.html`;
   return null;
 }
