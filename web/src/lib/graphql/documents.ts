@@ -200,6 +200,9 @@ export const PREDICT = graphql(`
       modelVersion {
         version
       }
+      explanation(tokens: 12) {
+        ...DashboardExplanationFields
+      }
     }
   }
 `);
@@ -413,6 +416,115 @@ export const LABEL_DELAY = graphql(`
       labelled
       p50Seconds
       p90Seconds
+    }
+  }
+`);
+
+// The predictions list, explanations and sources (issue 14: predictions and labelling).
+export const EXPLANATION_FIELDS = graphql(`
+  fragment DashboardExplanationFields on PredictionExplanation {
+    label
+    runnerUp
+    probability
+    runnerUpProbability
+    priorLogRatio
+    logProbabilityRatio
+    basis
+    version
+    contributions {
+      feature
+      kind
+      value
+      contribution
+      tokens {
+        token
+        count
+        contribution
+      }
+      otherTokenCount
+      otherTokensContribution
+      unknownTokenCount
+    }
+  }
+`);
+
+export const LISTED_PREDICTION_FIELDS = graphql(`
+  fragment DashboardListedPredictionFields on Prediction {
+    id
+    label
+    probability
+    createdAt
+    feedbackRequested
+    input
+    modelVersion {
+      version
+    }
+    feedback {
+      id
+      actual
+      correct
+      source
+      quarantined
+      retractedAt
+    }
+  }
+`);
+
+export const PREDICTIONS = graphql(`
+  query DashboardPredictions($model: String!, $filter: PredictionFilter, $first: Int, $after: ID) {
+    predictions(model: $model, filter: $filter, first: $first, after: $after) {
+      hasMore
+      endCursor
+      items {
+        ...DashboardListedPredictionFields
+      }
+    }
+  }
+`);
+
+export const PREDICTION_EXPLANATION = graphql(`
+  query DashboardPredictionExplanation($id: ID!) {
+    prediction(id: $id) {
+      id
+      explanation(tokens: 12) {
+        ...DashboardExplanationFields
+      }
+    }
+  }
+`);
+
+export const LIST_FEEDBACK = graphql(`
+  mutation DashboardListFeedback($input: FeedbackInput!) {
+    submitFeedback(input: $input) {
+      id
+      actual
+      correct
+      source
+      quarantined
+      retractedAt
+    }
+  }
+`);
+
+export const FEEDBACK_SOURCES = graphql(`
+  query DashboardFeedbackSources($model: String!) {
+    feedbackSources(model: $model) {
+      source
+      feedbackCount
+      labelledCount
+      quarantinedCount
+      agreement
+      agreementInterval {
+        lower
+        upper
+      }
+      trust {
+        trusted
+        configured
+        agree
+        disagree
+        agreementLow
+      }
     }
   }
 `);
