@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { openDatabaseServer, type DatabaseServer } from './database/database-server.js';
 import { initORM, pingDatabase, type Orm } from './database/orm.js';
+import { PartitionMaintenance } from './database/partitions.js';
+import { PartitionRepository } from './database/partitions.repository.js';
 import { AccessControl } from './access/access-control.js';
 import { ApiKeyRepository } from './access/api-key.repository.js';
 import { ApiKeyService } from './access/api-key-service.js';
@@ -55,6 +57,7 @@ import { TrainingPipeline } from './training/training-pipeline.js';
 import { withBootstrapFitCache } from './training/bootstrap-fit-cache.js';
 import { trainInWorker } from './training/train-in-worker.js';
 import { TrainingRunRepository } from './training/training-run.repository.js';
+import { TrainingDataRepository } from './training/training-data.repository.js';
 import { remainingAtLeast, runShutdownSteps, type ShutdownStep } from './shared/shutdown.js';
 
 /**
@@ -140,7 +143,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const models = new ModelService(versionRows, feedbackRows, tasks, events, logger.child({ component: 'models' }), config.onlineLearning, domainEvents);
   const datasets = new DatasetStore(new DatasetVersionRepository(orm), blobs);
   const pipeline = new TrainingPipeline(
-    { versions: versionRows, runs: new TrainingRunRepository(orm), feedback: feedbackRows },
+    { versions: versionRows, runs: new TrainingRunRepository(orm), feedback: feedbackRows, data: new TrainingDataRepository(orm) },
     models,
     datasets,
     registry,
@@ -187,6 +190,11 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const audit = new AuditService(new AuditRepository(orm), events, logger.child({ component: 'audit' }));
   auditDomainEvents(domainEvents, audit);
   audit.append(configurationEntry(config, roles, CODE_VERSION));
+  // Partitions of `prediction` for now and the next spans exist before anything is served; then a timer (database/partitions.ts).
+  const partitions = new PartitionMaintenance(new PartitionRepository(orm), config.partitions, domainEvents, logger.child({ component: 'partitions' }));
+  await partitions.ensure().catch((error: unknown) => logger.warn({ err: error }, 'could not create prediction partitions; the default partition takes inserts'));
+  partitions.startTimer();
+  onRelease({ name: 'prediction partition maintenance', timeoutMs: STOP_BUDGETS.triggers, run: () => partitions.stop() });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(orm), events, domainEvents);
   const access = new AccessControl(
     config.authMode,
@@ -328,7 +336,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
             run: async () => {
               triggers.stop();
               metrics.stop();
-              await triggers.drain();
+              await Promise.all([triggers.drain(), partitions.stop()]);
             },
           },
           {

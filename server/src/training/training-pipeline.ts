@@ -1,5 +1,5 @@
 import type { FeedbackRepository } from '../feedback/feedback.repository.js';
-import { cursorOf, type FeedbackCursor } from '../feedback/learning-cursor.js';
+import { cursorOf } from '../feedback/learning-cursor.js';
 import type { Logger } from '../logger.js';
 import type { ClassificationReport } from '../metrics/classification-report.js';
 import type { IModelVersion, PromotionEvaluation } from '../models/model-version.entity.js';
@@ -10,8 +10,9 @@ import type { Task, TaskInput } from '../tasks/task.js';
 import { CODE_VERSION } from '../version.js';
 import type { DatasetStore } from './dataset-store.js';
 import type { IDatasetVersion } from './dataset-version.entity.js';
-import { trainInWorker } from './train-in-worker.js';
-import { parseDatasetJsonl, type FittedModel } from './train.js';
+import { trainInWorker, type TrainingInput } from './train-in-worker.js';
+import type { FittedModel } from './train.js';
+import type { TrainingDataRepository } from './training-data.repository.js';
 import type { TrainingRunRepository } from './training-run.repository.js';
 
 export type TrainingStep = 'SNAPSHOTTING' | 'TRAINING' | 'EVALUATING' | 'REGISTERING';
@@ -35,7 +36,8 @@ export interface TrainingRequest {
 export interface TrainingRows {
   versions: Pick<ModelVersionRepository, 'live' | 'byRetrainJob' | 'setStatus'>;
   runs: Pick<TrainingRunRepository, 'start' | 'update'>;
-  feedback: Pick<FeedbackRepository, 'unseen' | 'retractedIn'>;
+  feedback: Pick<FeedbackRepository, 'retractedIn'>;
+  data: Pick<TrainingDataRepository, 'snapshot' | 'feedbackPage'>;
 }
 
 /**
@@ -90,15 +92,12 @@ export class TrainingPipeline {
     await step('SNAPSHOTTING', 0.05); // (already SNAPSHOTTING for jobs; this moves the bar)
     const champion = await this.rows.versions.live(task.name, { artifact: true, dataset: true });
     const parent = champion?.datasetVersion ?? (await this.datasets.latest(task.name));
-    // Bootstrap datasets hold no feedback: their versions replay all of it (an id cursor through 0).
-    const read = parent
-      ? await this.labelledFeedback(task.name, cursorOf({ snapshot: parent.manifest.feedbackSnapshot, throughId: parent.manifest.feedbackThrough }))
-      : null;
-    const feedback = read?.rows ?? [];
-    const feedbackSnapshot = read?.snapshot ?? null;
-    const feedbackThrough = feedback.reduce((max, f) => Math.max(max, f.id), parent?.manifest.feedbackThrough ?? 0);
+    // One snapshot for the whole read: the new rows are what it sees beyond the parent's cursor.
+    const feedbackSnapshot = parent ? await this.rows.data.snapshot() : null;
+    let feedbackThrough = parent?.manifest.feedbackThrough ?? 0;
     let dataset: IDatasetVersion | null = null;
     const bootstrap = !parent;
+    const writer = this.datasets.writer(task.name);
     const fitted: FittedModel = await this.fit(
       {
         definition: task.definition,
@@ -108,14 +107,21 @@ export class TrainingPipeline {
           ? { kind: 'bootstrap' as const }
           : {
               kind: 'retrain' as const,
-              parentJsonl: await this.parentRows(task.name, parent, feedbackSnapshot),
-              feedback,
+              retracted: [...(await this.rows.feedback.retractedIn(task.name, feedbackSnapshot!))],
               championArtifact: champion?.artifact ?? null,
             }),
       },
       {
+        ...(parent
+          ? {
+              input: this.retrainRows(task.name, parent, feedbackSnapshot!, (id) => {
+                feedbackThrough = Math.max(feedbackThrough, id);
+              }),
+            }
+          : {}),
+        onChunk: (bytes) => writer.add(bytes),
         onSnapshot: async (summary) => {
-          dataset = await this.datasets.save(task.name, summary, {
+          dataset = await writer.finish(summary, {
             parent,
             feedbackThrough,
             feedbackSnapshot,
@@ -203,23 +209,28 @@ export class TrainingPipeline {
   }
 
   /**
-   * Feedback on stored predictions that `cursor` does not cover, oldest first, with the inputs it
-   * labels, read through one snapshot (in one statement), which becomes the new dataset's cursor.
+   * A retrain's rows in order, streamed: the parent dataset chunk by chunk, then the labelled
+   * feedback the parent's cursor does not cover, in pages of FEEDBACK_PAGE_ROWS pinned to
+   * `snapshot` (which becomes the new dataset's cursor). Bootstrap datasets hold no feedback:
+   * their versions replay all of it (an id cursor through 0).
    */
-  private async labelledFeedback(model: string, cursor: FeedbackCursor) {
-    const { rows, snapshot } = await this.rows.feedback.unseen(model, cursor, { afterId: 0, limit: 2 ** 31 - 1, withoutRetracted: true });
-    return { snapshot, rows: rows.map((r) => ({ id: r.id, input: r.input, label: r.label })) };
-  }
-
-  /** The parent dataset's rows without the feedback retracted as `snapshot` (the new rows' snapshot) sees it. */
-  private async parentRows(model: string, parent: IDatasetVersion, snapshot: string | null): Promise<Uint8Array> {
-    const jsonl = await this.datasets.rows(parent);
-    const retracted = snapshot ? await this.rows.feedback.retractedIn(model, snapshot) : new Set<number>();
-    if (retracted.size === 0) return jsonl;
-    const kept = parseDatasetJsonl(new TextDecoder().decode(jsonl)).filter((r) => r.feedbackId === undefined || !retracted.has(r.feedbackId));
-    return new TextEncoder().encode(kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''));
+  private async *retrainRows(model: string, parent: IDatasetVersion, snapshot: string, onFeedbackId: (id: number) => void): AsyncGenerator<TrainingInput> {
+    for await (const bytes of this.datasets.rowChunks(parent)) yield { type: 'parent', bytes };
+    const cursor = cursorOf({ snapshot: parent.manifest.feedbackSnapshot, throughId: parent.manifest.feedbackThrough });
+    for (let afterId = 0; ;) {
+      const page = await this.rows.data.feedbackPage(model, cursor, snapshot, afterId, FEEDBACK_PAGE_ROWS);
+      if (page.lastId !== null) {
+        onFeedbackId(page.lastId);
+        afterId = page.lastId;
+        yield { type: 'feedback', lines: page.lines };
+      }
+      if (page.rows < FEEDBACK_PAGE_ROWS) return;
+    }
   }
 }
+
+/** Feedback rows per page of a retrain's read (a few MB of JSON; the worker parses one while the next is read). */
+const FEEDBACK_PAGE_ROWS = 20_000;
 
 /**
  * The promotion gate: the challenger may not be worse than the champion by more than the

@@ -1,42 +1,71 @@
 /**
  * Runs in a worker thread: loading a corpus, building a dataset and fitting a model take seconds
- * of CPU that must not stall the serving event loop.
+ * of CPU that must not stall the serving event loop. A retrain's rows arrive as messages (the
+ * parent dataset's chunks, then pages of feedback) and are trained on as they come; see
+ * streaming-training.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBootstrapRows } from '../tasks/data-sources.js';
-import { Task } from '../tasks/task.js';
-import { buildDataset, fitAndEvaluate, parseDatasetJsonl, type DatasetRow } from './train.js';
-import type { TrainingRequest, WorkerMessage } from './train-in-worker.js';
+import { Task, type TaskInput } from '../tasks/task.js';
+import { datasetLines, StreamingTrainer } from './streaming-training.js';
+import type { DatasetRow } from './train.js';
+import type { TrainingRequest, WorkerInput, WorkerMessage } from './train-in-worker.js';
 
 const request = workerData as TrainingRequest;
-const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+const port = parentPort!;
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+const fail = (error: unknown) => post({ type: 'error', message: (error as Error).stack ?? String(error) });
+
+let held: Uint8Array | null = null;
 
 try {
   const task = new Task(request.definition);
-  let parent: DatasetRow[] = [];
-  let fresh: DatasetRow[];
-  if (request.kind === 'bootstrap') {
-    fresh = await loadBootstrapRows(request.definition);
-  } else {
-    parent = request.parentJsonl ? parseDatasetJsonl(new TextDecoder().decode(request.parentJsonl)) : [];
-    fresh = request.feedback.map((f) => ({ input: f.input, label: f.label, source: 'feedback', feedbackId: f.id }));
-  }
-  const built = buildDataset(task, parent, fresh, request.maxTrainingRows === undefined ? {} : { maxTrainingRows: request.maxTrainingRows });
-  const rows = new TextEncoder().encode(built.summary.jsonl);
-  parentPort!.postMessage({ type: 'snapshot', dataset: { ...built.summary, jsonl: rows } } satisfies WorkerMessage, [rows.buffer]);
-  const fitted = fitAndEvaluate(
-    task,
-    built.rows,
-    {
-      recentRows: request.recentRows,
-      ...(request.kind === 'retrain' && request.championArtifact
-        ? // The parent dataset is the champion's: its rows, split as they were, are what it was judged on.
-          { championArtifact: request.championArtifact, championRows: buildDataset(task, parent, []).rows }
-        : {}),
+  const trainer = new StreamingTrainer(task, {
+    recentRows: request.recentRows,
+    ...(request.maxTrainingRows === undefined ? {} : { maxTrainingRows: request.maxTrainingRows }),
+    ...(request.kind === 'retrain' && request.championArtifact ? { championArtifact: request.championArtifact } : {}),
+    ...(request.kind === 'retrain' && request.retracted.length > 0 ? { retracted: new Set(request.retracted) } : {}),
+    // A bootstrap's dataset travels whole (its corpus is in memory anyway): one chunk.
+    ...(request.kind === 'bootstrap' ? { chunkBytes: Infinity } : {}),
+    onChunk: (bytes) => {
+      // The newest chunk is held back: the last one travels with the summary.
+      if (held) post({ type: 'chunk', bytes: held }, [held.buffer as ArrayBuffer]);
+      held = bytes;
     },
-    (step) => post({ type: 'step', step }),
-  );
-  post({ type: 'done', fitted });
+  });
+  const finish = async () => {
+    const summary = trainer.finishDataset();
+    const jsonl = held ?? new Uint8Array(0);
+    post({ type: 'snapshot', dataset: { ...summary, jsonl } }, [jsonl.buffer as ArrayBuffer]);
+    post({ type: 'step', step: 'EVALUATING' });
+    post({ type: 'done', fitted: await trainer.evaluate() });
+  };
+  post({ type: 'step', step: 'TRAINING' });
+  if (request.kind === 'bootstrap') {
+    for (const row of await loadBootstrapRows(request.definition)) trainer.addNew(row);
+    await finish();
+  } else {
+    port.on('message', (message: WorkerInput) => {
+      try {
+        if (message.type === 'parent') {
+          for (const line of datasetLines(message.bytes)) trainer.addParent(JSON.parse(line) as DatasetRow);
+        } else if (message.type === 'feedback') {
+          for (const line of message.lines.split('\n')) {
+            if (line.length === 0) continue;
+            const [id, label, input] = JSON.parse(line) as [number, string, TaskInput];
+            trainer.addNew({ input, label, source: 'feedback', feedbackId: id });
+          }
+        } else {
+          port.removeAllListeners('message');
+          return void finish().catch(fail);
+        }
+        post({ type: 'ready' });
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
 } catch (error) {
-  post({ type: 'error', message: (error as Error).stack ?? String(error) });
+  fail(error);
 }
