@@ -18,6 +18,11 @@ export interface Config {
   host: string;
   /** A real PostgreSQL server; `null` means the embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
+  /**
+   * A direct PostgreSQL URL for what needs a session of its own (LISTEN, for cross-process events)
+   * when DATABASE_URL goes through a pooler in transaction mode (PgBouncer); null: DATABASE_URL.
+   */
+  databaseDirectUrl: string | null;
   dataDir: string;
   /** Test runs: a directory memoising bootstrap fits (training/bootstrap-fit-cache.ts); null: every bootstrap fits. */
   bootstrapFitCacheDir: string | null;
@@ -82,6 +87,12 @@ export interface Config {
   maxBodyBytes: number;
   /** The recent-prediction cache (feedback reads its prediction from it): oldest evicted past either bound. */
   recentPredictions: { maxCount: number; maxBytes: number };
+  /**
+   * `prediction` is partitioned by time (database/partitions.ts): the span of one partition
+   * (PREDICTION_PARTITION_SECONDS) and the retention (PREDICTION_RETENTION_DAYS; null: off, every
+   * prediction kept): partitions wholly older than it are dropped unless feedback still needs them.
+   */
+  partitions: { spanSeconds: number; retentionDays: number | null };
   shutdownTimeoutMs: number;
   /** The trust gate (server/src/trust/): sources that always teach, and what earning trust takes. */
   trust: {
@@ -100,6 +111,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_DIRECT_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
@@ -153,6 +168,15 @@ const envSchema = z.object({
     .min(0)
     .default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  // A minute at least (partition names are to the minute); 30 days at most.
+  PREDICTION_PARTITION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
+  // Fractions of a day allowed (the partitions bench retains minutes); unset or `off`: no retention.
+  PREDICTION_RETENTION_DAYS: z.union([z.literal('off'), z.coerce.number().positive().max(36_500)]).optional(),
   TRUSTED_SOURCES: z.string().default(''),
   TRUST_MIN_EVIDENCE: z.coerce.number().int().min(1).default(30),
   TRUST_MIN_AGREEMENT: z.coerce.number().gt(0).max(1).default(0.9),
@@ -183,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL ?? null,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL ?? null,
     dataDir: resolve(e.DATA_DIR),
     bootstrapFitCacheDir: e.BOOTSTRAP_FIT_CACHE_DIR ? resolve(e.BOOTSTRAP_FIT_CACHE_DIR) : null,
     s3: e.S3_ENDPOINT
@@ -227,6 +252,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPushIntervalMs: e.METRICS_PUSH_INTERVAL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     recentPredictions: { maxCount: e.RECENT_PREDICTIONS_MAX_COUNT, maxBytes: e.RECENT_PREDICTIONS_MAX_BYTES },
+    partitions: {
+      spanSeconds: e.PREDICTION_PARTITION_SECONDS,
+      retentionDays: e.PREDICTION_RETENTION_DAYS === undefined || e.PREDICTION_RETENTION_DAYS === 'off' ? null : e.PREDICTION_RETENTION_DAYS,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trust: {
       trustedSources: e.TRUSTED_SOURCES.split(',')
