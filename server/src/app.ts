@@ -125,7 +125,8 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   const blobs = await createBlobStore(config, config.dataDir);
   const registry = createModelRegistry(config, { orm, blobs });
   // Processes share events through PostgreSQL; the embedded database has one process only.
-  const eventTarget = database.kind === 'postgres' ? await PostgresEventTarget.connect(database.url, logger) : null;
+  // LISTEN needs a session of its own: past a pooler in transaction mode, the direct URL (DATABASE_DIRECT_URL).
+  const eventTarget = database.kind === 'postgres' ? await PostgresEventTarget.connect(config.databaseDirectUrl ?? database.url, logger) : null;
   if (eventTarget) onRelease({ name: 'the event connection', timeoutMs: STOP_BUDGETS.events, run: () => eventTarget.close() });
   const events = createEventBus(eventTarget);
   const queue = new PgBossRetrainQueue(database.url, logger.child({ component: 'queue' }), {
@@ -192,7 +193,8 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   audit.append(configurationEntry(config, roles, CODE_VERSION));
   // Partitions of `prediction` for now and the next spans exist before anything is served; then a timer (database/partitions.ts).
   const partitions = new PartitionMaintenance(new PartitionRepository(orm), config.partitions, domainEvents, logger.child({ component: 'partitions' }));
-  await partitions.ensure().catch((error: unknown) => logger.warn({ err: error }, 'could not create prediction partitions; the default partition takes inserts'));
+  // Should this fail, the default partition takes the inserts and the timer tries again.
+  await partitions.ensure().catch((error: unknown) => logger.warn({ err: error }, 'could not create prediction partitions'));
   partitions.startTimer();
   onRelease({ name: 'prediction partition maintenance', timeoutMs: STOP_BUDGETS.triggers, run: () => partitions.stop() });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(orm), events, domainEvents);
