@@ -20,7 +20,7 @@ export function configurationEntry(config: Config, roles: { api: boolean; traine
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config) as [keyof Config, unknown][]) {
     if (SECRETS.has(key)) settings[key] = value === null ? null : '[redacted]';
-    else if (key === 'databaseUrl') settings[key] = typeof value === 'string' ? withoutPassword(value) : null;
+    else if (key === 'databaseUrl' || key === 'databaseDirectUrl') settings[key] = typeof value === 'string' ? withoutPassword(value) : null;
     else if (key === 's3') settings[key] = value ? { ...(value as Config['s3'])!, accessKey: '[redacted]', secretKey: '[redacted]' } : null;
     else settings[key] = value;
   }
