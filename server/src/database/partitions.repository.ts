@@ -90,8 +90,13 @@ export class PartitionRepository {
       const db = tx.getKysely();
       const { rows: exists } = await sql<{ r: string | null }>`select to_regclass(${name})::text as r`.execute(db);
       if (exists[0]?.r) return { created: false, moved: 0 };
-      // How long this waits for a lock before giving up until the next round (inserts are never blocked by the wait).
+      // How long this waits for a lock before giving up until the next round.
       await sql`set local lock_timeout = '5s'`.execute(db);
+      // Attaching adds feedback's foreign-key triggers to the new partition, which locks feedback
+      // (SHARE ROW EXCLUSIVE). Taken first: a feedback insert holds feedback and then reads
+      // prediction's partitions (its key check, the rollup trigger), so taking the new partition
+      // first and feedback second deadlocks with it. Feedback writes wait for this transaction.
+      await sql`lock table feedback in share row exclusive mode`.execute(db);
       await sql`create table ${sql.id(name)} (like prediction including defaults)`.execute(db);
       const moved = Number(
         (await sql`insert into ${sql.id(name)} select * from ${sql.id(DEFAULT_PARTITION)} where id >= ${from}::uuid and id < ${to}::uuid`.execute(db))
@@ -130,12 +135,18 @@ export class PartitionRepository {
     return this.orm.em.fork().transactional(async (tx) => {
       await lockFor(tx, LOCK);
       const db = tx.getKysely();
-      const needed = await countNeeded(db, from, to);
-      if (needed > 0) return { dropped: false as const, neededFeedback: needed };
+      // Checked before the locks (cheap to give up here), and again under them (feedback may arrive meanwhile).
+      const early = await countNeeded(db, from, to);
+      if (early > 0) return { dropped: false as const, neededFeedback: early };
+      // Exact, for the audit entry; outside the table locks (a count of a big partition takes a while).
       const { rows: size } = await sql<{ bytes: string; n: string }>`
         select pg_total_relation_size(${name}::regclass) as bytes, (select count(*) from ${sql.id(name)}) as n`.execute(db);
-      const unlinked = await sql`update feedback set prediction_id = null where prediction_id >= ${from}::uuid and prediction_id < ${to}::uuid`.execute(db);
       await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(lockTimeoutMs))}ms`}, true)`.execute(db);
+      // feedback before prediction, as in create(): detaching drops feedback's key triggers on the partition.
+      await sql`lock table feedback in share row exclusive mode`.execute(db);
+      const needed = await countNeeded(db, from, to);
+      if (needed > 0) return { dropped: false as const, neededFeedback: needed };
+      const unlinked = await sql`update feedback set prediction_id = null where prediction_id >= ${from}::uuid and prediction_id < ${to}::uuid`.execute(db);
       await sql`alter table prediction detach partition ${sql.id(name)}`.execute(db);
       await sql`drop table ${sql.id(name)}`.execute(db);
       return { dropped: true as const, bytes: Number(size[0]!.bytes), rows: Number(size[0]!.n), unlinkedFeedback: Number(unlinked.numAffectedRows ?? 0) };
