@@ -36,6 +36,8 @@ const HOUR_MS = 3_600_000;
 export const ROLLUP_LAG_MS = 5 * 60_000;
 /** Hours rolled up per transaction when catching up (a first refresh over a year holds the lock a week at a time). */
 const ROLLUP_CHUNK_HOURS = 24 * 7;
+/** Hours written by one refresh past which the rollup's statistics are refreshed (ANALYZE). */
+const ANALYZE_AFTER_HOURS = 500;
 /** Dirty hours recomputed per transaction. */
 const DIRTY_CHUNK = 500;
 /** The advisory lock the feedback triggers share and a refresh takes alone (see the migration). */
@@ -125,7 +127,7 @@ export class HistoryRepository {
              sum(h.predictions) as predictions, sum(h.labelled) as labelled, sum(h.correct) as correct,
              sum(h.tp) as tp, sum(h.fp) as fp, sum(h.fn) as fn, sum(h.tn) as tn
       from unnest(${iso(rolled, 0)}::timestamptz[], ${iso(rolled, 1)}::timestamptz[]) as r(lo, hi)
-      join history_rollup h on h.model = ${model} and h.hour >= r.lo and h.hour < r.hi ${version}
+      cross join lateral (select * from history_rollup h where h.model = ${model} and h.hour >= r.lo and h.hour < r.hi ${version}) h
       group by 1, 2, 3, 4, 5`.execute(this.db);
     return [...rawRows, ...rows.map(historyRow)];
   }
@@ -170,25 +172,35 @@ export class HistoryRepository {
         if (dirty.length) {
           const hoursDirty = dirty.map((d) => new Date(d.hour).toISOString());
           await sql`delete from history_rollup where model = ${model} and hour = any(${hoursDirty}::timestamptz[])`.execute(tx);
-          for (const h of hoursDirty) await this.rollUp(tx, model, positive, new Date(h), new Date(new Date(h).getTime() + HOUR_MS));
+          await this.rollUp(
+            tx,
+            model,
+            positive,
+            hoursDirty.map((h) => [new Date(h).getTime(), new Date(h).getTime() + HOUR_MS]),
+          );
           await sql`delete from history_rollup_dirty where model = ${model} and hour = any(${hoursDirty}::timestamptz[])`.execute(tx);
           hours += dirty.length;
         }
         if (state.through < target) {
           const next = Math.min(target, state.through + ROLLUP_CHUNK_HOURS * HOUR_MS);
-          await this.rollUp(tx, model, positive, new Date(state.through), new Date(next));
+          await this.rollUp(tx, model, positive, [[state.through, next]]);
           await sql`update history_rollup_state set through = ${new Date(next)} where model = ${model}`.execute(tx);
           hours += (next - state.through) / HOUR_MS;
         }
         return hours;
       });
       written += step;
-      if (step === 0) return written;
+      if (step === 0) {
+        // A large catch-up changes the table's size by orders of magnitude: without fresh statistics
+        // the planner may scan it whole once per interval instead of reading each range by its key.
+        if (written >= ANALYZE_AFTER_HOURS) await sql`analyze history_rollup`.execute(this.db);
+        return written;
+      }
     }
   }
 
-  /** Inserts the rollup rows of [from, to) (whole hours) from the raw tables. */
-  private async rollUp(tx: QueryExecutorProvider, model: string, positive: string, from: Date, to: Date) {
+  /** Inserts the rollup rows of the intervals (whole hours) from the raw tables, in one statement. */
+  private async rollUp(tx: QueryExecutorProvider, model: string, positive: string, intervals: Intervals) {
     const edges = sql`${[...CONFIDENCE_EDGES]}::float8[]`;
     await sql`
       insert into history_rollup (model, hour, model_version_id, label, confidence_bucket, requested, predictions, labelled, correct, tp, fp, fn, tn)
@@ -198,8 +210,9 @@ export class HistoryRepository {
              count(*) filter (where f.predicted = ${positive} and f.actual <> ${positive}),
              count(*) filter (where f.predicted <> ${positive} and f.actual = ${positive}),
              count(*) filter (where f.predicted <> ${positive} and f.actual <> ${positive})
-      from prediction p left join feedback f on f.prediction_id = p.id and ${COUNTED}
-      where p.model = ${model} and p.created_at >= ${from} and p.created_at < ${to}
+      from unnest(${iso(intervals, 0)}::timestamptz[], ${iso(intervals, 1)}::timestamptz[]) as r(lo, hi)
+      cross join lateral (select * from prediction p where p.model = ${model} and p.created_at >= r.lo and p.created_at < r.hi) p
+      left join feedback f on f.prediction_id = p.id and ${COUNTED}
       group by 2, 3, 4, 5, 6`.execute(tx);
   }
 
@@ -213,11 +226,13 @@ export class HistoryRepository {
     const version = range.modelVersionId === null ? sql`` : sql`and p.model_version_id = ${range.modelVersionId}`;
     const time = range.axis === 'prediction' ? sql`p.created_at` : sql`f.created_at`;
     const ranges = sql`unnest(${iso(intervals, 0)}::timestamptz[], ${iso(intervals, 1)}::timestamptz[]) as r(lo, hi)`;
+    // Lateral: one index range scan per interval (a plain join of many intervals may scan the model's every prediction).
     const source =
       range.axis === 'prediction'
-        ? sql`${ranges} join prediction p on p.model = ${model} and p.created_at >= r.lo and p.created_at < r.hi ${version}
+        ? sql`${ranges} cross join lateral (select p.id, p.model_version_id, p.label, p.probability, p.feedback_requested, p.created_at from prediction p
+                where p.model = ${model} and p.created_at >= r.lo and p.created_at < r.hi ${version}) p
               left join feedback f on f.prediction_id = p.id and ${COUNTED}`
-        : sql`${ranges} join feedback f on f.model = ${model} and f.created_at >= r.lo and f.created_at < r.hi and ${COUNTED}
+        : sql`${ranges} cross join lateral (select * from feedback f where f.model = ${model} and f.created_at >= r.lo and f.created_at < r.hi and ${COUNTED}) f
               join prediction p on p.id = f.prediction_id ${version}`;
     const { rows } = await sql<Record<string, string | number | boolean>>`
       select floor(extract(epoch from ${time} - ${range.from}::timestamptz) / ${range.bucketSeconds})::int as bucket,
