@@ -45,9 +45,9 @@ type ResultProcessPayload = {
   request: RequestShim;
   result: unknown;
   acceptableMediaTypes: string[];
-  setResult(result: unknown): void;
+  setResult: (result: unknown) => void;
   resultProcessor: unknown;
-  setResultProcessor(processor: ResultProcessor, mediaType: string): void;
+  setResultProcessor: (processor: ResultProcessor, mediaType: string) => void;
   serverContext: unknown;
 };
 type ResultProcessor = (result: unknown, fetchAPI: unknown, mediaType: string) => unknown;
@@ -57,6 +57,56 @@ interface RequestShim {
   method: 'POST';
   url: string;
   headers: { get(name: string): string | null };
+}
+
+/*
+ * The per-request objects below are classes, not object literals of arrow functions: run through
+ * tsx (esbuild keepNames), each named closure made per request also costs a `__name`
+ * defineProperty call, and the lean path made several per request (two per onResultProcess hook).
+ */
+class NodeHeaders {
+  constructor(private readonly req: IncomingMessage) {}
+  get(name: string): string | null {
+    const v = this.req.headers[name.toLowerCase()];
+    if (v === undefined) return null;
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+}
+
+class NodeRequestShim implements RequestShim {
+  readonly method = 'POST' as const;
+  readonly url: string;
+  readonly headers: NodeHeaders;
+  constructor(req: IncomingMessage) {
+    this.url = req.url ?? '/graphql';
+    this.headers = new NodeHeaders(req);
+  }
+}
+
+/**
+ * yoga's processResult payload, one per request, handed to its onResultProcess hooks in turn
+ * (hooks destructure it: the setters are own properties that need no `this`; assigned in the
+ * constructor, esbuild does not wrap them in `__name`).
+ */
+class ResultProcessing implements ResultProcessPayload {
+  resultProcessor: ResultProcessor | undefined = undefined;
+  mediaType = '*/*';
+  readonly acceptableMediaTypes: string[] = [];
+  readonly setResult: (result: unknown) => void;
+  readonly setResultProcessor: (processor: ResultProcessor, mediaType: string) => void;
+  constructor(
+    public result: unknown,
+    readonly request: RequestShim,
+    readonly serverContext: unknown,
+  ) {
+    this.setResult = (r) => {
+      this.result = r;
+    };
+    this.setResultProcessor = (processor, mediaType) => {
+      this.resultProcessor = processor;
+      this.mediaType = mediaType;
+    };
+  }
 }
 
 /** The answer yoga's regular result processor builds, captured instead of becoming a fetch Response. */
@@ -121,10 +171,13 @@ function plainParams(body: Buffer): GraphQLParams | null {
   const p = parsed as Record<string, unknown>;
   for (const key in p) if (p[key] != null && !PARAM_KEYS.has(key)) return null;
   if (typeof p.query !== 'string') return null;
-  const objectOrAbsent = (v: unknown) => v == null || (typeof v === 'object' && !Array.isArray(v));
   if (!objectOrAbsent(p.variables) || !objectOrAbsent(p.extensions)) return null;
   if (p.operationName != null && typeof p.operationName !== 'string') return null;
   return p as GraphQLParams;
+}
+
+function objectOrAbsent(v: unknown): boolean {
+  return v == null || (typeof v === 'object' && !Array.isArray(v));
 }
 
 /** The content types yoga's JSON parser takes as JSON (isContentTypeMatch: no lower-casing). */
@@ -181,11 +234,7 @@ export function createLeanGraphQL(options: { yoga: RelearnYoga; logger: Logger }
     const params = plainParams(body);
     if (!params) return fallback();
 
-    const request: RequestShim = {
-      method: 'POST',
-      url: req.url ?? '/graphql',
-      headers: { get: (name) => headerValue(req, name) },
-    };
+    const request = new NodeRequestShim(req);
     // As yoga's node adapter gives it; the context factory reads the credentials from the request.
     const serverContext: RelearnServerContext & { req: IncomingMessage; res: ServerResponse } = { req, res };
     served.lean++;
@@ -198,23 +247,10 @@ export function createLeanGraphQL(options: { yoga: RelearnYoga; logger: Logger }
     }
 
     // yoga's processResult: every onResultProcess hook in order, then the processor they chose.
-    let processor: ResultProcessor | undefined;
-    let mediaType = '*/*';
-    const acceptableMediaTypes: string[] = [];
-    for (const hook of internals.onResultProcessHooks) {
-      await hook({
-        request,
-        acceptableMediaTypes,
-        result,
-        setResult: (r) => void (result = r),
-        resultProcessor: processor,
-        setResultProcessor: (p, m) => {
-          processor = p;
-          mediaType = m;
-        },
-        serverContext,
-      });
-    }
+    const processing = new ResultProcessing(result, request, serverContext);
+    for (const hook of internals.onResultProcessHooks) await hook(processing);
+    const { resultProcessor: processor, mediaType, acceptableMediaTypes } = processing;
+    result = processing.result;
     if (processor === (processRegularResult as unknown as ResultProcessor)) {
       const answer = processRegularResult(result as ExecutionResult, captureFetchAPI as never, mediaType) as unknown as CapturedResponse;
       const bytes = answer.body ?? '';
@@ -241,10 +277,4 @@ export function createLeanGraphQL(options: { yoga: RelearnYoga; logger: Logger }
   };
 
   return { serve, served };
-}
-
-function headerValue(req: IncomingMessage, name: string): string | null {
-  const v = req.headers[name.toLowerCase()];
-  if (v === undefined) return null;
-  return Array.isArray(v) ? v.join(', ') : v;
 }
