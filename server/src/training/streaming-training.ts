@@ -48,6 +48,7 @@ export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 export class StreamingTrainer {
   private readonly holdoutFraction: number;
   private readonly numeric: string[];
+  private readonly features: string[];
   private readonly dropped: Record<DropReason, number> = { invalid: 0, outlier: 0, duplicate: 0, window: 0 };
   private readonly seenKeys = new Set<string>();
   private readonly seenFeedback = new Bitmap();
@@ -74,6 +75,7 @@ export class StreamingTrainer {
     private readonly options: StreamingOptions,
   ) {
     this.holdoutFraction = task.definition.dataset.holdoutFraction;
+    this.features = task.definition.features.map((f) => f.name);
     this.numeric = task.definition.features.filter((f) => f.type === 'float' || f.type === 'int').map((f) => f.name);
     this.parentValues = this.numeric.map(() => new GrowableFloats());
     this.window = options.maxTrainingRows === undefined ? null : new Ring<Kept>(options.maxTrainingRows);
@@ -121,8 +123,12 @@ export class StreamingTrainer {
     }
     if (!task.isLabel(row.label)) return void dropped.invalid++;
     if (isNew && this.bounds && this.bounds.isOutlier(input)) return void dropped.outlier++;
-    const canonical = Object.fromEntries(task.definition.features.map((f) => [f.name, input[f.name]!])) as TaskInput;
-    const key = JSON.stringify([canonical, row.label]);
+    const canonical: TaskInput = {};
+    for (const f of this.features) canonical[f] = input[f]!;
+    // The input is serialised once for the key and the line: the same strings JSON.stringify makes of both.
+    const inputJson = JSON.stringify(canonical);
+    const labelJson = JSON.stringify(row.label);
+    const key = `[${inputJson},${labelJson}]`;
     if (row.feedbackId === undefined) {
       if (this.seenKeys.has(key)) return void dropped.duplicate++;
       this.seenKeys.add(key);
@@ -133,7 +139,7 @@ export class StreamingTrainer {
     if (!isNew) this.numeric.forEach((f, i) => this.parentValues[i]!.push(input[f] as number));
     const source = row.source ?? (row.feedbackId === undefined ? 'unknown' : 'feedback');
     const feedback = row.feedbackId === undefined ? {} : { feedbackId: row.feedbackId };
-    const line = JSON.stringify({ input: canonical, label: row.label, source, ...feedback });
+    const line = `{"input":${inputJson},"label":${labelJson},"source":${JSON.stringify(source)}${row.feedbackId === undefined ? '' : `,"feedbackId":${JSON.stringify(row.feedbackId)}`}}`;
     const kept: Kept = { input, label: row.label, source, holdout: isHoldout(key, this.holdoutFraction), line, ...feedback };
     let x: EncodedExample | undefined;
     // The champion is judged as trained on its own dataset's training split: the parent's rows as built alone.
