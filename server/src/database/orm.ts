@@ -46,7 +46,10 @@ export function ormConfig(clientUrl: string, options: { poolMax?: number; debug?
     // SQL-only tables (their repositories hold all their SQL; the audit log's append-only trigger is
     // nothing an entity can say): the schema diff leaves them to their migration. Triggers too: the
     // history rollup's statement triggers on feedback (and their function) live in their migration.
-    schemaGenerator: { skipTables: ['api_key', 'audit_entry', 'history_rollup', 'history_rollup_state', 'history_rollup_dirty'], ignoreTriggers: true },
+    schemaGenerator: {
+      skipTables: ['api_key', 'audit_entry', 'history_rollup', 'history_rollup_state', 'history_rollup_dirty', 'history_estimate'],
+      ignoreTriggers: true,
+    },
     pool: { min: 0, max: options.poolMax ?? 10 },
     // pg.Pool options: a database that stalls (rather than refuses) fails a new connection after
     // 5 s — SERVICE_UNAVAILABLE, retryable — instead of holding the request for ever.

@@ -62,6 +62,41 @@ describe('metricsHistory from the hourly rollup', () => {
     expect(Number(rows[0]!.n)).toBeGreaterThan(50);
   });
 
+  it("keeps each closed hour's estimate as it was then, while the labels that arrive later move the realised accuracy", async () => {
+    const hourly = ranges()[1]!;
+    const first = await sut.app.services.metrics.history('fraud', { ...hourly, modelVersionId: null, axis: 'prediction' });
+    // Hours that closed within the last day, with unlabelled predictions, have an estimate stored when first seen...
+    const recent = first.filter((b) => b.end.getTime() <= now - 10 * 60_000 && b.end.getTime() > now - 20 * HOUR && b.honest.unlabelled > 0);
+    expect(recent.length).toBeGreaterThan(3);
+    for (const b of recent) {
+      expect(b.estimatedThen).not.toBeNull();
+      expect(b.estimatedThen!.value).toBeCloseTo(b.honest.estimated!.value, 9);
+      expect(b.estimatedThen!.unlabelled).toBe(b.honest.unlabelled);
+    }
+    // ...older ones have none (an estimate made now would not be "then").
+    expect(first[0]!.estimatedThen).toBeNull();
+    // Labels arrive for the predictions of those hours (but those the next test labels): the estimate stays what it was.
+    const reserved = predictions.slice(200, 360).map((p) => p.id);
+    const label = await sql<{
+      id: string;
+    }>`select p.id from prediction p where p.model = 'fraud' and p.created_at >= ${recent[0]!.start} and p.created_at < ${recent.at(-1)!.end}
+      and not exists (select 1 from feedback f where f.prediction_id = p.id) and not p.id = any(${reserved}::uuid[])`.execute(db());
+    for (const { id } of label.rows) await sut.gql(FEEDBACK, { input: { predictionId: id, correct: rng() < 0.8 } }, { token: ADMIN_TOKEN });
+    const later = await sut.app.services.metrics.history('fraud', { ...hourly, modelVersionId: null, axis: 'prediction' });
+    expect(label.rows.length).toBeGreaterThan(10);
+    const laterOf = (b: (typeof recent)[number]) => later.find((x) => x.start.getTime() === b.start.getTime())!;
+    expect(recent.reduce((s, b) => s + laterOf(b).honest.unlabelled, 0)).toBe(recent.reduce((s, b) => s + b.honest.unlabelled, 0) - label.rows.length);
+    for (const b of recent) expect(laterOf(b).estimatedThen).toEqual(b.estimatedThen);
+    const gql = await sut.gql(
+      `query($from: DateTime!, $to: DateTime!) { metricsHistory(model: "fraud", from: $from, to: $to, bucketSeconds: 3600) { accuracy estimatedAccuracyThen estimatedAccuracyThenInterval { lower upper } estimatedThenCount estimatedThenAt } }`,
+      { from: hourly.from.toISOString(), to: hourly.to.toISOString() },
+    );
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data.metricsHistory.filter((b: { estimatedAccuracyThen: number | null }) => b.estimatedAccuracyThen !== null).length).toBe(
+      later.filter((b) => b.estimatedThen !== null).length,
+    );
+  });
+
   it('still gives them after late feedback, a retraction, quarantine and its release changed old hours', async () => {
     // Late labels on old predictions (trusted), and contradicting anonymous ones (quarantined).
     for (const p of predictions.slice(200, 280)) await sut.gql(FEEDBACK, { input: { predictionId: p.id, correct: rng() < 0.7 } }, { token: ADMIN_TOKEN });

@@ -31,6 +31,15 @@ export interface HistoryMarker {
 
 export type HistoryAxis = 'prediction' | 'feedback';
 
+/** An hour's estimated accuracy of its unlabelled predictions, as it was when the hour closed. */
+export interface HourEstimate {
+  hour: Date;
+  unlabelled: number;
+  estimated: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
 const HOUR_MS = 3_600_000;
 /** Hours close for the rollup this long after they end: a prediction stamped at 10:59:59 may commit a little later. */
 export const ROLLUP_LAG_MS = 5 * 60_000;
@@ -246,6 +255,42 @@ export class HistoryRepository {
       from ${source}
       group by 1, 2, 3, 4, 5`.execute(this.db);
     return rows.map(historyRow);
+  }
+
+  /** Rolled-up hours since `since` that have no estimate stored yet (the ones that closed since the last look). */
+  async unestimatedHours(model: string, since: Date): Promise<Date[]> {
+    const { rows } = await sql<{ hour: Date }>`
+      select distinct h.hour from history_rollup h join history_rollup_state s on s.model = h.model
+      where h.model = ${model} and h.hour >= ${since} and h.hour < s.through
+        and not exists (select 1 from history_estimate e where e.model = h.model and e.hour = h.hour)
+      order by 1`.execute(this.db);
+    return rows.map((r) => new Date(r.hour));
+  }
+
+  /** Stores each hour's estimate as it is now; an hour already estimated keeps its first one. */
+  async saveEstimates(model: string, estimates: readonly HourEstimate[]): Promise<void> {
+    if (!estimates.length) return;
+    const col = <K extends keyof HourEstimate>(k: K) => estimates.map((e) => e[k]);
+    await sql`
+      insert into history_estimate (model, hour, unlabelled, estimated, lower, upper)
+      select ${model}, * from unnest(${col('hour').map((d) => d.toISOString())}::timestamptz[], ${col('unlabelled')}::int[],
+                                     ${col('estimated')}::float8[], ${col('lower')}::float8[], ${col('upper')}::float8[])
+      on conflict do nothing`.execute(this.db);
+  }
+
+  /** The stored estimates of the hours in [from, to). */
+  async estimates(model: string, from: Date, to: Date): Promise<(HourEstimate & { madeAt: Date })[]> {
+    const { rows } = await sql<{ hour: Date; made_at: Date; unlabelled: number; estimated: number | null; lower: number | null; upper: number | null }>`
+      select hour, made_at, unlabelled, estimated, lower, upper from history_estimate
+      where model = ${model} and hour >= ${from} and hour < ${to} order by hour`.execute(this.db);
+    return rows.map((r) => ({
+      hour: new Date(r.hour),
+      madeAt: new Date(r.made_at),
+      unlabelled: Number(r.unlabelled),
+      estimated: r.estimated === null ? null : Number(r.estimated),
+      lower: r.lower === null ? null : Number(r.lower),
+      upper: r.upper === null ? null : Number(r.upper),
+    }));
   }
 
   /** Retrains finished, versions activated and alerts received in [from, to). */

@@ -140,6 +140,29 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
         }),
         estimatedAccuracyInterval: t.field({ type: Interval, nullable: true, resolve: (b) => b.honest.estimated?.interval ?? null }),
         unlabelledCount: t.int({ resolve: (b) => b.honest.unlabelled }),
+        estimatedAccuracyThen: t.float({
+          nullable: true,
+          description:
+            "The estimate this bucket's hours had when each closed (for its then unlabelled predictions, weighted by their count): compare it with accuracy, which their labels realise later. Null by feedback time, for one version, and for hours closed over a day before history first looked.",
+          resolve: (b) => b.estimatedThen?.value ?? null,
+        }),
+        estimatedAccuracyThenInterval: t.field({
+          type: Interval,
+          nullable: true,
+          description: "The hours' intervals weighted like the value (as if their errors moved together).",
+          resolve: (b) => b.estimatedThen?.interval ?? null,
+        }),
+        estimatedThenCount: t.int({
+          nullable: true,
+          description: 'Unlabelled predictions estimatedAccuracyThen was about.',
+          resolve: (b) => b.estimatedThen?.unlabelled ?? null,
+        }),
+        estimatedThenAt: t.field({
+          type: 'DateTime',
+          nullable: true,
+          description: 'When the newest of those estimates was made.',
+          resolve: (b) => b.estimatedThen?.madeAt ?? null,
+        }),
         markers: t.field({ type: [MetricsMarker], resolve: (b) => b.markers }),
       };
     },

@@ -6,9 +6,9 @@ import { PromiseCache } from '../shared/promise-cache.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import pLimit from 'p-limit';
 import { LABEL_AGE_EDGES, type AccuracyRepository, type StratumRow } from './accuracy.repository.js';
-import type { HistoryAxis, HistoryMarker, HistoryRepository } from './history.repository.js';
+import type { HistoryAxis, HistoryMarker, HistoryRepository, HourEstimate } from './history.repository.js';
 import { reportFromConfusion, type ClassificationReport } from './classification-report.js';
-import { reliability, type ReliabilityBin } from '../ml/estimation.js';
+import { reliability, type Interval, type ReliabilityBin } from '../ml/estimation.js';
 import { MIN_AUDITED_FOR_CALIBRATION, honestAccuracy, type HonestAccuracy } from './honest-accuracy.js';
 
 /** Which feedback the live metrics count. Lifetime when empty. */
@@ -63,7 +63,24 @@ export interface MetricsBucket extends ClassificationReport {
   feedbackCount: number;
   honest: HonestAccuracy;
   markers: HistoryMarker[];
+  /** The estimate its hours had when they closed (null: none stored, e.g. by feedback time or per version). */
+  estimatedThen: EstimatedThen | null;
 }
+
+/** The bucket's stored hourly estimates, weighted by the unlabelled predictions each was about. */
+export interface EstimatedThen {
+  value: number;
+  /** Weighted like the value (as if the hours' errors moved together: wider than independent hours would give). */
+  interval: Interval | null;
+  /** Unlabelled predictions the estimates were about, when they were made. */
+  unlabelled: number;
+  /** When the newest of them was made. */
+  madeAt: Date;
+}
+
+/** Hours that closed longer ago than this when the rollup first saw them get no "estimated then": it would be an estimate made now. */
+const ESTIMATE_THEN_WITHIN_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** Subscribers of one push resolve within this; a later push recomputes. */
 const SHARED_FOR_MS = 100;
@@ -108,8 +125,10 @@ export class MetricsService {
     const rows = await this.honestAtOnce(async () => {
       if (range.axis !== 'prediction' || range.source === 'raw') return this.historyRows.buckets(model, task.positiveLabel, range);
       await this.historyRows.refreshRollup(model, task.positiveLabel);
+      await this.estimateClosedHours(model, task.positiveLabel);
       return this.historyRows.rolledBuckets(model, task.positiveLabel, range);
     });
+    const estimates = range.axis === 'prediction' && range.modelVersionId === null ? await this.historyRows.estimates(model, range.from, range.to) : [];
     const versions = [...new Set(rows.map((r) => r.versionId))];
     const calibration = await this.honestAtOnce(() => this.accuracy.calibrationStrata(model, versions));
     const markers = await this.historyRows.markers(model, range.from, range.to);
@@ -136,8 +155,35 @@ export class MetricsService {
         feedbackCount: report.count,
         honest: honestAccuracy(strata, calibration),
         markers: markers.filter((m) => m.at >= start && m.at < end),
+        estimatedThen: combineEstimates(estimates.filter((e) => e.hour >= start && e.hour.getTime() + HOUR_MS <= end.getTime())),
       };
     });
+  }
+
+  /**
+   * Stores the estimate of each hour that closed since the last look (within a day): the
+   * estimated accuracy of its predictions still without a label, from the calibration as it is
+   * now — what history shows later as "estimated then" beside the accuracy the labels realise.
+   */
+  private async estimateClosedHours(model: string, positive: string): Promise<void> {
+    const hours = await this.historyRows.unestimatedHours(model, new Date(Date.now() - ESTIMATE_THEN_WITHIN_MS));
+    if (!hours.length) return;
+    const from = hours[0]!;
+    const to = new Date(hours.at(-1)!.getTime() + HOUR_MS);
+    const rows = await this.historyRows.rolledBuckets(model, positive, { from, to, bucketSeconds: 3600, modelVersionId: null });
+    const calibration = await this.accuracy.calibrationStrata(model, [...new Set(rows.map((r) => r.versionId))]);
+    await this.historyRows.saveEstimates(
+      model,
+      hours.map((hour) => {
+        const index = Math.round((hour.getTime() - from.getTime()) / HOUR_MS);
+        const honest = honestAccuracy(
+          rows.filter((r) => r.bucket === index).map((r) => ({ ...r, bucket: r.confidenceBucket })),
+          calibration,
+        );
+        const e = honest.estimated;
+        return { hour, unlabelled: honest.unlabelled, estimated: e?.value ?? null, lower: e?.interval?.lower ?? null, upper: e?.interval?.upper ?? null };
+      }),
+    );
   }
 
   /** Honest-accuracy aggregates scan predictions: one at a time per process, like the metrics loader's. */
@@ -243,4 +289,18 @@ export class MetricsService {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+function combineEstimates(hours: readonly (HourEstimate & { madeAt: Date })[]): EstimatedThen | null {
+  const known = hours.filter((h) => h.estimated !== null && h.unlabelled > 0);
+  const n = known.reduce((s, h) => s + h.unlabelled, 0);
+  if (n === 0) return null;
+  const weighted = (f: (h: HourEstimate) => number) => known.reduce((s, h) => s + f(h) * h.unlabelled, 0) / n;
+  const bounded = known.every((h) => h.lower !== null && h.upper !== null);
+  return {
+    value: weighted((h) => h.estimated!),
+    interval: bounded ? { lower: weighted((h) => h.lower!), upper: weighted((h) => h.upper!) } : null,
+    unlabelled: n,
+    madeAt: new Date(Math.max(...known.map((h) => h.madeAt.getTime()))),
+  };
 }
