@@ -35,7 +35,19 @@ export function withBootstrapFitCache(fit: Fit, dir: string): Fit {
       return cached.fitted;
     }
     let dataset: SnapshotMessage | null = null;
+    // A bootstrap's dataset travels as one piece; one that came in chunks is not memoised (the
+    // cache holds the last piece only).
+    let chunked = false;
     const fitted = await fit(request, {
+      ...callbacks,
+      ...(callbacks.onChunk
+        ? {
+            onChunk: (bytes: Uint8Array) => {
+              chunked = true;
+              return callbacks.onChunk!(bytes);
+            },
+          }
+        : {}),
       onSnapshot: (d) => {
         // Copied before the callback may take the bytes over (they are moved between threads).
         dataset = { ...d, jsonl: d.jsonl.slice() };
@@ -43,7 +55,7 @@ export function withBootstrapFitCache(fit: Fit, dir: string): Fit {
       },
       onStep: (s) => callbacks.onStep(s),
     });
-    if (dataset) {
+    if (dataset && !chunked) {
       // Written whole under a private name, then renamed: concurrent test processes never read half a file.
       await mkdir(dir, { recursive: true });
       const partial = `${file}.${randomUUID()}.tmp`;

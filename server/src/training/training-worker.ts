@@ -15,6 +15,13 @@ const request = workerData as TrainingRequest;
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+/**
+ * Bytes that own their whole ArrayBuffer, so it can be transferred: a small Buffer is a view into
+ * Node's shared pool, which is untransferable (DataCloneError), and a view of a larger buffer
+ * would move the rest of it too.
+ */
+const owned = (bytes: Uint8Array): Uint8Array => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
+
 const fail = (error: unknown) => post({ type: 'error', message: (error as Error).stack ?? String(error) });
 
 let held: Uint8Array | null = null;
@@ -27,11 +34,11 @@ try {
     ...(request.kind === 'retrain' && request.championArtifact ? { championArtifact: request.championArtifact } : {}),
     ...(request.kind === 'retrain' && request.retracted.length > 0 ? { retracted: new Set(request.retracted) } : {}),
     // A bootstrap's dataset travels whole (its corpus is in memory anyway): one chunk.
-    ...(request.kind === 'bootstrap' ? { chunkBytes: Infinity } : {}),
+    ...(request.kind === 'bootstrap' ? { chunkBytes: Infinity } : request.chunkBytes === undefined ? {} : { chunkBytes: request.chunkBytes }),
     onChunk: (bytes) => {
       // The newest chunk is held back: the last one travels with the summary.
       if (held) post({ type: 'chunk', bytes: held }, [held.buffer as ArrayBuffer]);
-      held = bytes;
+      held = owned(bytes);
     },
   });
   const finish = async () => {
