@@ -232,3 +232,33 @@ describe('predictions (the list of recent predictions)', () => {
     console.info('predictions list on 120k rows, execution ms:', times, read);
   });
 });
+
+describe('predictions on the embedded database (PGlite)', () => {
+  let sut: TestApp;
+  beforeAll(async () => {
+    sut = await startTestApp({ database: 'embedded' });
+  });
+  afterAll(() => sut?.stop());
+
+  it('pages, filters and explains the same way', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await sut.gql(`mutation($input: PredictInput!) { predict(input: $input) { id } }`, { input: { fraud: aFraudInput({ amount: 30 + i }) } });
+      ids.push(res.data.predict.id);
+    }
+    await sut.gql(`mutation($id: ID!) { submitFeedback(input: { predictionId: $id, correct: false }) { id } }`, { id: ids[2] });
+    const page = async (variables: Record<string, unknown>) => (await sut.gql(LIST, { model: 'fraud', ...variables })).data.predictions;
+    const first = await page({ first: 3 });
+    const second = await page({ first: 3, after: first.endCursor });
+    expect([...first.items, ...second.items].map((r: Row) => r.id)).toEqual([...ids].reverse());
+    expect(second.hasMore).toBe(false);
+    expect((await page({ filter: { wrong: true } })).items.map((r: Row) => r.id)).toEqual([ids[2]]);
+    expect((await page({ filter: { unlabelled: true } })).items).toHaveLength(4);
+    const e = await sut.gql(`query($id: ID!) { prediction(id: $id) { explanation { priorLogRatio logProbabilityRatio contributions { contribution } } } }`, {
+      id: ids[0],
+    });
+    const { priorLogRatio, logProbabilityRatio, contributions } = e.data.prediction.explanation;
+    const sum = contributions.reduce((s: number, c: { contribution: number }) => s + c.contribution, priorLogRatio);
+    expect(Math.abs(sum - logProbabilityRatio)).toBeLessThan(1e-9);
+  });
+});
