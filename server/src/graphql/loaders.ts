@@ -30,17 +30,42 @@ export function createLoaderFactory(services: Services): () => RequestLoaders {
     <K, V>(load: (key: K) => Promise<V>) =>
     (keys: readonly K[]) =>
       Promise.all(keys.map((k) => load(k).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
-  return () => ({
-    metrics: new DataLoader(
+  const metrics = () =>
+    new DataLoader(
       each((k: { model: string; window: MetricsWindow; versionId: number | null }) =>
         aggregates(() => services.metrics.compute(k.model, k.window, k.versionId)),
       ),
       { cacheKeyFn: (k) => JSON.stringify([k.model, k.window.lastFeedback ?? null, k.window.lastSeconds ?? null, k.versionId]) },
-    ),
-    lastActivation: new DataLoader(
+    );
+  const lastActivation = () =>
+    new DataLoader(
       each((k: { model: string; version: number }) => services.models.lastActivation(k.model, k.version)),
       { cacheKeyFn: (k) => `${k.model}\u0000${k.version}` },
-    ),
-    datasetById: new DataLoader(each((id: number) => services.datasets.byId(id))),
-  });
+    );
+  const datasetById = () => new DataLoader(each((id: number) => services.datasets.byId(id)));
+  return () => new LazyLoaders(metrics, lastActivation, datasetById);
+}
+
+/**
+ * A request's loaders, each made on first use: most requests (a predict, a feedback) use none,
+ * and three DataLoaders per request were allocation the profile showed for nothing.
+ */
+class LazyLoaders implements RequestLoaders {
+  private m: RequestLoaders['metrics'] | undefined;
+  private a: RequestLoaders['lastActivation'] | undefined;
+  private d: RequestLoaders['datasetById'] | undefined;
+  constructor(
+    private readonly makeMetrics: () => RequestLoaders['metrics'],
+    private readonly makeLastActivation: () => RequestLoaders['lastActivation'],
+    private readonly makeDatasetById: () => RequestLoaders['datasetById'],
+  ) {}
+  get metrics(): RequestLoaders['metrics'] {
+    return (this.m ??= this.makeMetrics());
+  }
+  get lastActivation(): RequestLoaders['lastActivation'] {
+    return (this.a ??= this.makeLastActivation());
+  }
+  get datasetById(): RequestLoaders['datasetById'] {
+    return (this.d ??= this.makeDatasetById());
+  }
 }
