@@ -35,6 +35,51 @@ export interface FeatureDrift {
   unseenShare: number | null;
   /** A word about the test: "PSI 0.31, KS D=0.22". */
   detail: string;
+  /** Shares of the window and of the training data per bin (numeric: training deciles; category: values), for charts; null for text. */
+  distribution?: DriftBin[] | null;
+}
+
+export interface DriftBin {
+  bin: string;
+  training: number;
+  live: number;
+}
+
+/** Bins of a category distribution shown at most (the rest pooled as "(other)"). */
+const MAX_CATEGORY_BINS = 12;
+
+function numericDistribution(referenceSorted: readonly number[], current: readonly number[]): DriftBin[] | null {
+  if (!referenceSorted.length || !current.length) return null;
+  const edges: number[] = [];
+  for (let k = 1; k < 10; k++) {
+    const q = referenceSorted[Math.floor((k * referenceSorted.length) / 10)]!;
+    if (!edges.length || q > edges.at(-1)!) edges.push(q);
+  }
+  const share = (values: readonly number[]) => {
+    const counts = new Array<number>(edges.length + 1).fill(0);
+    for (const v of values) {
+      let i = 0;
+      while (i < edges.length && edges[i]! <= v) i++;
+      counts[i]!++;
+    }
+    return counts.map((c) => c / values.length);
+  };
+  const t = share(referenceSorted);
+  const l = share(current);
+  const label = (i: number) => (i === 0 ? `< ${edges[0]}` : i === edges.length ? `>= ${edges.at(-1)}` : `${edges[i - 1]} – ${edges[i]}`);
+  return t.map((training, i) => ({ bin: label(i), training, live: l[i]! }));
+}
+
+function categoryDistribution(expected: ReadonlyMap<string, number>, counts: ReadonlyMap<string, number>, n: number): DriftBin[] | null {
+  if (!n) return null;
+  const keys = new Set([...expected.keys(), ...counts.keys()]);
+  const rows = [...keys].map((k) => ({ bin: expected.has(k) ? k : `${k} (unseen)`, training: expected.get(k) ?? 0, live: (counts.get(k) ?? 0) / n }));
+  rows.sort((a, b) => Math.max(b.training, b.live) - Math.max(a.training, a.live));
+  if (rows.length <= MAX_CATEGORY_BINS) return rows;
+  const kept = rows.slice(0, MAX_CATEGORY_BINS - 1);
+  const rest = rows.slice(MAX_CATEGORY_BINS - 1);
+  kept.push({ bin: '(other)', training: rest.reduce((s, r) => s + r.training, 0), live: rest.reduce((s, r) => s + r.live, 0) });
+  return kept;
 }
 
 export interface DriftReport {
@@ -191,6 +236,7 @@ export function driftReport(features: readonly FeatureDefinition[], reference: R
         drifted: psi !== null && ks !== null && psi >= PSI_THRESHOLD && ks.pValue < alpha,
         unseenShare: null,
         detail: psi === null || !ks ? 'no data' : `PSI ${psi.toFixed(3)}, KS D=${ks.statistic.toFixed(3)} p=${ks.pValue.toPrecision(2)}`,
+        distribution: numericDistribution(ref, current),
       });
     } else if (f.type === 'category') {
       const expected = reference.categories.get(f.name) ?? new Map<string, number>();
@@ -210,6 +256,7 @@ export function driftReport(features: readonly FeatureDefinition[], reference: R
         drifted: js !== null && chi !== null && js >= CATEGORY_JS_THRESHOLD && chi.pValue < alpha,
         unseenShare: unseen,
         detail: chi && js !== null ? `JS ${js.toFixed(3)}, chi2=${chi.statistic.toFixed(1)} df=${chi.df} p=${chi.pValue.toPrecision(2)}` : 'no data',
+        distribution: categoryDistribution(expected, counts, window.length),
       });
     } else {
       const ref = reference.text.get(f.name);

@@ -1,7 +1,7 @@
 import type { Builder } from '../graphql/builder.js';
 import { checkModel, type registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { AppError } from '../shared/app-error.js';
-import type { FeatureDrift as FeatureDriftShape } from './drift-report.js';
+import type { DriftBin as DriftBinShape, FeatureDrift as FeatureDriftShape } from './drift-report.js';
 import { DEFAULT_DRIFT_WINDOW, MAX_DRIFT_WINDOW, type DriftBucket as DriftBucketShape, type ModelDriftReport } from './drift-service.js';
 
 /** driftHistory reads up to DRIFT_HISTORY_SAMPLE predictions per bucket: fewer buckets than metricsHistory. */
@@ -13,6 +13,10 @@ type WindowRef = ReturnType<typeof registerMetricsSchema>['MetricsWindow'];
 
 /** drift(model, window): the live version's recent inputs against its training data, per feature. */
 export function registerDriftSchema(builder: Builder, MetricsWindow: WindowRef) {
+  const DriftBin = builder.objectRef<DriftBinShape>('DriftBin').implement({
+    description: 'One bin of a feature: its share of the training data and of the recent inputs.',
+    fields: (t) => ({ bin: t.exposeString('bin'), training: t.exposeFloat('training'), live: t.exposeFloat('live') }),
+  });
   const FeatureDrift = builder.objectRef<FeatureDriftShape>('FeatureDrift').implement({
     description: 'One feature of the recent inputs against the training data (or "predictedLabel": the predicted labels against the training labels).',
     fields: (t) => ({
@@ -32,6 +36,13 @@ export function registerDriftSchema(builder: Builder, MetricsWindow: WindowRef) 
       }),
       unseenShare: t.exposeFloat('unseenShare', { nullable: true, description: 'Share of category values, or of text tokens, the training data never had.' }),
       detail: t.exposeString('detail'),
+      distribution: t.field({
+        type: [DriftBin],
+        nullable: true,
+        description:
+          'Shares of the window and of the training data per bin (numeric: the training deciles; category: values, unseen ones marked, at most 12), to chart; null for text.',
+        resolve: (f) => f.distribution ?? null,
+      }),
     }),
   });
 

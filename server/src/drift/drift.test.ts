@@ -7,7 +7,7 @@ import { generateFraudRows } from '../tasks/data/fraud-generator.js';
 
 const DRIFT = /* GraphQL */ `
   query ($model: String!, $window: MetricsWindow) {
-    drift(model: $model, window: $window) { model version drifted windowSize referenceSize features { name kind score pValue drifted unseenShare detail } }
+    drift(model: $model, window: $window) { model version drifted windowSize referenceSize features { name kind score pValue drifted unseenShare detail distribution { bin training live } } }
   }
 `;
 const BATCH = `mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id } }`;
@@ -53,6 +53,11 @@ describe('drift(model) and the drift retrain trigger', () => {
     expect(byName.merchantCategory).toMatchObject({ kind: 'category', drifted: true });
     expect(byName.merchantCategory.unseenShare).toBeCloseTo(1 / 3, 1);
     expect(byName.predictedLabel.kind).toBe('label');
+    // Distributions to chart: the training deciles hold a tenth each; the live amounts sit higher; the unseen category is named.
+    const amountBins = byName.amount.distribution as { bin: string; training: number; live: number }[];
+    expect(amountBins.reduce((s, b) => s + b.training, 0)).toBeCloseTo(1, 9);
+    expect(amountBins.at(-1)!.live).toBeGreaterThan(amountBins.at(-1)!.training);
+    expect(byName.merchantCategory.distribution).toContainEqual(expect.objectContaining({ bin: 'bnpl (unseen)', training: 0 }));
 
     // The first scrape starts the other tasks' references and may serve before they are read: scrape until it shows.
     const scrape = async () => (await fetch(`${sut.url}/metrics`)).text();

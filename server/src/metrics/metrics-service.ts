@@ -81,6 +81,8 @@ export interface EstimatedThen {
 /** Hours that closed longer ago than this when the rollup first saw them get no "estimated then": it would be an estimate made now. */
 const ESTIMATE_THEN_WITHIN_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** How long metricsHistory reuses a calibration (reading it joins 20,000 labels to their predictions). */
+const HISTORY_CALIBRATION_MS = 10_000;
 
 /** Subscribers of one push resolve within this; a later push recomputes. */
 const SHARED_FOR_MS = 100;
@@ -129,8 +131,11 @@ export class MetricsService {
       return this.historyRows.rolledBuckets(model, task.positiveLabel, range);
     });
     const estimates = range.axis === 'prediction' && range.modelVersionId === null ? await this.historyRows.estimates(model, range.from, range.to) : [];
-    const versions = [...new Set(rows.map((r) => r.versionId))];
-    const calibration = await this.honestAtOnce(() => this.accuracy.calibrationStrata(model, versions));
+    const versions = [...new Set(rows.map((r) => r.versionId))].sort((a, b) => a - b);
+    // Calibration moves slowly (the newest 20,000 labels): shared by the history reads of a few seconds.
+    const calibration = await this.historyCalibration.get(`${model}\u0000${versions.join(',')}`, () =>
+      this.honestAtOnce(() => this.accuracy.calibrationStrata(model, versions)),
+    );
     const markers = await this.historyRows.markers(model, range.from, range.to);
     const count = Math.ceil((range.to.getTime() - range.from.getTime()) / (range.bucketSeconds * 1000));
     const byBucket = Array.from({ length: count }, () => [] as typeof rows);
@@ -185,6 +190,9 @@ export class MetricsService {
       }),
     );
   }
+
+  /** The calibration history reads share, per model and versions, for HISTORY_CALIBRATION_MS. */
+  private readonly historyCalibration = new PromiseCache<string, StratumRow[]>(HISTORY_CALIBRATION_MS);
 
   /** Honest-accuracy aggregates scan predictions: one at a time per process, like the metrics loader's. */
   private readonly honestAtOnce = pLimit(1);
