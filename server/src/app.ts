@@ -150,6 +150,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     registry,
     logger.child({ component: 'training' }),
     config.bootstrapFitCacheDir ? withBootstrapFitCache(trainInWorker, config.bootstrapFitCacheDir) : trainInWorker,
+    { chunkBytes: config.datasetChunkBytes },
   );
   const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   // PREDICTION_COMMIT=async on a real PostgreSQL only: embedded, a process crash is a database crash.

@@ -26,6 +26,8 @@ export interface Config {
   dataDir: string;
   /** Test runs: a directory memoising bootstrap fits (training/bootstrap-fit-cache.ts); null: every bootstrap fits. */
   bootstrapFitCacheDir: string | null;
+  /** Bytes per chunk file of a streamed dataset version (a smaller dataset is one `rows.jsonl`). */
+  datasetChunkBytes: number;
   /** Object storage for blobs; `null` means the local directory `<dataDir>/blobs`. */
   s3: S3Config | null;
   /** MLflow tracking server for runs and model versions; `null` means the embedded registry. */
@@ -120,6 +122,12 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   BOOTSTRAP_FIT_CACHE_DIR: z.string().min(1).optional(),
+  DATASET_CHUNK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(512 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
   S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   S3_ACCESS_KEY: z.string().optional(),
   S3_SECRET_KEY: z.string().optional(),
@@ -210,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseDirectUrl: e.DATABASE_DIRECT_URL ?? null,
     dataDir: resolve(e.DATA_DIR),
     bootstrapFitCacheDir: e.BOOTSTRAP_FIT_CACHE_DIR ? resolve(e.BOOTSTRAP_FIT_CACHE_DIR) : null,
+    datasetChunkBytes: e.DATASET_CHUNK_BYTES,
     s3: e.S3_ENDPOINT
       ? {
           endpoint: new URL(e.S3_ENDPOINT).origin,

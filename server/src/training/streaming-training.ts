@@ -168,11 +168,12 @@ export class StreamingTrainer {
 
   private flushChunk(): void {
     if (this.chunk.length === 0) return;
-    const bytes = Buffer.from(this.chunk.join('\n') + '\n', 'utf8');
+    // TextEncoder gives bytes owning their buffer (a small Buffer is a view into a shared pool, which cannot be transferred).
+    const bytes = new TextEncoder().encode(this.chunk.join('\n') + '\n');
     this.chunk = [];
     this.chunkLength = 0;
     this.hash.update(bytes);
-    this.options.onChunk(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.options.onChunk(bytes);
   }
 
   /** Ends pass one: the dataset's summary (every chunk has been handed to `onChunk`). */

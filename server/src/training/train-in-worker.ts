@@ -2,7 +2,13 @@ import { Worker } from 'node:worker_threads';
 import type { TaskDefinition } from '../tasks/task-definition.js';
 import type { FittedModel, PreparedDataset } from './train.js';
 
-export type TrainingRequest = { definition: TaskDefinition; maxTrainingRows?: number; recentRows: number } & (
+export type TrainingRequest = {
+  definition: TaskDefinition;
+  maxTrainingRows?: number;
+  recentRows: number;
+  /** Bytes per dataset chunk file of a retrain (DATASET_CHUNK_BYTES). */
+  chunkBytes?: number;
+} & (
   | { kind: 'bootstrap' }
   | {
       kind: 'retrain';

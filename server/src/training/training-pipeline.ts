@@ -55,6 +55,7 @@ export class TrainingPipeline {
     private readonly logger: Logger,
     /** Builds the dataset and fits (a worker thread; memoised for bootstraps in test runs). */
     private readonly fit: typeof trainInWorker = trainInWorker,
+    private readonly options: { chunkBytes?: number } = {},
   ) {}
 
   async train(request: TrainingRequest): Promise<TrainingOutcome> {
@@ -102,6 +103,7 @@ export class TrainingPipeline {
       {
         definition: task.definition,
         recentRows: retrain.window,
+        ...(this.options.chunkBytes === undefined ? {} : { chunkBytes: this.options.chunkBytes }),
         ...(retrain.maxTrainingRows === undefined || bootstrap ? {} : { maxTrainingRows: retrain.maxTrainingRows }),
         ...(bootstrap
           ? { kind: 'bootstrap' as const }
