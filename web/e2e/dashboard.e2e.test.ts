@@ -246,6 +246,10 @@ describe('the dashboard', () => {
     const details = (await page.getByTestId('version-details').textContent())!.replace(/\s+/g, ' ');
     expect(details).toMatch(/rows ?[\d,]+ \([\d,]+ train, [\d,]+ holdout\)/);
     expect(details).toContain('Confusion matrix on its own holdout');
+    // Its live accuracy carries its 95% interval, and its calibration is drawn from its labelled predictions.
+    await expect.poll(() => page.getByTestId('version-1-live').textContent()).toMatch(/\d+\.\d%–\d+\.\d%/);
+    await expect.poll(() => page.getByTestId('calibration-ece').textContent()).toMatch(/^\d\.\d{3}$/);
+    expect(await page.getByTestId('reliability-chart').locator('rect').count()).toBeGreaterThan(0);
   });
 
   it('fits a laptop and a phone (screenshots in test-artifacts/)', async () => {

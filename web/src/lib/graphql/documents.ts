@@ -68,6 +68,10 @@ export const VERSION_FIELDS = graphql(`
       f1
       feedbackCount
       predictionCount
+      accuracyInterval {
+        lower
+        upper
+      }
     }
   }
 `);
@@ -416,6 +420,25 @@ export const LABEL_DELAY = graphql(`
       labelled
       p50Seconds
       p90Seconds
+    }
+  }
+`);
+
+export const CALIBRATION = graphql(`
+  query DashboardCalibration($model: String!, $version: Int) {
+    calibration(model: $model, version: $version) {
+      version
+      count
+      method
+      source
+      expectedCalibrationError
+      reliability {
+        lower
+        upper
+        count
+        accuracy
+        meanConfidence
+      }
     }
   }
 `);
