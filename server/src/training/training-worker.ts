@@ -4,6 +4,8 @@
  * parent dataset's chunks, then pages of feedback) and are trained on as they come; see
  * streaming-training.ts.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBootstrapRows } from '../tasks/data-sources.js';
 import { Task, type TaskInput } from '../tasks/task.js';
@@ -11,7 +13,20 @@ import { datasetLines, StreamingTrainer } from './streaming-training.js';
 import type { DatasetRow } from './train.js';
 import type { TrainingRequest, WorkerInput, WorkerMessage } from './train-in-worker.js';
 
+const TRAINING_NICE = 10;
+
 const request = workerData as TrainingRequest;
+
+/**
+ * Training yields the cores to serving: on Linux a nice value is per thread, and this thread's id
+ * is the tail of /proc/thread-self. Nice 10 leaves a busy machine's CPU to the serving thread
+ * first; on an idle one the retrain still gets a whole core. Elsewhere nothing changes.
+ */
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), TRAINING_NICE);
+} catch {
+  // not Linux, or not allowed: train at the process's priority
+}
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
