@@ -211,8 +211,31 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   models.useTrainingFeedbackIds((id) => membership.feedbackIds(id));
   const history = new ModelHistory(new ModelHistoryRepository(orm), versionRows, tasks, (id) => membership.feedbackIds(id));
   const predictionList = new PredictionList(new PredictionListRepository(orm), versionRows, tasks, config.predictionList.maxPage);
-  const explanations = new PredictionExplainer(models, versionRows, tasks, config.predictionList.maxExplanationTokens);
-  const services: Services = { tasks, models, predictions, predictionList, explanations, feedback, history, metrics, drift, events, retrains, datasets, alerts, access, apiKeys, audit };
+  const explanations = new PredictionExplainer(
+    models,
+    versionRows,
+    tasks,
+    config.predictionList.maxExplanationTokens,
+    async (p) => (await history.replay(p)).past,
+  );
+  const services: Services = {
+    tasks,
+    models,
+    predictions,
+    predictionList,
+    explanations,
+    feedback,
+    history,
+    metrics,
+    drift,
+    events,
+    retrains,
+    datasets,
+    alerts,
+    access,
+    apiKeys,
+    audit,
+  };
 
   // A key revoked in any process stops working in this one at once.
   const revocations = events.subscribe('apiKeyRevoked');

@@ -7,7 +7,7 @@ import type { Task, TaskInput } from '../tasks/task.js';
 import type { PredictionRecord } from './prediction.types.js';
 
 /** Which statistics explained a prediction. */
-export type ExplanationBasis = 'LIVE_MODEL' | 'VERSION_ARTIFACT';
+export type ExplanationBasis = 'LIVE_MODEL' | 'VERSION_ARTIFACT' | 'AS_SERVED';
 
 export interface TokenContribution {
   token: string;
@@ -117,15 +117,26 @@ export class PredictionExplainer {
     private readonly tasks: TaskRegistry,
     /** Tokens one explanation may list (EXPLANATION_MAX_TOKENS). */
     readonly maxTokens: number,
+    /** The serving version rebuilt as it was when it served (time travel, feedback/model-history.ts); null: not offered. */
+    private readonly asServed: ((prediction: PredictionRecord) => Promise<{ model: NaiveBayesModel; task: Task }>) | null = null,
   ) {}
 
-  async explain(prediction: PredictionRecord, tokens: number | null): Promise<PredictionExplanation | null> {
+  /**
+   * `exact`: with the model rebuilt as of the prediction (its artifact plus what it had learned
+   * online then): the probabilities it served, at the cost of replaying that feedback.
+   */
+  async explain(prediction: PredictionRecord, tokens: number | null, exact = false): Promise<PredictionExplanation | null> {
     const n = tokens ?? Math.min(10, this.maxTokens);
     if (!Number.isInteger(n) || n < 0 || n > this.maxTokens) {
       throw AppError.badInput([{ field: 'tokens', reason: `must be 0 to ${this.maxTokens} (EXPLANATION_MAX_TOKENS); got ${tokens}` }]);
     }
     const task = this.tasks.get(prediction.model);
     if (!task) return null;
+    if (exact && this.asServed) {
+      const past = await this.asServed(prediction);
+      const e = explain(past.model, past.task, prediction.input, prediction.label, n);
+      return e && { ...e, basis: 'AS_SERVED', version: prediction.version };
+    }
     const live = this.models.getLive(prediction.model);
     if (live && live.versionId === prediction.modelVersionId) {
       const e = explain(live.model, live.task, prediction.input, prediction.label, n);

@@ -83,8 +83,8 @@ export function registerPredictionListSchema(builder: Builder, refs: SharedRefs)
 
   const Basis = builder.enumType('ExplanationBasis', {
     description:
-      'LIVE_MODEL: the serving version is live here, explained with its current statistics (it may have learned since). VERSION_ARTIFACT: the version as trained.',
-    values: ['LIVE_MODEL', 'VERSION_ARTIFACT'] as const,
+      'LIVE_MODEL: the serving version is live here, explained with its current statistics (it may have learned since). VERSION_ARTIFACT: the version as trained. AS_SERVED: the version rebuilt as it was when it served (exact: true).',
+    values: ['LIVE_MODEL', 'VERSION_ARTIFACT', 'AS_SERVED'] as const,
   });
 
   const Explanation = builder.objectRef<PredictionExplanation>('PredictionExplanation').implement({
@@ -110,8 +110,14 @@ export function registerPredictionListSchema(builder: Builder, refs: SharedRefs)
       type: Explanation,
       nullable: true,
       description: 'Why the model said it, computed with the version that served it (null for a task with one label).',
-      args: { tokens: t.arg.int({ description: 'Text: how many tokens to list (default 10, at most EXPLANATION_MAX_TOKENS).' }) },
-      resolve: (p, args, { services }) => services.explanations.explain(p, args.tokens ?? null),
+      args: {
+        tokens: t.arg.int({ description: 'Text: how many tokens to list (default 10, at most EXPLANATION_MAX_TOKENS).' }),
+        exact: t.arg.boolean({
+          description:
+            'With the serving version rebuilt as of the prediction (time travel): exactly the probabilities served, at the cost of replaying what it had learned.',
+        }),
+      },
+      resolve: (p, args, { services }) => services.explanations.explain(p, args.tokens ?? null, args.exact ?? false),
     }),
   );
 }

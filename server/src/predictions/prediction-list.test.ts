@@ -167,6 +167,18 @@ describe('predictions (the list of recent predictions)', () => {
     const sum = e.contributions.reduce((s: number, c: { contribution: number }) => s + c.contribution, 0);
     expect(e.priorLogRatio + sum).toBeCloseTo(e.logProbabilityRatio, 9);
 
+    // Served before the live model learned two feedback: rebuilt as it served (exact), the
+    // explanation gives back the served probabilities' log ratio.
+    const served = await asAdmin(
+      `query($id: ID!) { prediction(id: $id) { scores { label probability } explanation(exact: true) { basis label runnerUp logProbabilityRatio } } }`,
+      { id: ids[0] },
+    );
+    expect(served.errors).toBeUndefined();
+    const ex = served.data.prediction.explanation;
+    expect(ex.basis).toBe('AS_SERVED');
+    const prob = (l: string) => served.data.prediction.scores.find((s: { label: string }) => s.label === l).probability;
+    expect(Math.abs(ex.logProbabilityRatio - Math.log(prob(ex.label) / prob(ex.runnerUp)))).toBeLessThan(1e-9);
+
     const tooMany = await asAdmin(`query($id: ID!) { prediction(id: $id) { explanation(tokens: 100000) { label } } }`, { id: ids[0] });
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tokens' });
     const fraud = await asAdmin(`query($id: ID!) { prediction(id: $id) { explanation { contributions { feature kind value } } } }`, { id: ids[1] });
