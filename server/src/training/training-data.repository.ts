@@ -45,7 +45,9 @@ export class TrainingDataRepository {
           and pg_visible_in_snapshot(f.xid, ${snapshot}::pg_snapshot)
           and (f.retracted_at is null or (f.retracted_xid is not null and not pg_visible_in_snapshot(f.retracted_xid, ${snapshot}::pg_snapshot)))
         order by f.id limit ${limit}
-      ) page left join prediction p on p.id = page.prediction_id`.execute(this.db);
+      ) page
+      -- Lateral: one index lookup per row. A plain join lets the planner hash the whole prediction table for every page.
+      left join lateral (select p.input from prediction p where p.id = page.prediction_id) p on true`.execute(this.db);
     const row = rows[0]!;
     return { rows: Number(row.n), lastId: row.last === null ? null : Number(row.last), lines: row.lines ?? '' };
   }
