@@ -4,8 +4,9 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** LIVE_MODEL: the serving version is live here, explained with its current statistics (it may have learned since). VERSION_ARTIFACT: the version as trained. */
+/** LIVE_MODEL: the serving version is live here, explained with its current statistics (it may have learned since). VERSION_ARTIFACT: the version as trained. AS_SERVED: the version rebuilt as it was when it served (exact: true). */
 export type ExplanationBasis =
+  | 'AS_SERVED'
   | 'LIVE_MODEL'
   | 'VERSION_ARTIFACT';
 
