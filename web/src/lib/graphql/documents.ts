@@ -551,3 +551,48 @@ export const FEEDBACK_SOURCES = graphql(`
     }
   }
 `);
+
+export const DRIFT_NOW = graphql(`
+  query DashboardDrift($model: String!) {
+    drift(model: $model) {
+      model
+      version
+      drifted
+      windowSize
+      referenceSize
+      features {
+        name
+        kind
+        score
+        pValue
+        drifted
+        unseenShare
+        detail
+        distribution {
+          bin
+          training
+          live
+        }
+      }
+    }
+  }
+`);
+
+export const DRIFT_HISTORY = graphql(`
+  query DashboardDriftHistory($model: String!, $from: DateTime!, $to: DateTime!) {
+    driftHistory(model: $model, from: $from, to: $to) {
+      start
+      end
+      version
+      drifted
+      windowSize
+      features {
+        name
+        kind
+        score
+        drifted
+        unseenShare
+      }
+    }
+  }
+`);
