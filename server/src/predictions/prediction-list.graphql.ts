@@ -117,6 +117,9 @@ export function registerPredictionListSchema(builder: Builder, refs: SharedRefs)
             'With the serving version rebuilt as of the prediction (time travel): exactly the probabilities served, at the cost of replaying what it had learned.',
         }),
       },
+      // Cost units (graphql/query-limits.ts): `exact` replays what the version had learned, so
+      // one is priced like an aggregate run per field and a list of them is refused.
+      extensions: { complexity: (args: Record<string, unknown>) => (args.exact === true ? 10_000 : 20) },
       resolve: (p, args, { services }) => services.explanations.explain(p, args.tokens ?? null, args.exact ?? false),
     }),
   );

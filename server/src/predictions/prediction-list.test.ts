@@ -179,6 +179,10 @@ describe('predictions (the list of recent predictions)', () => {
     const prob = (l: string) => served.data.prediction.scores.find((s: { label: string }) => s.label === l).probability;
     expect(Math.abs(ex.logProbabilityRatio - Math.log(prob(ex.label) / prob(ex.runnerUp)))).toBeLessThan(1e-9);
 
+    // Replaying is priced: one exact explanation is fine, a page of them is refused before it runs.
+    const replays = await asAdmin(`{ predictions(model: "spam", first: 100) { items { explanation(exact: true) { label } } } }`);
+    expect(replays.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+
     const tooMany = await asAdmin(`query($id: ID!) { prediction(id: $id) { explanation(tokens: 100000) { label } } }`, { id: ids[0] });
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tokens' });
     const fraud = await asAdmin(`query($id: ID!) { prediction(id: $id) { explanation { contributions { feature kind value } } } }`, { id: ids[1] });
