@@ -57,6 +57,7 @@ export function missingSpans(
 export class PartitionMaintenance {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private lastPurge = -Infinity;
 
   constructor(
     private readonly repository: PartitionRepository,
@@ -110,7 +111,10 @@ export class PartitionMaintenance {
         retentionDays: this.settings.retentionDays,
       });
     }
-    // The default partition (ids from before partitioning, strays): in batches, each its own short transaction.
+    // The default partition (ids from before partitioning, strays): in batches, each its own short
+    // transaction; once a span at most, since finding its old rows scans it (it has no time index).
+    if (this.clock() - this.lastPurge < this.spanMs) return result;
+    this.lastPurge = this.clock();
     for (let n = PURGE_BATCH; n === PURGE_BATCH;) {
       n = await this.repository.purgeDefault(new Date(horizon), PURGE_BATCH);
       result.purged += n;
