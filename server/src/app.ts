@@ -235,6 +235,7 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
     access,
     apiKeys,
     audit,
+    monitoringLinks: { ...config.links, mlflow: config.mlflowTrackingUri },
   };
 
   // A key revoked in any process stops working in this one at once.

@@ -32,6 +32,8 @@ export interface Config {
   s3: S3Config | null;
   /** MLflow tracking server for runs and model versions; `null` means the embedded registry. */
   mlflowTrackingUri: string | null;
+  /** Monitoring UIs for people (the dashboard links to them; null: not configured). */
+  links: { prometheus: string | null; grafana: string | null };
   /**
    * Whether this process also runs retrain jobs: `in-process` (default; one process does all),
    * or `off` (an API process; run `npm run trainer` beside it).
@@ -138,6 +140,8 @@ const envSchema = z.object({
     .default('relearn'),
   S3_REGION: z.string().min(1).default('us-east-1'),
   MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  GRAFANA_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TRAINER: z.enum(['in-process', 'off']).default('in-process'),
   ONLINE_LEARNING: z.enum(['on', 'off']).default('on'),
   AUTO_RETRAIN: z.enum(['on', 'off']).default('on'),
@@ -229,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : null,
     mlflowTrackingUri: e.MLFLOW_TRACKING_URI ? e.MLFLOW_TRACKING_URI.replace(/\/+$/, '') : null,
+    links: { prometheus: e.PROMETHEUS_URL ?? null, grafana: e.GRAFANA_URL ?? null },
     trainer: e.TRAINER,
     retrainRetryDelaySeconds: e.RETRAIN_RETRY_DELAY_SECONDS,
     onlineLearning: e.ONLINE_LEARNING === 'on',

@@ -51,7 +51,9 @@ describe('the dashboard', () => {
     await mkdir(artifacts, { recursive: true });
     profile = await mkdtemp(path.join(tmpdir(), 'relearn-chromium-'));
     // The threat example beside the built-ins: an experimental task whose first version trains below its threshold.
-    sut = await startTestApp({ env: { TASKS: path.join(root, 'examples/tasks/threat.json') } });
+    sut = await startTestApp({
+      env: { TASKS: path.join(root, 'examples/tasks/threat.json'), PROMETHEUS_URL: 'http://127.0.0.1:9/prometheus', GRAFANA_URL: 'http://127.0.0.1:9/grafana' },
+    });
     // A fresh profile directory (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -129,7 +131,7 @@ describe('the dashboard', () => {
 
     // Out of range: shown next to the field, nothing sent.
     await page.getByLabel('Amount', { exact: true }).fill('-5');
-    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.getByRole('button', { name: 'Predict', exact: true }).click();
     await expect.poll(() => page.getByTestId('error-amount').textContent()).toBe('Must be greater than 0');
     await expect.poll(() => page.getByTestId('error-hour').textContent()).toBe('Required');
 
@@ -144,7 +146,7 @@ describe('the dashboard', () => {
     expect(await page.getByTestId('unseen-merchantCategory').textContent()).toBe('');
     await page.getByLabel('Previous amount').fill('35');
     await page.getByLabel('Time since last').fill('0.2');
-    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.getByRole('button', { name: 'Predict', exact: true }).click();
 
     await expect.poll(() => page.getByTestId('predicted-label').textContent()).toMatch(/^(legit|fraud)$/);
     expect(await page.getByTestId('serving-version').textContent()).toBe('v1');
@@ -156,6 +158,9 @@ describe('the dashboard', () => {
     await expect.poll(() => page.getByTestId('health-p50').textContent()).toMatch(/ms$/);
     // The error rate of this process's GraphQL answers (/metrics relearn_graphql_responses_total).
     await expect.poll(() => page.getByTestId('health-errors').textContent()).toMatch(/^(<0\.1|\d+(\.\d)?)%$/);
+    // Links to the monitoring UIs the deployment names (PROMETHEUS_URL, GRAFANA_URL).
+    expect(await page.getByTestId('link-prometheus').getAttribute('href')).toBe('http://127.0.0.1:9/prometheus');
+    expect(await page.getByTestId('link-grafana').getAttribute('href')).toBe('http://127.0.0.1:9/grafana');
     expect(await page.getByTestId('error-amount').textContent()).toBe('');
     await expect.poll(() => figure(page, 'prediction-count')).toBe(predictionsBefore + 1);
 
@@ -180,7 +185,7 @@ describe('the dashboard', () => {
     // The chart reads the server's history again after each push: every feedback is in it.
     await expect.poll(chartFeedback).toBe(chartBefore + 1 + 45);
     // Another range is another query over the same history.
-    await page.getByRole('button', { name: '24 h' }).click();
+    await page.getByRole('group', { name: 'Time range', exact: true }).getByRole('button', { name: '24 h' }).click();
     await expect.poll(chartFeedback).toBe(chartBefore + 1 + 45);
   });
 

@@ -141,7 +141,7 @@ describe('recent predictions, why, and sources in the dashboard', () => {
   it('explains a new prediction in the predict panel, token by token for text', async () => {
     await page.selectOption('#model-picker', 'spam');
     await page.locator('#feature-text').fill('WIN a FREE prize now!!! Click here to claim your cash reward before midnight');
-    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.getByRole('button', { name: 'Predict', exact: true }).click();
     await expect.poll(() => page.getByTestId('predicted-label').textContent()).toMatch(/^(spam|ham)$/);
     const why = page.locator('[data-testid=prediction-result] [data-testid=explanation]');
     await expect.poll(() => why.getByTestId('contribution').count()).toBeGreaterThan(5);

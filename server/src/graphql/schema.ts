@@ -8,6 +8,7 @@ import { registerLineageSchema } from '../feedback/lineage.graphql.js';
 import { registerHonestAccuracySchema } from '../metrics/honest-accuracy.graphql.js';
 import { registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { registerModelSchema } from '../models/model-version.graphql.js';
+import { registerMonitoringLinksSchema } from '../monitoring/monitoring-links.graphql.js';
 import { registerPredictionListSchema } from '../predictions/prediction-list.graphql.js';
 import { registerPredictionSchema } from '../predictions/prediction.graphql.js';
 import { registerRetrainSchema } from '../retraining/retrain.graphql.js';
@@ -31,6 +32,7 @@ export function buildSchema(tasks: TaskRegistry): GraphQLSchema {
   registerAlertSchema(builder);
   registerAccessSchema(builder);
   registerAuditSchema(builder);
+  registerMonitoringLinksSchema(builder);
   return builder.toSchema();
 }
 

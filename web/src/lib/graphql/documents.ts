@@ -471,6 +471,18 @@ export const EXPLANATION_FIELDS = graphql(`
   }
 `);
 
+/** A listed prediction's feedback, as the list shows it and as labelling it answers. */
+export const LISTED_FEEDBACK_FIELDS = graphql(`
+  fragment DashboardListedFeedbackFields on Feedback {
+    id
+    actual
+    correct
+    source
+    quarantined
+    retractedAt
+  }
+`);
+
 export const LISTED_PREDICTION_FIELDS = graphql(`
   fragment DashboardListedPredictionFields on Prediction {
     id
@@ -483,12 +495,7 @@ export const LISTED_PREDICTION_FIELDS = graphql(`
       version
     }
     feedback {
-      id
-      actual
-      correct
-      source
-      quarantined
-      retractedAt
+      ...DashboardListedFeedbackFields
     }
   }
 `);
@@ -519,12 +526,7 @@ export const PREDICTION_EXPLANATION = graphql(`
 export const LIST_FEEDBACK = graphql(`
   mutation DashboardListFeedback($input: FeedbackInput!) {
     submitFeedback(input: $input) {
-      id
-      actual
-      correct
-      source
-      quarantined
-      retractedAt
+      ...DashboardListedFeedbackFields
     }
   }
 `);
@@ -593,6 +595,16 @@ export const DRIFT_HISTORY = graphql(`
         drifted
         unseenShare
       }
+    }
+  }
+`);
+
+export const MONITORING_LINKS = graphql(`
+  query DashboardMonitoringLinks {
+    monitoringLinks {
+      prometheus
+      grafana
+      mlflow
     }
   }
 `);
