@@ -11,7 +11,7 @@ import type { PredictionExplainer } from '../predictions/explanation.js';
 import type { PredictionList } from '../predictions/prediction-list.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { AlertService } from '../alerts/alert-service.js';
-import type { MonitoringLinks } from '../monitoring/monitoring-links.graphql.js';
+import type { MonitoringLinks } from '../monitoring/monitoring-links.js';
 import type { RetrainService } from '../retraining/retrain-service.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { DatasetStore } from '../training/dataset-store.js';

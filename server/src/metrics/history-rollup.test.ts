@@ -134,3 +134,37 @@ describe('metricsHistory from the hourly rollup', () => {
     expect(Number(left[0]!.n)).toBe(0);
   });
 });
+
+describe('the rollup catch-up a history request does', () => {
+  let sut: TestApp;
+  const now = Date.now();
+  beforeAll(async () => {
+    sut = await startTestApp({ env: { AUTO_RETRAIN: 'off' } });
+    const rows = generateFraudRows(120, { seed: 5, fraudRate: 0.3 });
+    const predicted = (await sut.gql(BATCH, { inputs: rows.map((r) => ({ fraud: r.input })) })).data.predictBatch as { id: string }[];
+    // Spread over the last 120 days, one a day (moved by hand before anything was rolled up).
+    await sql`update prediction set created_at = v.t
+      from unnest(${predicted.map((p) => p.id)}::uuid[], ${predicted.map((_, i) => new Date(now - i * 86_400_000 - 1800_000).toISOString())}::timestamptz[]) as v(id, t)
+      where prediction.id = v.id`.execute(sut.app.orm.em.getKysely());
+  });
+  afterAll(() => sut?.stop());
+
+  const through = async () => {
+    const { rows } = await sql<{ through: Date }>`select through from history_rollup_state where model = 'fraud'`.execute(sut.app.orm.em.getKysely());
+    return new Date(rows[0]!.through).getTime();
+  };
+  const range = { from: new Date(now - 130 * 86_400_000), to: new Date(now), bucketSeconds: 7 * 86_400, modelVersionId: null, axis: 'prediction' as const };
+
+  it('rolls at most four weeks per request and reads the rest raw, with the same numbers; catchUpHistory rolls the rest', async () => {
+    const raw = rounded(await sut.app.services.metrics.history('fraud', { ...range, source: 'raw' }));
+    expect(rounded(await sut.app.services.metrics.history('fraud', range))).toEqual(raw);
+    const first = (now - 119 * 86_400_000 - 1800_000) / HOUR;
+    // Four weeks past the first prediction's hour, not to now.
+    expect((await through()) / HOUR - Math.floor(first)).toBe(4 * 7 * 24);
+    expect(rounded(await sut.app.services.metrics.history('fraud', range))).toEqual(raw);
+    expect((await through()) / HOUR - Math.floor(first)).toBe(8 * 7 * 24);
+    await sut.app.services.metrics.catchUpHistory('fraud');
+    expect(await through()).toBeGreaterThan(now - 2 * HOUR);
+    expect(rounded(await sut.app.services.metrics.history('fraud', range))).toEqual(raw);
+  });
+});

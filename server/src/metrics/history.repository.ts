@@ -153,9 +153,13 @@ export class HistoryRepository {
    * quarantine and its release). Each transaction holds the exclusive rollup lock, so feedback
    * writes wait for it (a chunk at most); returns the hours it wrote.
    */
-  async refreshRollup(model: string, positive: string, now = Date.now()): Promise<number> {
+  async refreshRollup(model: string, positive: string, now = Date.now(), options: { catchUpChunks?: number } = {}): Promise<number> {
     const target = floorHour(now - ROLLUP_LAG_MS);
     let written = 0;
+    // Catch-up chunks this refresh may roll (default: all). Hours past the rollup are read raw, so
+    // a bounded refresh is as right as a full one, only slower to read; dirty hours are always
+    // recomputed in full, since the rollup below `through` must be current.
+    let catchUp = options.catchUpChunks ?? Infinity;
     for (;;) {
       const step = await this.db.transaction().execute(async (tx) => {
         await sql`select pg_advisory_xact_lock(${ROLLUP_LOCK})`.execute(tx);
@@ -190,7 +194,8 @@ export class HistoryRepository {
           await sql`delete from history_rollup_dirty where model = ${model} and hour = any(${hoursDirty}::timestamptz[])`.execute(tx);
           hours += dirty.length;
         }
-        if (state.through < target) {
+        if (state.through < target && catchUp > 0) {
+          catchUp--;
           const next = Math.min(target, state.through + ROLLUP_CHUNK_HOURS * HOUR_MS);
           await this.rollUp(tx, model, positive, [[state.through, next]]);
           await sql`update history_rollup_state set through = ${new Date(next)} where model = ${model}`.execute(tx);

@@ -11,6 +11,9 @@ import { reportFromConfusion, type ClassificationReport } from './classification
 import { reliability, type Interval, type ReliabilityBin } from '../ml/estimation.js';
 import { MIN_AUDITED_FOR_CALIBRATION, honestAccuracy, type HonestAccuracy } from './honest-accuracy.js';
 
+/** Week-long catch-up chunks of the history rollup one history request may roll (history.repository.ts). */
+const REQUEST_CATCH_UP_CHUNKS = 4;
+
 /** Which feedback the live metrics count. Lifetime when empty. */
 export interface MetricsWindow {
   /** The most recent N feedback (predictions are then counted from the oldest one they label). */
@@ -110,6 +113,13 @@ export class MetricsService {
     private readonly historyRows: HistoryRepository,
   ) {}
 
+  /** Rolls up every closed hour of `model` now (the catch-up a history request does a month at a time). */
+  async catchUpHistory(model: string): Promise<number> {
+    const task = this.tasks.get(model);
+    if (!task) throw new Error(`unknown model ${model}`);
+    return this.historyRows.refreshRollup(model, task.positiveLabel);
+  }
+
   /**
    * Time-bucketed metrics of [from, to): by prediction time (the predictions made in each bucket,
    * with the feedback they have by now: raw, corrected, audited and estimated accuracy) or by
@@ -126,7 +136,10 @@ export class MetricsService {
     // whose feedback changed); `source: 'raw'` reads every prediction (what the rollup is checked against).
     const rows = await this.honestAtOnce(async () => {
       if (range.axis !== 'prediction' || range.source === 'raw') return this.historyRows.buckets(model, task.positiveLabel, range);
-      await this.historyRows.refreshRollup(model, task.positiveLabel);
+      // A request rolls up at most a month of not-yet-rolled hours: the first read after a
+      // deployment with a year of predictions would otherwise build the whole rollup (a minute)
+      // while holding feedback writes a week at a time; each later read rolls the next month.
+      await this.historyRows.refreshRollup(model, task.positiveLabel, Date.now(), { catchUpChunks: REQUEST_CATCH_UP_CHUNKS });
       await this.estimateClosedHours(model, task.positiveLabel);
       return this.historyRows.rolledBuckets(model, task.positiveLabel, range);
     });

@@ -1,11 +1,5 @@
 import type { Builder } from '../graphql/builder.js';
-
-/** Where people look at this deployment besides the dashboard (null: not configured). */
-export interface MonitoringLinks {
-  prometheus: string | null;
-  grafana: string | null;
-  mlflow: string | null;
-}
+import type { MonitoringLinks } from './monitoring-links.js';
 
 /** `monitoringLinks`: the UIs the dashboard's health strip links to (PROMETHEUS_URL, GRAFANA_URL, MLFLOW_TRACKING_URI). */
 export function registerMonitoringLinksSchema(builder: Builder): void {
