@@ -1,32 +1,11 @@
 // The dashboard in a real browser (Debian's Chromium through playwright-core) against a whole
 // Relearn on the test PostgreSQL: predict, give feedback, watch the numbers move, retrain, roll back.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateNewBatch } from '../../server/src/tasks/data/fraud-generator.js';
 import { ADMIN_TOKEN, SUBMIT_FEEDBACK, startTestApp, type TestApp } from '../../server/test/test-app.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(root, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-
-function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`\`${command} ${args.join(' ')}\` failed (${result.error?.message ?? `exit ${result.status}`})`);
-}
-
-/** Debian's Chromium: installed with apt-get when missing; never a downloaded browser. */
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', 'chromium']);
-  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing`);
-}
+import { artifacts, openOfflineBrowser, root, type OfflineBrowser } from './offline-browser.js';
 
 /** A number shown in a figure tile. */
 async function figure(page: Page, testId: string): Promise<number> {
@@ -41,59 +20,21 @@ describe('the dashboard', () => {
   let sut: TestApp;
   let browser: BrowserContext;
   let page: Page;
-  let profile: string;
-  const external: string[] = [];
+  let offline: OfflineBrowser;
+  let external: string[];
 
   beforeAll(async () => {
-    ensureChromium();
-    // Builds web/dist when it is missing or older than its sources (what `npm start` does).
-    run(process.execPath, [path.join(root, 'scripts/ensure-installed.mjs')]);
-    await mkdir(artifacts, { recursive: true });
-    profile = await mkdtemp(path.join(tmpdir(), 'relearn-chromium-'));
     // The threat example beside the built-ins: an experimental task whose first version trains below its threshold.
     sut = await startTestApp({
       env: { TASKS: path.join(root, 'examples/tasks/threat.json'), PROMETHEUS_URL: 'http://127.0.0.1:9/prometheus', GRAFANA_URL: 'http://127.0.0.1:9/grafana' },
     });
-    // A fresh profile directory (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    // The network is cut: anything not for the app on 127.0.0.1 fails (and is listed), as on a
-    // machine without internet. The dashboard and the playground must not need it.
-    await browser.route(
-      (url) => url.hostname !== '127.0.0.1',
-      (route) => {
-        external.push(route.request().url());
-        return route.abort('internetdisconnected');
-      },
-    );
-    await browser.routeWebSocket(
-      (url) => url.hostname !== '127.0.0.1',
-      (ws) => {
-        external.push(ws.url());
-        return ws.close();
-      },
-    );
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (error) => console.error('[browser]', error));
+    offline = await openOfflineBrowser();
+    ({ browser, page, external } = offline);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await offline?.close();
     await sut?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('is served at / with hashed, immutable assets', async () => {

@@ -1,51 +1,26 @@
 // The predictions list, "why it said that" and the sources view in a real browser (Debian's
 // Chromium through playwright-core) against a whole Relearn on the test PostgreSQL, at 1280 px
 // and at 390 px, with the network cut.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateNewBatch } from '../../server/src/tasks/data/fraud-generator.js';
 import { SUBMIT_FEEDBACK, startTestApp, type TestApp } from '../../server/test/test-app.js';
+import { artifacts, openOfflineBrowser, root, type OfflineBrowser } from './offline-browser.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(root, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const update = process.env.UPDATE_SCREENSHOTS === '1';
-
-function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`\`${command} ${args.join(' ')}\` failed (${result.error?.message ?? `exit ${result.status}`})`);
-}
-
-/** Debian's Chromium: installed with apt-get when missing; never a downloaded browser. */
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', 'chromium']);
-  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing`);
-}
 
 // A browser, PostgreSQL and the app share two busy cores: polls wait up to 20 s (they return as soon as it is there).
 vi.setConfig({ expect: { poll: { timeout: 20_000, interval: 100 } } });
 
 describe('recent predictions, why, and sources in the dashboard', () => {
   let sut: TestApp;
-  let browser: BrowserContext;
   let page: Page;
-  let profile: string;
-  const external: string[] = [];
+  let offline: OfflineBrowser;
+  let external: string[];
   const rowsOf = () => page.getByTestId('prediction-row');
 
   beforeAll(async () => {
-    ensureChromium();
-    run(process.execPath, [path.join(root, 'scripts/ensure-installed.mjs')]);
-    await mkdir(artifacts, { recursive: true });
-    profile = await mkdtemp(path.join(tmpdir(), 'relearn-chromium-'));
     sut = await startTestApp();
     // 30 fraud predictions; feedback on the first 12 (the truth, so some are wrong).
     const batch = generateNewBatch(30, { seed: 14, drift: 0.6, fraudRate: 0.4 });
@@ -54,36 +29,13 @@ describe('recent predictions, why, and sources in the dashboard', () => {
     });
     const ids = (predicted.data.predictBatch as { id: string }[]).map((p) => p.id);
     for (let i = 0; i < 12; i++) await sut.gql(SUBMIT_FEEDBACK, { input: { predictionId: ids[i], actual: batch[i]!.label } });
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    await browser.route(
-      (url) => url.hostname !== '127.0.0.1',
-      (route) => {
-        external.push(route.request().url());
-        return route.abort('internetdisconnected');
-      },
-    );
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (error) => console.error('[browser]', error));
+    offline = await openOfflineBrowser();
+    ({ page, external } = offline);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await offline?.close();
     await sut?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('lists recent predictions newest first, in pages, and filters them', async () => {

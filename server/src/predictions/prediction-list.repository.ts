@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
 import type { FeedbackRecord } from '../feedback/feedback.types.js';
-import type { TaskInput } from '../tasks/task.js';
-import type { ClassScore } from './prediction.entity.js';
 import type { PredictionRecord } from './prediction.types.js';
+import { predictionFromRow, type PredictionRow } from './prediction.repository.js';
 
 /** What the prediction list narrows to; every field set narrows further (they AND). */
 export interface PredictionListFilter {
@@ -33,19 +32,8 @@ export interface ListedPrediction extends PredictionRecord {
   key: PredictionKey;
 }
 
-interface Row {
-  id: string;
-  model: string;
-  model_version_id: number;
-  version: number;
-  input: TaskInput;
-  label: string;
-  probability: number;
-  scores: ClassScore[];
-  latency_ms: number;
-  created_at: Date;
+interface Row extends PredictionRow {
   created_at_exact: string;
-  feedback_requested: boolean;
   f_id: string | null;
   f_model_version_id: number | null;
   f_predicted: string | null;
@@ -156,17 +144,7 @@ function fromRow(r: Row): ListedPrediction {
           xid: r.f_xid!,
         };
   return {
-    id: r.id,
-    model: r.model,
-    modelVersionId: r.model_version_id,
-    version: r.version,
-    input: r.input,
-    label: r.label,
-    probability: r.probability,
-    scores: r.scores,
-    latencyMs: r.latency_ms,
-    createdAt: new Date(r.created_at),
-    feedbackRequested: r.feedback_requested,
+    ...predictionFromRow(r),
     feedback,
     key: { createdAt: r.created_at_exact, id: r.id },
   };

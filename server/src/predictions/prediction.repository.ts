@@ -40,35 +40,11 @@ export class PredictionRepository {
 
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
   async get(id: string): Promise<PredictionRecord | null> {
-    const { rows } = await sql<{
-      id: string;
-      model: string;
-      model_version_id: number;
-      version: number;
-      input: TaskInput;
-      label: string;
-      probability: number;
-      scores: ClassScore[];
-      latency_ms: number;
-      created_at: Date;
-      feedback_requested: boolean;
-    }>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested
+    const { rows } =
+      await sql<PredictionRow>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested
        from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
     const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id,
-      model: r.model,
-      modelVersionId: r.model_version_id,
-      version: r.version,
-      input: r.input,
-      label: r.label,
-      probability: r.probability,
-      scores: r.scores,
-      latencyMs: r.latency_ms,
-      createdAt: new Date(r.created_at),
-      feedbackRequested: r.feedback_requested,
-    };
+    return r ? predictionFromRow(r) : null;
   }
 
   /** Predictions of `model` (optionally of one version) of the last `lastSeconds`, and/or made since `since`. */
@@ -80,4 +56,35 @@ export class PredictionRepository {
       select count(*) as n from prediction where model = ${model} ${version} ${recent} ${since}`.execute(this.db);
     return Number(rows[0]!.n);
   }
+}
+
+/** A `prediction` row joined to its version's number, as selected by `get` (and the prediction list). */
+export interface PredictionRow {
+  id: string;
+  model: string;
+  model_version_id: number;
+  version: number;
+  input: TaskInput;
+  label: string;
+  probability: number;
+  scores: ClassScore[];
+  latency_ms: number;
+  created_at: Date;
+  feedback_requested: boolean;
+}
+
+export function predictionFromRow(r: PredictionRow): PredictionRecord {
+  return {
+    id: r.id,
+    model: r.model,
+    modelVersionId: r.model_version_id,
+    version: r.version,
+    input: r.input,
+    label: r.label,
+    probability: r.probability,
+    scores: r.scores,
+    latencyMs: r.latency_ms,
+    createdAt: new Date(r.created_at),
+    feedbackRequested: r.feedback_requested,
+  };
 }
