@@ -30,7 +30,7 @@ export interface StreamingOptions {
   retracted?: ReadonlySet<number>;
   /** Bytes per dataset chunk file. */
   chunkBytes?: number;
-  /** Receives each finished chunk of canonical JSON Lines, in order. */
+  /** Receives each finished chunk of canonical JSON Lines, in order; the bytes own their whole buffer (transferable to another thread). */
   onChunk: (bytes: Uint8Array) => void;
 }
 

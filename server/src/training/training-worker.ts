@@ -30,13 +30,6 @@ try {
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-/**
- * Bytes that own their whole ArrayBuffer, so it can be transferred: a small Buffer is a view into
- * Node's shared pool, which is untransferable (DataCloneError), and a view of a larger buffer
- * would move the rest of it too.
- */
-const owned = (bytes: Uint8Array): Uint8Array => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
-
 const fail = (error: unknown) => post({ type: 'error', message: (error as Error).stack ?? String(error) });
 
 let held: Uint8Array | null = null;
@@ -53,7 +46,7 @@ try {
     onChunk: (bytes) => {
       // The newest chunk is held back: the last one travels with the summary.
       if (held) post({ type: 'chunk', bytes: held }, [held.buffer as ArrayBuffer]);
-      held = owned(bytes);
+      held = bytes;
     },
   });
   const finish = async () => {
