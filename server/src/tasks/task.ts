@@ -40,6 +40,29 @@ function featureValidator(f: FeatureDefinition): z.ZodType<number | string> {
   }
 }
 
+/** NUL, or any surrogate half (paired ones included): where `storable` must look closer, the plain check defers to zod. */
+const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+/** featureValidator's rules for values it returns unchanged, in plain JavaScript (see Task.isPlainValid). */
+function plainCheck(f: FeatureDefinition): (v: unknown) => boolean {
+  switch (f.type) {
+    case 'float':
+    case 'int': {
+      const { min, max, exclusiveMin } = f;
+      const integer = f.type === 'int';
+      return (v) => typeof v === 'number' && Number.isFinite(v) && (!integer || Number.isInteger(v)) && (exclusiveMin ? v > min : v >= min) && v <= max;
+    }
+    case 'category': {
+      const maxLength = f.maxLength;
+      return (v) => typeof v === 'string' && v.length > 0 && v.length <= maxLength && v.trim() === v && !MAYBE_UNSTORABLE.test(v);
+    }
+    case 'text': {
+      const maxLength = f.maxLength;
+      return (v) => typeof v === 'string' && v.length <= maxLength && v.trim().length > 0 && !MAYBE_UNSTORABLE.test(v);
+    }
+  }
+}
+
 /** A task at run time: validates and encodes inputs for its classifier. */
 export class Task {
   readonly name: string;
@@ -52,6 +75,8 @@ export class Task {
   private readonly textFeature: string | undefined;
   private readonly tokenize: (text: string) => Map<string, number>;
   private readonly tokens: Readonly<TextEncoding>;
+  private readonly plainChecks: readonly ((v: unknown) => boolean)[];
+  private readonly featureNames: readonly string[];
 
   /**
    * `tokens`: how this instance turns text into token counts; by default the definition's. A live
@@ -81,6 +106,26 @@ export class Task {
       tokens: { ...this.tokens },
     };
     this.inputSchema = z.strictObject(Object.fromEntries(definition.features.map((f) => [f.name, featureValidator(f)]))) as unknown as z.ZodType<TaskInput>;
+    this.featureNames = definition.features.map((f) => f.name);
+    this.plainChecks = definition.features.map(plainCheck);
+  }
+
+  /**
+   * True only when `validate(input)` would succeed and return an object equal to `input` (no
+   * trimming to do): a check in plain JavaScript, several times cheaper than the zod schema, for
+   * rows read in bulk (a retrain streams millions). False says nothing: call `validate`, which
+   * decides (and names the problem) exactly as before.
+   */
+  isPlainValid(input: unknown): input is TaskInput {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return false;
+    const names = this.featureNames;
+    let keys = 0;
+    // Exactly the features (a strict object): as many keys as features, and every feature passes its check.
+    for (const _ in input) keys++;
+    if (keys !== names.length) return false;
+    const record = input as Record<string, unknown>;
+    for (let i = 0; i < names.length; i++) if (!this.plainChecks[i]!(record[names[i]!])) return false;
+    return true;
   }
 
   /** Returns the normalised input, or throws BAD_USER_INPUT naming every bad field. */

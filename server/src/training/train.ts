@@ -293,10 +293,12 @@ export class OutlierBounds {
   }
 
   isOutlier(input: TaskInput): boolean {
-    return this.bounds.some((b) => {
+    // A loop, not .some: this runs for every new row of a retrain.
+    for (const b of this.bounds) {
       const v = input[b.feature] as number;
-      return v < b.low || v > b.high;
-    });
+      if (v < b.low || v > b.high) return true;
+    }
+    return false;
   }
 }
 

@@ -66,10 +66,16 @@ try {
         if (message.type === 'parent') {
           for (const line of datasetLines(message.bytes)) trainer.addParent(JSON.parse(line) as DatasetRow);
         } else if (message.type === 'feedback') {
-          for (const line of message.lines.split('\n')) {
-            if (line.length === 0) continue;
-            const [id, label, input] = JSON.parse(line) as [number, string, TaskInput];
-            trainer.addNew({ input, label, source: 'feedback', feedbackId: id });
+          // Line by line off the page (no array of its lines): each row's strings and objects die young.
+          const lines = message.lines;
+          for (let start = 0; start < lines.length;) {
+            let end = lines.indexOf('\n', start);
+            if (end === -1) end = lines.length;
+            if (end > start) {
+              const [id, label, input] = JSON.parse(lines.slice(start, end)) as [number, string, TaskInput];
+              trainer.addNew({ input, label, source: 'feedback', feedbackId: id });
+            }
+            start = end + 1;
           }
         } else {
           port.removeAllListeners('message');
