@@ -28,6 +28,14 @@ async function post(sut: TestApp, query: string, variables: Record<string, unkno
 
 const code = (r: { body: GraphQLResponse } | GraphQLResponse) => ('body' in r ? r.body : r).errors?.[0]?.extensions?.code;
 
+/** The `source` column of stored predictions, in the order of `ids`. */
+async function storedSources(sut: TestApp, ids: string[]): Promise<(string | null)[]> {
+  const { rows } = await sql<{ id: string; source: string | null }>`select id, source from prediction where id = any(${ids}::uuid[])`.execute(
+    sut.app.orm.em.getKysely(),
+  );
+  return ids.map((id) => rows.find((r) => r.id === id)?.source ?? null);
+}
+
 async function createKey(sut: TestApp, principal: string, scopes: string[]): Promise<{ id: string; key: string }> {
   const created = await sut.gql(CREATE_KEY, { input: { principal, scopes } }, { token: ADMIN_TOKEN });
   expect(created.errors).toBeUndefined();
@@ -110,6 +118,15 @@ describe.each(['postgres', 'embedded'] as const)('access with AUTH_MODE=keys (%s
 
     const predicted = await post(sut, PREDICT, { input: { fraud: aFraudInput() } }, key);
     expect(predicted.body.errors).toBeUndefined();
+    const batch = await post(
+      sut,
+      `mutation($inputs: [PredictInput!]!) { predictBatch(inputs: $inputs) { id source } }`,
+      { inputs: [{ fraud: aFraudInput() }] },
+      key,
+    );
+    expect(batch.body.data.predictBatch[0].source).toBe('checkout-service');
+    // Stored with the row (the corrected accuracy stratifies by it), as feedback stores its source.
+    expect(await storedSources(sut, [predicted.body.data.predict.id, batch.body.data.predictBatch[0].id])).toEqual(['checkout-service', 'checkout-service']);
     const feedback = await post(sut, FEEDBACK, { input: { predictionId: predicted.body.data.predict.id, correct: true } }, key);
     expect(feedback.body.errors).toBeUndefined();
 
@@ -381,6 +398,7 @@ describe('access with AUTH_MODE=open', () => {
   it('lets anonymous callers predict, give feedback, record outcomes and read operations; admin operations still need credentials', async () => {
     const predicted = await post(sut, PREDICT, { input: { fraud: aFraudInput() } });
     expect(predicted.body.errors).toBeUndefined();
+    expect(await storedSources(sut, [predicted.body.data.predict.id])).toEqual(['anonymous']);
     expect((await post(sut, FEEDBACK, { input: { predictionId: predicted.body.data.predict.id, correct: true } })).body.errors).toBeUndefined();
     expect((await post(sut, OUTCOMES, { outcomes: [{ predicted: 'fraud', actual: 'legit' }] })).body.errors).toBeUndefined();
     expect((await post(sut, `{ alerts(model: "fraud") { id } auditLog { id } }`)).body.errors).toBeUndefined();

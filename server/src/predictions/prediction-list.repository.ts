@@ -108,7 +108,7 @@ export class PredictionListRepository {
         order by p.created_at desc, p.id desc
         limit ${limit})
       select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at,
-        to_char(p.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_exact, p.feedback_requested,
+        to_char(p.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_exact, p.feedback_requested, p.source,
         f.id as f_id, f.model_version_id as f_model_version_id, f.predicted as f_predicted, f.actual as f_actual, f.correct as f_correct,
         f.idempotency_key as f_idempotency_key, f.source as f_source, f.end_user_id as f_end_user_id, f.quarantined as f_quarantined,
         f.quarantine_reason as f_quarantine_reason, f.review as f_review, f.retracted_at as f_retracted_at, f.created_at as f_created_at,

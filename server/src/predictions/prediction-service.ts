@@ -7,6 +7,7 @@ import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { PredictionRepository } from './prediction.repository.js';
 import type { PredictionRecord } from './prediction.types.js';
 import { AppError } from '../shared/app-error.js';
+import { ANONYMOUS_SOURCE } from '../feedback/feedback.types.js';
 
 /** Bounds of the recent-prediction cache: whichever is reached first evicts the oldest. */
 export interface RecentPredictionLimits {
@@ -93,19 +94,22 @@ export class PredictionService {
     this.recent = new RecentPredictions(recentLimits);
   }
 
-  /** Validates, predicts with the live model, stores the prediction, and only then returns it. */
-  async predict(model: string, rawInput: unknown): Promise<PredictionRecord> {
+  /**
+   * Validates, predicts with the live model, stores the prediction, and only then returns it.
+   * `source`: who asks (the principal's name, 'anonymous' without one), stored with the row.
+   */
+  async predict(model: string, rawInput: unknown, source: string = ANONYMOUS_SOURCE): Promise<PredictionRecord> {
     const started = performance.now();
-    const record = this.score(model, rawInput);
+    const record = this.score(model, rawInput, source);
     await this.writer.submit(record);
     this.recent.set(record);
     this.events.emit('predictionsServed', { predictions: [record], seconds: (performance.now() - started) / 1000 });
     return record;
   }
 
-  async predictBatch(inputs: { model: string; input: unknown }[]): Promise<PredictionRecord[]> {
+  async predictBatch(inputs: { model: string; input: unknown }[], source: string = ANONYMOUS_SOURCE): Promise<PredictionRecord[]> {
     const started = performance.now();
-    const records = inputs.map((i) => this.score(i.model, i.input));
+    const records = inputs.map((i) => this.score(i.model, i.input, source));
     await this.writer.submitMany(records);
     const seconds = (performance.now() - started) / 1000;
     for (const r of records) this.recent.set(r);
@@ -124,7 +128,7 @@ export class PredictionService {
     return this.writer.drain();
   }
 
-  private score(model: string, rawInput: unknown): PredictionRecord {
+  private score(model: string, rawInput: unknown, source: string): PredictionRecord {
     const started = performance.now();
     const task = this.tasks.get(model);
     if (!task) throw AppError.badInput([{ field: 'model', reason: `unknown model "${model}"; known: ${this.tasks.names().join(', ')}` }]);
@@ -148,6 +152,7 @@ export class PredictionService {
       // The audit sample: drawn here, independently of everything about the prediction, so the
       // accuracy of the requested ones is unbiased. Stored with the row; no extra query.
       feedbackRequested: Math.random() < (task.definition.auditSampleRate ?? this.auditSampleRate),
+      source,
     };
   }
 

@@ -21,6 +21,9 @@ export const Prediction = defineEntity({
     latencyMs: p.double(),
     // Answered with a request for feedback (the audit sample, drawn at random when predicting).
     feedbackRequested: p.boolean().default(false),
+    // Who asked: the principal's name, 'anonymous' without one (as feedback records its source);
+    // null for predictions stored before it was recorded. A stratum of the corrected accuracy.
+    source: p.string().length(200).nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
   indexes: [
@@ -30,7 +33,7 @@ export const Prediction = defineEntity({
     {
       name: 'prediction_model_created_at_covering',
       properties: ['model', 'createdAt'],
-      include: ['id', 'modelVersion', 'label', 'probability', 'feedbackRequested'],
+      include: ['id', 'modelVersion', 'label', 'probability', 'feedbackRequested', 'source'],
     },
   ],
 });

@@ -1,9 +1,14 @@
 import type { Builder } from '../graphql/builder.js';
+import type { Context } from '../graphql/context.js';
+import { ANONYMOUS_SOURCE } from '../feedback/feedback.types.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import { AppError } from '../shared/app-error.js';
 
 const MAX_BATCH = 1000;
+
+/** Who asks for a prediction, as feedback names its source: the principal's name, or 'anonymous'. */
+const sourceOf = (ctx: Pick<Context, 'principal'>): string => ctx.principal?.name ?? ANONYMOUS_SOURCE;
 
 export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, refs: SharedRefs) {
   const ClassScore = builder.objectRef<{ label: string; probability: number }>('ClassScore').implement({
@@ -27,6 +32,11 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       input: t.field({ type: 'JSON', resolve: (p) => p.input }),
       latencyMs: t.exposeFloat('latencyMs', { description: 'Time the model took to score the input.' }),
       createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
+      source: t.string({
+        nullable: true,
+        description: "Who asked for it: the API key's principal, or 'anonymous' (null: stored before sources were recorded).",
+        resolve: (p) => p.source ?? null,
+      }),
     }),
   });
 
@@ -71,7 +81,7 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
       resolve: async (_, { input }, ctx) => {
         await ctx.services.access.admit(ctx, 'PREDICT', 'predictions');
         const { model, input: value } = taskOf(input as Record<string, unknown>);
-        return ctx.services.predictions.predict(model, value);
+        return ctx.services.predictions.predict(model, value, sourceOf(ctx));
       },
     }),
   );
@@ -86,7 +96,10 @@ export function registerPredictionSchema(builder: Builder, tasks: TaskRegistry, 
           throw AppError.badInput([{ field: 'inputs', reason: `must hold 1 to ${MAX_BATCH} inputs` }]);
         }
         await ctx.services.access.admit(ctx, 'PREDICT', 'predictions', inputs.length);
-        return ctx.services.predictions.predictBatch(inputs.map((i) => taskOf(i as Record<string, unknown>)));
+        return ctx.services.predictions.predictBatch(
+          inputs.map((i) => taskOf(i as Record<string, unknown>)),
+          sourceOf(ctx),
+        );
       },
     }),
   );

@@ -29,19 +29,19 @@ export class PredictionRepository {
    */
   async insertMany(rows: readonly PredictionRecord[]): Promise<void> {
     const asyncCommit = this.options.asyncCommit ? sql`where set_config('synchronous_commit', 'off', true) = 'off'` : sql``;
-    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at, feedback_requested)
+    await sql`insert into prediction (id, model, model_version_id, input, label, probability, scores, latency_ms, created_at, feedback_requested, source)
       select * from unnest(
         ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.modelVersionId)}::int[],
         ${rows.map((r) => JSON.stringify(r.input))}::jsonb[], ${rows.map((r) => r.label)}::text[],
         ${rows.map((r) => r.probability)}::float8[], ${rows.map((r) => JSON.stringify(r.scores))}::jsonb[],
         ${rows.map((r) => r.latencyMs)}::float8[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[],
-        ${rows.map((r) => r.feedbackRequested ?? false)}::bool[]) ${asyncCommit}`.execute(this.db);
+        ${rows.map((r) => r.feedbackRequested ?? false)}::bool[], ${rows.map((r) => r.source ?? null)}::text[]) ${asyncCommit}`.execute(this.db);
   }
 
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
   async get(id: string): Promise<PredictionRecord | null> {
     const { rows } =
-      await sql<PredictionRow>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested
+      await sql<PredictionRow>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested, p.source
        from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
     const r = rows[0];
     return r ? predictionFromRow(r) : null;
@@ -71,6 +71,7 @@ export interface PredictionRow {
   latency_ms: number;
   created_at: Date;
   feedback_requested: boolean;
+  source: string | null;
 }
 
 export function predictionFromRow(r: PredictionRow): PredictionRecord {
@@ -86,5 +87,6 @@ export function predictionFromRow(r: PredictionRow): PredictionRecord {
     latencyMs: r.latency_ms,
     createdAt: new Date(r.created_at),
     feedbackRequested: r.feedback_requested,
+    source: r.source,
   };
 }

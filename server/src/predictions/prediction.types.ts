@@ -15,4 +15,6 @@ export interface PredictionRecord {
   createdAt: Date;
   /** In the audit sample: the caller is asked for feedback on this one (recorded; false when absent). */
   feedbackRequested?: boolean;
+  /** Who asked for it (the principal's name, or 'anonymous'); null for predictions stored before it was recorded. */
+  source?: string | null;
 }
