@@ -46,8 +46,10 @@ export class TrainingDataRepository {
           and (f.retracted_at is null or (f.retracted_xid is not null and not pg_visible_in_snapshot(f.retracted_xid, ${snapshot}::pg_snapshot)))
         order by f.id limit ${limit}
       ) page
-      -- Lateral: one index lookup per row. A plain join lets the planner hash the whole prediction table for every page.
-      left join lateral (select p.input from prediction p where p.id = page.prediction_id) p on true`.execute(this.db);
+      -- One index lookup per row. A join (or a bare lateral, which the planner flattens into one) hashes the whole
+      -- prediction table for every page once its statistics say it is large: 16 s for 1M rows against 7 s like
+      -- this. LIMIT keeps the subquery from being pulled up.
+      left join lateral (select p.input from prediction p where p.id = page.prediction_id limit 1) p on true`.execute(this.db);
     const row = rows[0]!;
     return { rows: Number(row.n), lastId: row.last === null ? null : Number(row.last), lines: row.lines ?? '' };
   }
