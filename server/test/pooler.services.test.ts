@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { startPgBouncer, type PgBouncerServer } from '../../scripts/services/pgbouncer.js';
 import { freshDatabaseUrl } from './database.js';
-import { startRelearnProcess, waitForOutput, type RelearnProcess } from './processes.js';
-import { freshBucket, testMinio, testMlflowUrl } from './services.js';
+import { deploymentEnv, postGraphql as gql, startApiProcess, startTrainerProcess, type RelearnProcess } from './processes.js';
 import { ADMIN_TOKEN, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput } from './test-app.js';
 
 /**
@@ -22,45 +21,17 @@ describe('through PgBouncer (pool_mode=transaction), LISTEN on a direct connecti
   const apis: string[] = [];
   let env: Record<string, string>;
 
-  const gql = async (url: string, query: string, variables: Record<string, unknown> = {}, token?: string) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as { data?: any; errors?: any[] };
-  };
-
   const startApi = async () => {
-    const p = startRelearnProcess('main', { ...env, PORT: '0', TRAINER: 'off' });
-    processes.push(p);
-    await waitForOutput(p, /all models live: ready to predict/, 120_000);
-    apis.push(/GraphQL \+ GraphiQL\s+(http:\/\/[\d.:]+)\/graphql/.exec(p.output())![1]!);
+    apis.push((await startApiProcess(env, processes)).url);
   };
 
   beforeAll(async () => {
     const direct = await freshDatabaseUrl('pooler');
     bouncer = await startPgBouncer({ upstreamUrl: inject('postgresAdminUrl')!, dir: await mkdtemp(join(tmpdir(), 'relearn-pgbouncer-')), poolSize: 10 });
-    const { endpoint, accessKey, secretKey } = testMinio();
-    env = {
-      DATABASE_URL: bouncer.urlFor(direct),
-      DATABASE_DIRECT_URL: direct,
-      AUTH_MODE: 'open',
-      RATE_LIMITS: 'off',
-      S3_ENDPOINT: endpoint,
-      S3_ACCESS_KEY: accessKey,
-      S3_SECRET_KEY: secretKey,
-      S3_BUCKET: await freshBucket('pooler'),
-      MLFLOW_TRACKING_URI: testMlflowUrl(),
-      ADMIN_TOKEN,
-      RETRAIN_RETRY_DELAY_SECONDS: '1',
-      METRICS_PUSH_INTERVAL_MS: '100',
-    };
+    env = await deploymentEnv('pooler', { DATABASE_URL: bouncer.urlFor(direct), DATABASE_DIRECT_URL: direct, ADMIN_TOKEN });
     await startApi();
     await startApi();
-    const trainer = startRelearnProcess('trainer', { ...env, PORT: '0' });
-    processes.push(trainer);
-    await waitForOutput(trainer, /trainer started: waiting for retrain jobs/, 120_000);
+    await startTrainerProcess(env, processes);
   }, 300_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { freshBucket, testMinio, testMlflowUrl } from './services.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -54,4 +55,71 @@ export async function waitForOutput(p: RelearnProcess, pattern: RegExp, timeoutM
     if (Date.now() - started > timeoutMs) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${p.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The URL an API process printed it listens on (its port is chosen by the OS: PORT=0). */
+export function listeningUrl(p: RelearnProcess): string {
+  const url = /GraphQL \+ GraphiQL\s+(http:\/\/[\d.:]+)\/graphql/.exec(p.output())?.[1];
+  if (!url) throw new Error(`the process printed no GraphQL URL:\n${p.output().slice(-3000)}`);
+  return url;
+}
+
+export interface ApiProcess {
+  url: string;
+  process: RelearnProcess;
+}
+
+/**
+ * The environment of processes working as one deployment, as docker-compose runs them: this run's
+ * MinIO (a fresh bucket) and MLflow, open auth, no rate limits, a failed retrain retried after a
+ * second and metrics pushed every 100 ms. `env` (the database, the admin token) comes on top.
+ */
+export async function deploymentEnv(bucketPrefix: string, env: Record<string, string>): Promise<Record<string, string>> {
+  const { endpoint, accessKey, secretKey } = testMinio();
+  return {
+    AUTH_MODE: 'open',
+    RATE_LIMITS: 'off',
+    S3_ENDPOINT: endpoint,
+    S3_ACCESS_KEY: accessKey,
+    S3_SECRET_KEY: secretKey,
+    S3_BUCKET: await freshBucket(bucketPrefix),
+    MLFLOW_TRACKING_URI: testMlflowUrl(),
+    RETRAIN_RETRY_DELAY_SECONDS: '1',
+    METRICS_PUSH_INTERVAL_MS: '100',
+    ...env,
+  };
+}
+
+/**
+ * An API process with no trainer inside, on a free port, once every model is live. It joins
+ * `started` before it is up, so the caller's cleanup stops it even when it never comes up.
+ */
+export async function startApiProcess(env: Record<string, string>, started: RelearnProcess[], timeoutMs = 120_000): Promise<ApiProcess> {
+  const p = startRelearnProcess('main', { ...env, PORT: '0', TRAINER: 'off' });
+  started.push(p);
+  await waitForOutput(p, /all models live: ready to predict/, timeoutMs);
+  return { url: listeningUrl(p), process: p };
+}
+
+/** A trainer process, once it waits for retrain jobs; it joins `started` as startApiProcess's does. */
+export async function startTrainerProcess(env: Record<string, string>, started: RelearnProcess[], timeoutMs = 120_000): Promise<RelearnProcess> {
+  const p = startRelearnProcess('trainer', { ...env, PORT: '0' });
+  started.push(p);
+  await waitForOutput(p, /trainer started: waiting for retrain jobs/, timeoutMs);
+  return p;
+}
+
+/** A GraphQL request over HTTP to a process at `url`, with the admin token when one is given. */
+export async function postGraphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<{ data?: any; errors?: any[] }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: any[] };
 }

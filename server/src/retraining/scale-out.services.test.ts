@@ -2,8 +2,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../../test/database.js';
-import { startRelearnProcess, waitForOutput, type RelearnProcess } from '../../test/processes.js';
-import { freshBucket, testMinio, testMlflowUrl } from '../../test/services.js';
+import { deploymentEnv, postGraphql as gql, startApiProcess, startTrainerProcess, type ApiProcess, type RelearnProcess } from '../../test/processes.js';
 import { ADMIN_TOKEN, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput } from '../../test/test-app.js';
 
 /**
@@ -12,49 +11,19 @@ import { ADMIN_TOKEN, PREDICT_FRAUD, SUBMIT_FEEDBACK, aFraudInput } from '../../
  */
 describe('scale-out: two API processes and two trainers', () => {
   const processes: RelearnProcess[] = [];
-  const apis: { url: string; process: RelearnProcess }[] = [];
+  const apis: ApiProcess[] = [];
   const trainers: RelearnProcess[] = [];
   let env: Record<string, string>;
 
-  const gql = async (url: string, query: string, variables: Record<string, unknown> = {}, token?: string) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as { data?: any; errors?: any[] };
-  };
-
   const startApi = async () => {
-    const p = startRelearnProcess('main', { ...env, PORT: '0', TRAINER: 'off' });
-    processes.push(p);
-    await waitForOutput(p, /all models live: ready to predict/, 120_000);
-    const url = /GraphQL \+ GraphiQL\s+(http:\/\/[\d.:]+)\/graphql/.exec(p.output())![1]!;
-    apis.push({ url, process: p });
+    apis.push(await startApiProcess(env, processes));
   };
   const startTrainer = async () => {
-    const p = startRelearnProcess('trainer', { ...env, PORT: '0' });
-    processes.push(p);
-    trainers.push(p);
-    await waitForOutput(p, /trainer started: waiting for retrain jobs/, 120_000);
-    return p;
+    trainers.push(await startTrainerProcess(env, processes));
   };
 
   beforeAll(async () => {
-    const { endpoint, accessKey, secretKey } = testMinio();
-    env = {
-      DATABASE_URL: await freshDatabaseUrl('scaleout'),
-      AUTH_MODE: 'open',
-      RATE_LIMITS: 'off',
-      S3_ENDPOINT: endpoint,
-      S3_ACCESS_KEY: accessKey,
-      S3_SECRET_KEY: secretKey,
-      S3_BUCKET: await freshBucket('scaleout'),
-      MLFLOW_TRACKING_URI: testMlflowUrl(),
-      ADMIN_TOKEN,
-      RETRAIN_RETRY_DELAY_SECONDS: '1',
-      METRICS_PUSH_INTERVAL_MS: '100',
-    };
+    env = await deploymentEnv('scaleout', { DATABASE_URL: await freshDatabaseUrl('scaleout'), ADMIN_TOKEN });
     // The first process bootstraps the models; the others find them.
     await startApi();
     await Promise.all([startApi(), startTrainer(), startTrainer()]);

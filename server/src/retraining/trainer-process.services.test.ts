@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../../test/database.js';
-import { startRelearnProcess, waitForOutput, type RelearnProcess } from '../../test/processes.js';
+import { startTrainerProcess, type RelearnProcess } from '../../test/processes.js';
 import { freshBucket, testMinio } from '../../test/services.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../../test/test-app.js';
 
@@ -31,12 +31,7 @@ describe('npm run trainer', () => {
     await api?.stop();
   });
 
-  const startTrainer = async () => {
-    const t = startRelearnProcess('trainer', { ...env, PORT: '0' });
-    trainers.push(t);
-    await waitForOutput(t, /trainer started: waiting for retrain jobs/);
-    return t;
-  };
+  const startTrainer = () => startTrainerProcess(env, trainers);
 
   it('a trainer killed in the middle of a job: another picks it up and it completes once, with one model version', async () => {
     const first = await startTrainer();
