@@ -1,13 +1,13 @@
 import type { Builder } from '../graphql/builder.js';
+import { checkWindow, historyRange, historyRangeArgs, requestedVersion } from '../graphql/query-args.js';
 import { checkModel, type registerMetricsSchema } from '../metrics/metrics.graphql.js';
 import { AppError } from '../shared/app-error.js';
 import type { DriftBin as DriftBinShape, FeatureDrift as FeatureDriftShape } from './drift-report.js';
 import { DEFAULT_DRIFT_WINDOW, MAX_DRIFT_WINDOW, type DriftBucket as DriftBucketShape, type ModelDriftReport } from './drift-service.js';
 
 /** driftHistory reads up to DRIFT_HISTORY_SAMPLE predictions per bucket: fewer buckets than metricsHistory. */
-export const MAX_DRIFT_HISTORY_BUCKETS = 200;
+const MAX_DRIFT_HISTORY_BUCKETS = 200;
 const MAX_DRIFT_HISTORY_DAYS = 400;
-const BUCKET_STEPS = [60, 300, 900, 3600, 21_600, 86_400, 604_800];
 
 type WindowRef = ReturnType<typeof registerMetricsSchema>['MetricsWindow'];
 
@@ -67,10 +67,7 @@ export function registerDriftSchema(builder: Builder, MetricsWindow: WindowRef) 
       resolve: async (_, args, { services }) => {
         checkModel(services, args.model);
         const w = (args.window ?? {}) as { lastFeedback?: number | null; lastSeconds?: number | null };
-        for (const [field, value] of Object.entries(w)) {
-          if (typeof value === 'number' && (value < 1 || value > 100_000_000))
-            throw AppError.badInput([{ field: `window.${field}`, reason: 'must be between 1 and 100000000' }]);
-        }
+        checkWindow(w);
         const report = await services.drift.report(args.model, { lastPredictions: w.lastFeedback, lastSeconds: w.lastSeconds });
         if (!report) throw new AppError('MODEL_NOT_READY', `model ${args.model} has no live version yet`);
         return report;
@@ -102,38 +99,12 @@ export function registerDriftSchema(builder: Builder, MetricsWindow: WindowRef) 
       description: `Input drift per time bucket of [from, to) (at most ${MAX_DRIFT_HISTORY_BUCKETS} buckets, ${MAX_DRIFT_HISTORY_DAYS} days): per bucket a sample of at most DRIFT_HISTORY_SAMPLE predictions, spread over it, per feature score, pValue and drifted. bucketSeconds defaults to the smallest of 1 min, 5 min, 15 min, 1 h, 6 h, 1 day, 1 week that gives at most 100 buckets.`,
       // One sampled read per bucket: 10 items × 1,000 by the cost rule.
       extensions: { complexity: 1000 },
-      args: {
-        model: t.arg.string({ required: true }),
-        from: t.arg({ type: 'DateTime', required: true }),
-        to: t.arg({ type: 'DateTime', required: true }),
-        bucketSeconds: t.arg.int(),
-        version: t.arg.int({ description: "Only this version's predictions, against its training data." }),
-      },
+      args: historyRangeArgs(builder, "Only this version's predictions, against its training data."),
       resolve: async (_, args, { services }) => {
         checkModel(services, args.model);
-        const from = new Date(args.from);
-        const to = new Date(args.to);
-        const spanSeconds = (to.getTime() - from.getTime()) / 1000;
-        if (!(spanSeconds > 0)) throw AppError.badInput([{ field: 'to', reason: 'must be after from' }]);
-        if (spanSeconds > MAX_DRIFT_HISTORY_DAYS * 86_400)
-          throw AppError.badInput([{ field: 'to', reason: `at most ${MAX_DRIFT_HISTORY_DAYS} days after from` }]);
-        const bucketSeconds = args.bucketSeconds ?? BUCKET_STEPS.find((step) => spanSeconds / step <= 100) ?? Math.ceil(spanSeconds / 100);
-        if (bucketSeconds < 1) throw AppError.badInput([{ field: 'bucketSeconds', reason: 'must be at least 1' }]);
-        if (spanSeconds / bucketSeconds > MAX_DRIFT_HISTORY_BUCKETS) {
-          throw AppError.badInput([
-            {
-              field: 'bucketSeconds',
-              reason: `gives more than ${MAX_DRIFT_HISTORY_BUCKETS} buckets; use at least ${Math.ceil(spanSeconds / MAX_DRIFT_HISTORY_BUCKETS)}`,
-            },
-          ]);
-        }
-        let versionId: number | null = null;
-        if (args.version !== null && args.version !== undefined) {
-          const v = await services.models.version(args.model, args.version);
-          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
-          versionId = v.id;
-        }
-        return services.drift.history(args.model, { from, to, bucketSeconds, versionId });
+        const range = historyRange(args, { maxBuckets: MAX_DRIFT_HISTORY_BUCKETS, maxDays: MAX_DRIFT_HISTORY_DAYS });
+        const versionId = (await requestedVersion(services, args.model, args.version))?.id ?? null;
+        return services.drift.history(args.model, { ...range, versionId });
       },
     }),
   );

@@ -1,4 +1,5 @@
 import type { Builder } from '../graphql/builder.js';
+import { historyRange, historyRangeArgs, requestedVersion } from '../graphql/query-args.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import { confusionIntervals, type Interval as IntervalShape, type ReliabilityBin as ReliabilityBinShape } from '../ml/estimation.js';
 import { AppError } from '../shared/app-error.js';
@@ -175,34 +176,14 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
       // One aggregate for the whole list, which the cost rule multiplies by 10 items: 10 × 500.
       extensions: { complexity: 500 },
       args: {
-        model: t.arg.string({ required: true }),
-        from: t.arg({ type: 'DateTime', required: true }),
-        to: t.arg({ type: 'DateTime', required: true }),
-        bucketSeconds: t.arg.int(),
-        version: t.arg.int({ description: 'Only predictions served by this version.' }),
+        ...historyRangeArgs(builder, 'Only predictions served by this version.'),
         by: t.arg({ type: HistoryAxis, description: 'PREDICTION_TIME (default) or FEEDBACK_TIME.' }),
       },
       resolve: async (_, args, { services }) => {
         checkModel(services, args.model);
-        const from = new Date(args.from);
-        const to = new Date(args.to);
-        const spanSeconds = (to.getTime() - from.getTime()) / 1000;
-        if (!(spanSeconds > 0)) throw AppError.badInput([{ field: 'to', reason: 'must be after from' }]);
-        if (spanSeconds > MAX_HISTORY_DAYS * 86_400) throw AppError.badInput([{ field: 'to', reason: `at most ${MAX_HISTORY_DAYS} days after from` }]);
-        const bucketSeconds = args.bucketSeconds ?? defaultBucketSeconds(spanSeconds);
-        if (bucketSeconds < 1) throw AppError.badInput([{ field: 'bucketSeconds', reason: 'must be at least 1' }]);
-        if (spanSeconds / bucketSeconds > MAX_HISTORY_BUCKETS) {
-          throw AppError.badInput([
-            { field: 'bucketSeconds', reason: `gives more than ${MAX_HISTORY_BUCKETS} buckets; use at least ${Math.ceil(spanSeconds / MAX_HISTORY_BUCKETS)}` },
-          ]);
-        }
-        let modelVersionId: number | null = null;
-        if (args.version !== null && args.version !== undefined) {
-          const v = await services.models.version(args.model, args.version);
-          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
-          modelVersionId = v.id;
-        }
-        return services.metrics.history(args.model, { from, to, bucketSeconds, modelVersionId, axis: args.by ?? 'prediction' });
+        const range = historyRange(args, { maxBuckets: MAX_HISTORY_BUCKETS, maxDays: MAX_HISTORY_DAYS });
+        const modelVersionId = (await requestedVersion(services, args.model, args.version))?.id ?? null;
+        return services.metrics.history(args.model, { ...range, modelVersionId, axis: args.by ?? 'prediction' });
       },
     }),
   );
@@ -239,12 +220,7 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
       args: { model: t.arg.string({ required: true }), version: t.arg.int() },
       resolve: async (_, args, { services }) => {
         checkModel(services, args.model);
-        let versionId: number | null = null;
-        if (args.version !== null && args.version !== undefined) {
-          const v = await services.models.version(args.model, args.version);
-          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
-          versionId = v.id;
-        }
+        const versionId = (await requestedVersion(services, args.model, args.version))?.id ?? null;
         return services.metrics.labelDelay(args.model, versionId);
       },
     }),
@@ -293,28 +269,15 @@ export function registerHonestAccuracySchema(builder: Builder, refs: SharedRefs)
       args: { model: t.arg.string({ required: true }), version: t.arg.int() },
       resolve: async (_, args, { services }) => {
         checkModel(services, args.model);
-        let versionId: number;
-        let version: number;
-        if (args.version === null || args.version === undefined) {
-          const live = services.models.getLive(args.model);
-          if (!live) throw new AppError('MODEL_NOT_READY', `model ${args.model} has no live version yet`);
-          ({ versionId, version } = live);
-        } else {
-          const v = await services.models.version(args.model, args.version);
-          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
-          versionId = v.id;
-          version = v.version;
-        }
-        return services.metrics.calibration(args.model, versionId, version);
+        const asked = await requestedVersion(services, args.model, args.version);
+        if (asked) return services.metrics.calibration(args.model, asked.id, asked.version);
+        const live = services.models.getLive(args.model);
+        if (!live) throw new AppError('MODEL_NOT_READY', `model ${args.model} has no live version yet`);
+        return services.metrics.calibration(args.model, live.versionId, live.version);
       },
     }),
   );
 }
 
-export const MAX_HISTORY_BUCKETS = 1000;
-export const MAX_HISTORY_DAYS = 400;
-const BUCKET_STEPS = [60, 300, 900, 3600, 21_600, 86_400, 604_800];
-
-function defaultBucketSeconds(spanSeconds: number): number {
-  return BUCKET_STEPS.find((step) => spanSeconds / step <= 100) ?? Math.ceil(spanSeconds / 100);
-}
+const MAX_HISTORY_BUCKETS = 1000;
+const MAX_HISTORY_DAYS = 400;

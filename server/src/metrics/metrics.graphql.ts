@@ -1,5 +1,6 @@
 import { Repeater } from 'graphql-yoga';
 import type { Builder } from '../graphql/builder.js';
+import { checkWindow, requestedVersion } from '../graphql/query-args.js';
 import type { SharedRefs } from '../graphql/refs.js';
 import type { Services } from '../graphql/context.js';
 import { AppError } from '../shared/app-error.js';
@@ -59,17 +60,8 @@ export function registerMetricsSchema(builder: Builder, refs: SharedRefs) {
       resolve: async (_, args, { services, loaders }) => {
         checkModel(services, args.model);
         const w = args.window ?? {};
-        for (const [field, value] of Object.entries(w)) {
-          if (typeof value === 'number' && (value < 1 || value > 100_000_000)) {
-            throw AppError.badInput([{ field: `window.${field}`, reason: 'must be between 1 and 100000000' }]);
-          }
-        }
-        let versionId: number | null = null;
-        if (args.version !== null && args.version !== undefined) {
-          const v = await services.models.version(args.model, args.version);
-          if (!v) throw AppError.badInput([{ field: 'version', reason: `model ${args.model} has no version ${args.version}` }]);
-          versionId = v.id;
-        }
+        checkWindow(w);
+        const versionId = (await requestedVersion(services, args.model, args.version))?.id ?? null;
         return loaders.metrics.load({ model: args.model, window: w, versionId });
       },
     }),
