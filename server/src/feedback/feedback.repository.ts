@@ -322,3 +322,6 @@ function fromDb(r: DbFeedback): FeedbackRecord {
     xid: String(r.xid),
   };
 }
+
+/** The feedback row and its mapping, for reads that join feedback to something else (the prediction list). */
+export { fromDb as feedbackFromRow, type DbFeedback as FeedbackRow };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Orm } from '../database/orm.js';
+import { feedbackFromRow, type FeedbackRow } from '../feedback/feedback.repository.js';
 import type { FeedbackRecord } from '../feedback/feedback.types.js';
 import type { PredictionRecord } from './prediction.types.js';
 import { predictionFromRow, type PredictionRow } from './prediction.repository.js';
@@ -32,22 +33,12 @@ export interface ListedPrediction extends PredictionRecord {
   key: PredictionKey;
 }
 
-interface Row extends PredictionRow {
+/** The feedback columns the list selects, each as `f_<column>` (null when the prediction has none); model and prediction_id are the prediction's. */
+type ListedFeedbackColumn = Exclude<keyof FeedbackRow, 'model' | 'prediction_id'>;
+type PrefixedFeedback = { [K in ListedFeedbackColumn as `f_${K}`]: FeedbackRow[K] | null };
+
+interface Row extends PredictionRow, PrefixedFeedback {
   created_at_exact: string;
-  f_id: string | null;
-  f_model_version_id: number | null;
-  f_predicted: string | null;
-  f_actual: string | null;
-  f_correct: boolean | null;
-  f_idempotency_key: string | null;
-  f_source: string | null;
-  f_end_user_id: string | null;
-  f_quarantined: boolean | null;
-  f_quarantine_reason: string | null;
-  f_review: 'released' | 'rejected' | null;
-  f_retracted_at: Date | null;
-  f_created_at: Date | null;
-  f_xid: string | null;
 }
 
 /**
@@ -122,30 +113,17 @@ export class PredictionListRepository {
 }
 
 function fromRow(r: Row): ListedPrediction {
-  const feedback: FeedbackRecord | null =
-    r.f_id === null
-      ? null
-      : {
-          id: Number(r.f_id),
-          model: r.model,
-          predictionId: r.id,
-          modelVersionId: r.f_model_version_id,
-          predicted: r.f_predicted!,
-          actual: r.f_actual!,
-          correct: r.f_correct!,
-          idempotencyKey: r.f_idempotency_key,
-          source: r.f_source!,
-          endUserId: r.f_end_user_id,
-          quarantined: r.f_quarantined!,
-          quarantineReason: r.f_quarantine_reason,
-          review: r.f_review,
-          retractedAt: r.f_retracted_at ? new Date(r.f_retracted_at) : null,
-          createdAt: new Date(r.f_created_at!),
-          xid: r.f_xid!,
-        };
+  const feedback: FeedbackRecord | null = r.f_id === null ? null : feedbackFromRow(joinedFeedback(r));
   return {
     ...predictionFromRow(r),
     feedback,
     key: { createdAt: r.created_at_exact, id: r.id },
   };
+}
+
+/** The `f_` columns of a row that has feedback, as a feedback row (its model and prediction are the row's own). */
+function joinedFeedback(r: Row): FeedbackRow {
+  const columns: Record<string, unknown> = { model: r.model, prediction_id: r.id };
+  for (const [name, value] of Object.entries(r)) if (name.startsWith('f_')) columns[name.slice(2)] = value;
+  return columns as unknown as FeedbackRow;
 }
