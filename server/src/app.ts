@@ -154,7 +154,11 @@ async function assembleApp(config: Config, logger: Logger, roles: AppRoles, onRe
   );
   const retrains = new RetrainService(new RetrainJobRepository(orm), tasks, queue, events, logger.child({ component: 'retrain' }), domainEvents);
   // PREDICTION_COMMIT=async on a real PostgreSQL only: embedded, a process crash is a database crash.
-  const predictionRows = new PredictionRepository(orm, { asyncCommit: config.predictionCommit === 'async' && database.kind === 'postgres' });
+  const predictionRows = new PredictionRepository(orm, {
+    asyncCommit: config.predictionCommit === 'async' && database.kind === 'postgres',
+    // A prepared insert needs a session of its own: DATABASE_DIRECT_URL set means DATABASE_URL may be a pooler.
+    prepared: database.kind === 'postgres' && config.databaseDirectUrl === null,
+  });
   const metrics = new MetricsService(
     feedbackRows,
     predictionRows,
