@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { freshDatabaseUrl } from '../../test/database.js';
+import { openMigratedDatabase } from '../../test/database.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { uuidv7 } from '../shared/uuid-v7.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { initORM } from './orm.js';
 import { PartitionMaintenance } from './partitions.js';
 import { PartitionRepository } from './partitions.repository.js';
 
@@ -18,9 +13,7 @@ const MIGRATION = 'Migration20261202060000_prediction_partitions';
 
 describe.each(['postgres', 'embedded'] as const)('the partitioning migration on the %s database', (kind) => {
   it('converts a table with rows in place (rows and foreign keys intact) and down() puts every row back in one table', async () => {
-    const dir = kind === 'embedded' ? await mkdtemp(join(tmpdir(), 'relearn-partition-migration-')) : null;
-    const embedded = dir ? await startEmbeddedPostgres(dir, logger) : null;
-    const orm = await initORM(embedded ? embedded.url : await freshDatabaseUrl('partition_migration'), { poolMax: 4 });
+    const { orm, close } = await openMigratedDatabase(kind, 'partition_migration', logger);
     const db = orm.em.getKysely();
     const count = async (table: string) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.id(table)}`.execute(db)).rows[0]!.n);
     const isPartitioned = async () =>
@@ -70,9 +63,7 @@ describe.each(['postgres', 'embedded'] as const)('the partitioning migration on 
       expect(await count('prediction')).toBe(50);
       expect(await linked()).toBe(10);
     } finally {
-      await orm.close();
-      await embedded?.stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

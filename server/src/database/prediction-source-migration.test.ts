@@ -1,14 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { freshDatabaseUrl } from '../../test/database.js';
+import { openMigratedDatabase } from '../../test/database.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { uuidv7 } from '../shared/uuid-v7.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { initORM } from './orm.js';
 import { PartitionMaintenance } from './partitions.js';
 import { PartitionRepository } from './partitions.repository.js';
 
@@ -17,9 +12,7 @@ const MIGRATION = 'Migration20261202080000_prediction_source';
 
 describe.each(['postgres', 'embedded'] as const)('the prediction source migration on the %s database', (kind) => {
   it('adds prediction.source to every partition (old rows null) and the rollup stratum; down() folds the rollup back', async () => {
-    const dir = kind === 'embedded' ? await mkdtemp(join(tmpdir(), 'relearn-source-migration-')) : null;
-    const embedded = dir ? await startEmbeddedPostgres(dir, logger) : null;
-    const orm = await initORM(embedded ? embedded.url : await freshDatabaseUrl('source_migration'), { poolMax: 4 });
+    const { orm, close } = await openMigratedDatabase(kind, 'source_migration', logger);
     const db = orm.em.getKysely();
     const columnsOf = async (table: string) =>
       (await sql<{ c: string }>`select column_name as c from information_schema.columns where table_name = ${table}`.execute(db)).rows.map((r) => r.c);
@@ -77,9 +70,7 @@ describe.each(['postgres', 'embedded'] as const)('the prediction source migratio
       expect(await columnsOf('prediction')).toContain('source');
       expect(await orm.migrator.checkSchema()).toBe(false);
     } finally {
-      await orm.close();
-      await embedded?.stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });
