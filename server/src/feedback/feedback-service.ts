@@ -2,6 +2,7 @@ import type { DomainEvents } from '../events/domain-events.js';
 import { proportionInterval, type Interval } from '../ml/estimation.js';
 import type { ModelService } from '../models/model-service.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
+import type { PredictionRecord } from '../predictions/prediction.types.js';
 import { GroupCommit } from '../shared/group-commit.js';
 import { unstorableTextReason } from '../shared/storable-text.js';
 import { isUuid } from '../shared/uuid.js';
@@ -70,6 +71,11 @@ export class FeedbackService {
    * (same idempotency key, or the same answer again) returns the feedback already recorded.
    */
   async recordFeedback(input: FeedbackInput, teacher: Teacher = ANONYMOUS_TEACHER): Promise<FeedbackRecord> {
+    return (await this.record(input, teacher)).feedback;
+  }
+
+  /** recordFeedback, with the prediction it labels (read once: the API answers its fields from it). */
+  async record(input: FeedbackInput, teacher: Teacher = ANONYMOUS_TEACHER): Promise<{ feedback: FeedbackRecord; prediction: PredictionRecord }> {
     const hasCorrect = input.correct !== undefined && input.correct !== null;
     const hasActual = input.actual !== undefined && input.actual !== null;
     if (hasCorrect === hasActual) {
@@ -109,14 +115,14 @@ export class FeedbackService {
     row.quarantined = verdict.quarantined;
     row.quarantineReason = verdict.reason;
     const inserted = await this.writer.submit(row);
-    if (!inserted) return this.resolveConflict(row);
+    if (!inserted) return { feedback: await this.resolveConflict(row), prediction };
     if (inserted.quarantined) {
       this.events.emit('feedbackQuarantined', { feedback: inserted });
-      return inserted;
+      return { feedback: inserted, prediction };
     }
     this.events.emit('feedbackRecorded', { feedback: inserted, version: prediction.version });
     this.models.learn(task.name, { id: inserted.id, xid: BigInt(inserted.xid) }, prediction.input, actual);
-    return inserted;
+    return { feedback: inserted, prediction };
   }
 
   /**

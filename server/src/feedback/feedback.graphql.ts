@@ -28,7 +28,7 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       id: t.id({ resolve: (f) => String(f.id) }),
       prediction: t.field({
         type: refs.Prediction,
-        resolve: async (f, _, { services }) => (await services.predictions.get(f.predictionId!))!,
+        resolve: async (f, _, { loaders }) => (await loaders.prediction.load(f.predictionId!))!,
       }),
       actual: t.exposeString('actual'),
       correct: t.exposeBoolean('correct'),
@@ -72,7 +72,10 @@ export function registerFeedbackSchema(builder: Builder, refs: SharedRefs) {
       args: { input: t.arg({ type: FeedbackInput, required: true }) },
       resolve: async (_, { input }, ctx) => {
         await ctx.services.access.admit(ctx, 'FEEDBACK', 'feedback');
-        return ctx.services.feedback.recordFeedback({ ...input, predictionId: String(input.predictionId) }, teacherOf(ctx));
+        const { feedback, prediction } = await ctx.services.feedback.record({ ...input, predictionId: String(input.predictionId) }, teacherOf(ctx));
+        // Feedback.prediction answers from the prediction already read, not a second lookup.
+        ctx.loaders.prediction.prime(prediction.id, prediction);
+        return feedback;
       },
     }),
   );

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { LiveMetrics, MetricsWindow } from '../metrics/metrics-service.js';
 import type { IModelActivation } from '../models/model-version.entity.js';
+import type { PredictionRecord } from '../predictions/prediction.types.js';
 import type { IDatasetVersion } from '../training/dataset-version.entity.js';
 import type { Services } from './services.js';
 
@@ -15,6 +16,8 @@ export interface RequestLoaders {
   metrics: DataLoader<{ model: string; window: MetricsWindow; versionId: number | null }, LiveMetrics, string>;
   lastActivation: DataLoader<{ model: string; version: number }, IModelActivation | null, string>;
   datasetById: DataLoader<number, IDatasetVersion | null>;
+  /** Predictions by id (Feedback.prediction; submitFeedback primes it with the one it labelled). */
+  prediction: DataLoader<string, PredictionRecord | null>;
 }
 
 /**
@@ -43,7 +46,9 @@ export function createLoaderFactory(services: Services): () => RequestLoaders {
       { cacheKeyFn: (k) => `${k.model}\u0000${k.version}` },
     );
   const datasetById = () => new DataLoader(each((id: number) => services.datasets.byId(id)));
-  return () => new LazyLoaders(metrics, lastActivation, datasetById);
+  // services.predictions.get batches the reads of concurrent requests itself.
+  const prediction = () => new DataLoader(each((id: string) => services.predictions.get(id)));
+  return () => new LazyLoaders(metrics, lastActivation, datasetById, prediction);
 }
 
 /**
@@ -54,10 +59,12 @@ class LazyLoaders implements RequestLoaders {
   private m: RequestLoaders['metrics'] | undefined;
   private a: RequestLoaders['lastActivation'] | undefined;
   private d: RequestLoaders['datasetById'] | undefined;
+  private p: RequestLoaders['prediction'] | undefined;
   constructor(
     private readonly makeMetrics: () => RequestLoaders['metrics'],
     private readonly makeLastActivation: () => RequestLoaders['lastActivation'],
     private readonly makeDatasetById: () => RequestLoaders['datasetById'],
+    private readonly makePrediction: () => RequestLoaders['prediction'],
   ) {}
   get metrics(): RequestLoaders['metrics'] {
     return (this.m ??= this.makeMetrics());
@@ -67,5 +74,8 @@ class LazyLoaders implements RequestLoaders {
   }
   get datasetById(): RequestLoaders['datasetById'] {
     return (this.d ??= this.makeDatasetById());
+  }
+  get prediction(): RequestLoaders['prediction'] {
+    return (this.p ??= this.makePrediction());
   }
 }

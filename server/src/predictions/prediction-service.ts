@@ -78,6 +78,8 @@ export class RecentPredictions {
 
 export class PredictionService {
   private readonly writer: GroupCommit<PredictionRecord, void>;
+  /** Lookups of predictions the recent cache no longer holds (see get). */
+  private readonly reader: GroupCommit<string, PredictionRecord | null>;
   private readonly recent: RecentPredictions;
 
   constructor(
@@ -92,6 +94,10 @@ export class PredictionService {
   ) {
     this.writer = new GroupCommit((rows) => this.insert(rows), { maxBatch: 1000, concurrency: 2 });
     this.recent = new RecentPredictions(recentLimits);
+    // Reads batched like the writes: lookups that arrive while one is in flight are read
+    // together in the next statement, so feedback on predictions older than the cache costs a
+    // round trip per batch, not one per feedback. A failed read is never about one id.
+    this.reader = new GroupCommit((ids) => this.repository.getMany(ids), { maxBatch: 1000, concurrency: 2, isRowError: () => false });
   }
 
   /**
@@ -120,7 +126,7 @@ export class PredictionService {
   /** The prediction with this id; null when there is none (or `id` is no UUID, so none can be). */
   async get(id: string): Promise<PredictionRecord | null> {
     if (!isUuid(id)) return null;
-    return this.recent.get(id) ?? this.repository.get(id);
+    return this.recent.get(id) ?? this.reader.submit(id);
   }
 
   /** Waits until every prediction accepted so far is committed (graceful shutdown). */

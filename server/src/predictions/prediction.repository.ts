@@ -69,11 +69,7 @@ export class PredictionRepository {
 
   /** A stored prediction with the version number that served it; `id` must be a UUID. */
   async get(id: string): Promise<PredictionRecord | null> {
-    const { rows } =
-      await sql<PredictionRow>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested, p.source
-       from prediction p join model_version v on v.id = p.model_version_id where p.id = ${id}`.execute(this.db);
-    const r = rows[0];
-    return r ? predictionFromRow(r) : null;
+    return (await this.getMany([id]))[0]!;
   }
 
   /** Predictions of `model` (optionally of one version) of the last `lastSeconds`, and/or made since `since`. */
@@ -91,7 +87,8 @@ export class PredictionRepository {
    * where there is none): one statement for a batch of lookups. Every `ids` entry must be a UUID.
    */
   async getMany(ids: readonly string[]): Promise<(PredictionRecord | null)[]> {
-    const { rows } = await sql<PredictionRow>`select p.*, v.version
+    const { rows } =
+      await sql<PredictionRow>`select p.id, p.model, p.model_version_id, v.version, p.input, p.label, p.probability, p.scores, p.latency_ms, p.created_at, p.feedback_requested, p.source
        from prediction p join model_version v on v.id = p.model_version_id where p.id = any(${ids}::uuid[])`.execute(this.db);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => {
